@@ -1,0 +1,156 @@
+using System.CommandLine;
+using S3Pod.Config;
+using S3Pod.Output;
+using S3Pod.Storage;
+
+namespace S3Pod.Commands;
+
+/// <summary><c>init</c> writes the config file after a smoke test passes; <c>doctor</c> repeats the test.</summary>
+internal static class SetupCommands
+{
+    public static Command Init(CliApp app)
+    {
+        var createBucket = new Option<bool>("--create-bucket") { Description = "Create the bucket when it does not exist" };
+        var force = new Option<bool>("--force") { Description = "Write the config even when the smoke test fails" };
+        var command = new Command("init", "Write the config file (~/.config/s3pod/config.toml or $S3POD_CONFIG) and run the smoke test") { createBucket, force };
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var cli = GlobalOptions.ReadCli(ctx.Parse);
+            var path = Settings.ConfigPath(ctx.Env);
+            var existing = ConfigFile.Load(path);
+            // Keep what the file already says; the flags given now win.
+            var values = new List<(string, object)>();
+            void Add(string key, object? flag)
+            {
+                if (flag is string s && s.Length > 0) values.Add((key, s));
+                else if (flag is bool b) values.Add((key, b));
+                else if (existing?.Get(key) is { } old) values.Add((key, key == "arch_suffix" ? old == "true" : old));
+            }
+            Add("endpoint", cli.Endpoint);
+            Add("region", cli.Region);
+            Add("bucket", cli.Bucket);
+            Add("prefix", cli.Prefix);
+            Add("key_file", cli.KeyFile is null ? null : Path.GetFullPath(Settings.ExpandHome(cli.KeyFile, ctx.Env)!, ctx.WorkingDirectory));
+            Add("secret_file", cli.SecretFile is null ? null : Path.GetFullPath(Settings.ExpandHome(cli.SecretFile, ctx.Env)!, ctx.WorkingDirectory));
+            Add("arch_suffix", cli.ArchSuffix);
+            Add("store", cli.Store);
+
+            if (ctx.Parse.GetValue(createBucket) && ctx.Settings.Bucket is not null && ctx.OpenStore(false) is S3ObjectStore s3)
+            {
+                await s3.EnsureBucketAsync(ct);
+                await s3.DisposeAsync();
+            }
+            var result = await RunChecksAsync(ctx, ct);
+            if (!result.Ok && !ctx.Parse.GetValue(force))
+            {
+                Print(ctx, result);
+                ctx.Reporter.Error($"smoke test failed; {path} not written (fix the problem, or pass --force)");
+                return ExitCodes.OperationalError;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temp = path + ".tmp-" + Environment.ProcessId;
+            await File.WriteAllTextAsync(temp, ConfigFile.Render(values), ct);
+            File.Move(temp, path, overwrite: true);
+            Print(ctx, result with { ConfigFile = path });
+            ctx.Reporter.Info($"wrote {path}");
+            return result.Ok ? ExitCodes.Success : ExitCodes.OperationalError;
+        });
+        return command;
+    }
+
+    public static Command Doctor(CliApp app)
+    {
+        var command = new Command("doctor", "Check configuration, credentials, access, a 1-byte canary and conditional-write support");
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var result = await RunChecksAsync(ctx, ct);
+            Print(ctx, result);
+            return result.Ok ? ExitCodes.Success : ExitCodes.OperationalError;
+        });
+        return command;
+    }
+
+    private static void Print(RunContext ctx, DoctorResult result)
+    {
+        foreach (var check in result.Checks) ctx.Reporter.Info($"{(check.Ok ? "ok  " : "FAIL")} {check.Name}: {check.Detail}");
+        if (ctx.Json) ctx.WriteJson(result, S3PodJson.Default.DoctorResult);
+    }
+
+    /// <summary>Each check records its outcome instead of throwing, so one run shows every problem.</summary>
+    private static async Task<DoctorResult> RunChecksAsync(RunContext ctx, CancellationToken ct)
+    {
+        var checks = new List<DoctorCheck>();
+        Settings settings;
+        try
+        {
+            settings = ctx.Settings;
+            checks.Add(new("config", true, settings.ConfigFileFound ? settings.ConfigFilePath : $"{settings.ConfigFilePath} (not present; using flags, env and defaults)"));
+        }
+        catch (S3PodException e)
+        {
+            checks.Add(new("config", false, e.Message));
+            return new DoctorResult("?", false, checks, null);
+        }
+
+        if (settings.Bucket is not null)
+        {
+            try
+            {
+                var creds = Credentials.Resolve(settings, ctx.Env);
+                checks.Add(new("credentials", true, creds.Static is { } c
+                    // Enough to spot a swapped or truncated secret without revealing it.
+                    ? $"{creds.Source}; key id {c.KeyId[..Math.Min(4, c.KeyId.Length)]}… ({c.KeyId.Length} chars), secret {c.Secret.Length} chars"
+                    : creds.Source));
+            }
+            catch (S3PodException e)
+            {
+                checks.Add(new("credentials", false, e.Message));
+                return new DoctorResult($"s3://{settings.Bucket}", false, checks, settings.ConfigFileFound ? settings.ConfigFilePath : null);
+            }
+        }
+
+        var store = ctx.OpenStore(announce: false);
+        await using var _ = store;
+        var location = store.Location;
+        checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {ep}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
+
+        async Task<bool> Step(string name, Func<Task<string>> action)
+        {
+            try
+            {
+                checks.Add(new(name, true, await action()));
+                return true;
+            }
+            catch (S3PodException e)
+            {
+                checks.Add(new(name, false, e.Message));
+                return false;
+            }
+        }
+
+        bool ok = await Step("access", async () => { await store.CheckAccessAsync(ct); return "bucket reachable"; });
+        var canary = $".s3pod-doctor/{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        ok = ok && await Step("canary", async () =>
+        {
+            await store.PutAsync(canary, new MemoryStream([0x2a]), new PutOptions { Length = 1 }, ct);
+            var read = await store.OpenReadAsync(canary, null, ct) ?? throw S3PodException.Operational("canary written but not readable");
+            await using (read.Content)
+            {
+                var buffer = new byte[2];
+                int n = await S3ObjectStore.ReadFullAsync(read.Content, buffer, ct);
+                if (n != 1 || buffer[0] != 0x2a) throw S3PodException.Integrity($"canary read back {n} bytes that differ from what was written");
+            }
+            if (!await store.DeleteAsync(canary, ct)) throw S3PodException.Operational("canary could not be deleted");
+            return "1-byte write, read and delete";
+        });
+        if (ok)
+        {
+            ok = await Step("conditional writes", async () =>
+            {
+                var support = await store.ProbeConditionalWritesAsync(canary + "-cas", ct);
+                return support.Detail;
+            });
+        }
+        return new DoctorResult(location, checks.All(c => c.Ok), checks, settings.ConfigFileFound ? settings.ConfigFilePath : null);
+    }
+}
