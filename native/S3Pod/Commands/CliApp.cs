@@ -70,7 +70,7 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
             KeyCommand.Create(this), FileCommands.Download(this), FileCommands.Upload(this), FileCommands.Exists(this),
             FileCommands.List(this), FileCommands.Delete(this), SetupCommands.Init(this), SetupCommands.Doctor(this),
             CacheCommands.Save(this), CacheCommands.Restore(this), CacheCommands.Inspect(this), CacheCommands.Prune(this),
-            DirCommands.Create(this), DockerCommands.Create(this),
+            DirCommands.Create(this), Docker.DockerCommands.Create(this),
         })
         {
             root.Subcommands.Add(command);

@@ -1,0 +1,216 @@
+using System.Formats.Tar;
+using System.IO.Enumeration;
+using ZstdSharp;
+using ZstdSharp.Unsafe;
+
+namespace S3Pod.Archive;
+
+/// <summary>
+/// The write side: walks the inputs depth-first (a directory's entry before its contents, children in
+/// ordinal order so equal trees give equal archives) and streams PAX tar into a multithreaded zstd
+/// encoder. Memory is bounded: one file is open at a time, its data moves in 1 MiB reads, and the
+/// only state that grows is the table of multiply-linked inodes and the directory stack.
+/// Runs synchronously on its own thread (see <see cref="TarZstd.PackAsync"/>): per-file async I/O would
+/// cost a thread-pool hop per read, which dominates on trees of many small files.
+/// </summary>
+internal sealed class TarPacker
+{
+    private const int BufferSize = 1 << 20;
+
+    private readonly Func<string, bool>? _exclude;
+    private readonly CancellationToken _ct;
+    private readonly byte[] _copyBuffer = new byte[BufferSize];
+    // (dev, ino) of regular files with more than one link -> the entry name they were first stored under.
+    private readonly Dictionary<(ulong Dev, ulong Ino), string> _links = new();
+    private TarWriter _tar = null!;
+    private long _files, _dirs, _symlinks, _hardLinks, _bytes, _skipped;
+
+    private TarPacker(Func<string, bool>? exclude, CancellationToken ct)
+    {
+        _exclude = exclude;
+        _ct = ct;
+    }
+
+    public static ArchiveStats Pack(IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct)
+    {
+        foreach (var input in inputs)
+        {
+            if (!Path.IsPathFullyQualified(input.SourcePath))
+                throw new ArgumentException($"source path must be absolute: {input.SourcePath}", nameof(inputs));
+            if (input.EntryName.Length > 0 && !EntryNames.IsCanonicalRelative(input.EntryName))
+                throw new ArgumentException($"entry name must be relative and canonical: {input.EntryName}", nameof(inputs));
+        }
+
+        var packer = new TarPacker(exclude, ct);
+        var guard = new GuardedOutputStream(output, ct);
+        var zstd = new CompressionStream(guard, level, BufferSize, leaveOpen: true);
+        bool ok = false;
+        try
+        {
+            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Environment.ProcessorCount);
+            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+            // Coalesces TarWriter's small header writes (512 B blocks, PAX records) into large encoder calls.
+            var buffered = new BufferedStream(zstd, BufferSize);
+            packer._tar = new TarWriter(buffered, TarEntryFormat.Pax, leaveOpen: true);
+            foreach (var input in inputs) packer.AddInput(input);
+            ct.ThrowIfCancellationRequested();
+            packer._tar.Dispose(); // writes the two zero blocks that end a tar
+            buffered.Flush();
+            zstd.Dispose(); // ends the frame, content checksum included
+            guard.Flush();
+            ok = true;
+        }
+        finally
+        {
+            if (!ok)
+            {
+                // No `using` above on purpose: disposing the tar writer or the encoder after a failure
+                // would append an end-of-archive and finish the frame, making a cut-short archive look
+                // whole. Poison the output first; the encoder is still disposed to stop its workers.
+                guard.Poison();
+                try { zstd.Dispose(); } catch (Exception) { /* already failing; the first error wins */ }
+            }
+        }
+        return new ArchiveStats(packer._files, packer._dirs, packer._symlinks, packer._hardLinks, packer._bytes, packer._skipped);
+    }
+
+    private void AddInput(ArchiveInput input)
+    {
+        string path = Path.TrimEndingDirectorySeparator(input.SourcePath);
+        if (path.Length == 0) path = "/";
+        if (!Posix.TryLstat(path, out var st))
+            throw S3PodException.Operational($"{input.SourcePath}: no such file or directory");
+        if (input.EntryName.Length == 0)
+        {
+            if (st.Type != Posix.TypeDirectory)
+                throw S3PodException.Operational($"{input.SourcePath}: not a directory");
+            AddDirectoryContents(path, "");
+            return;
+        }
+        if (_exclude?.Invoke(input.EntryName) == true) return;
+        AddEntry(path, input.EntryName, st);
+    }
+
+    private void AddEntry(string path, string name, in Posix.Stat st)
+    {
+        _ct.ThrowIfCancellationRequested();
+        switch (st.Type)
+        {
+            case Posix.TypeDirectory:
+                Write(new PaxTarEntry(TarEntryType.Directory, name + "/"), st);
+                _dirs++;
+                AddDirectoryContents(path, name);
+                break;
+            case Posix.TypeRegular:
+                AddFile(path, name, st);
+                break;
+            case Posix.TypeSymlink:
+                string target;
+                try
+                {
+                    // LinkTarget is readlink(2): the target text verbatim, never resolved.
+                    target = new FileInfo(path).LinkTarget ?? throw new IOException("not a symlink any more");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw S3PodException.Operational($"cannot read symlink {path}: {e.Message}", e);
+                }
+                Write(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target }, st);
+                _symlinks++;
+                break;
+            default:
+                // Sockets, FIFOs and devices are not cache content, and extraction refuses the last two:
+                // leave them out rather than write an archive that s3pod itself would reject.
+                _skipped++;
+                break;
+        }
+    }
+
+    private void AddFile(string path, string name, in Posix.Stat st)
+    {
+        if (st.Nlink > 1)
+        {
+            if (_links.TryGetValue((st.Dev, st.Ino), out var first))
+            {
+                Write(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = first }, st);
+                _hardLinks++;
+                return;
+            }
+            _links[(st.Dev, st.Ino)] = name;
+        }
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw S3PodException.Operational($"cannot read {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
+        }
+        using var data = new FileDataStream(handle, st.Size, path, _copyBuffer, _ct);
+        Write(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data }, st);
+        _files++;
+        _bytes += st.Size;
+    }
+
+    private void Write(PaxTarEntry entry, in Posix.Stat st)
+    {
+        // Setuid/setgid bits are stored as found (tar does); extraction drops them.
+        entry.Mode = (UnixFileMode)st.Permissions;
+        entry.Uid = (int)st.Uid;
+        entry.Gid = (int)st.Gid;
+        entry.ModificationTime = DateTimeOffset.FromUnixTimeSeconds(st.MtimeSec).AddTicks(st.MtimeNsec / 100);
+        _tar.WriteEntry(entry);
+    }
+
+    private void AddDirectoryContents(string dir, string prefix)
+    {
+        // Depth-first with an explicit stack: trees deeper than the thread's stack allows are legal.
+        var stack = new Stack<(string Dir, string Prefix, string[] Children, int Next)>();
+        stack.Push((dir, prefix, ListChildren(dir), 0));
+        while (stack.Count > 0)
+        {
+            var (d, p, children, next) = stack.Pop();
+            if (next >= children.Length) continue;
+            stack.Push((d, p, children, next + 1));
+            string childPath = Path.Join(d, children[next]);
+            string childName = EntryNames.Join(p, children[next]);
+            if (_exclude?.Invoke(childName) == true) continue;
+            if (!Posix.TryLstat(childPath, out var st)) continue; // deleted since it was listed
+            if (st.Type == Posix.TypeDirectory)
+            {
+                _ct.ThrowIfCancellationRequested();
+                Write(new PaxTarEntry(TarEntryType.Directory, childName + "/"), st);
+                _dirs++;
+                stack.Push((childPath, childName, ListChildren(childPath), 0));
+            }
+            else
+            {
+                AddEntry(childPath, childName, st);
+            }
+        }
+    }
+
+    private static readonly EnumerationOptions ListOptions = new()
+    {
+        // The default skips "hidden" (dot) files on Unix; a cache must keep them.
+        AttributesToSkip = 0,
+        IgnoreInaccessible = false,
+        RecurseSubdirectories = false,
+        ReturnSpecialDirectories = false,
+    };
+
+    private static string[] ListChildren(string dir)
+    {
+        try
+        {
+            var names = new FileSystemEnumerable<string>(dir, (ref FileSystemEntry e) => e.FileName.ToString(), ListOptions).ToArray();
+            Array.Sort(names, StringComparer.Ordinal);
+            return names;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw S3PodException.Operational($"cannot read directory {dir}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
+        }
+    }
+}
