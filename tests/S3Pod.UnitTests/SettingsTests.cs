@@ -1,0 +1,112 @@
+using S3Pod.Config;
+
+namespace S3Pod.UnitTests;
+
+public class SettingsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("s3pod-settings-").FullName;
+    private readonly Dictionary<string, string> _env = new();
+
+    public SettingsTests() => _env["HOME"] = _dir;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string? Env(string name) => _env.TryGetValue(name, out var v) ? v : null;
+
+    private void WriteConfig(string text)
+    {
+        var path = Path.Combine(_dir, ".config/s3pod/config.toml");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+
+    [Fact]
+    public void Precedence_FlagOverEnvOverFileOverDefault()
+    {
+        WriteConfig("endpoint = \"http://file:1\"\nbucket = \"file-bucket\"\nprefix = \"file\"\nregion = \"eu-file-1\"\n");
+        _env["S3POD_BUCKET"] = "env-bucket";
+        _env["S3POD_PREFIX"] = "env";
+        var s = Settings.Resolve(new CliSettings(Prefix: "flag"), Env);
+        Assert.Equal("flag", s.Prefix);
+        Assert.Equal("env-bucket", s.Bucket);
+        Assert.Equal("http://file:1", s.Endpoint);
+        Assert.Equal("eu-file-1", s.Region);
+        Assert.True(s.ConfigFileFound);
+
+        var defaults = Settings.Resolve(new CliSettings(), n => n == "HOME" ? _dir + "/nowhere" : null);
+        Assert.Equal(Settings.DefaultRegion, defaults.Region);
+        Assert.Null(defaults.Bucket);
+        Assert.EndsWith("s3pod/store", defaults.StoreDir);
+    }
+
+    [Fact]
+    public void ConfigPath_FollowsS3PodConfig()
+    {
+        var path = Path.Combine(_dir, "elsewhere.toml");
+        File.WriteAllText(path, "bucket = \"other\"\narch_suffix = true\n");
+        _env["S3POD_CONFIG"] = path;
+        var s = Settings.Resolve(new CliSettings(), Env);
+        Assert.Equal("other", s.Bucket);
+        Assert.True(s.ArchSuffix);
+    }
+
+    [Theory]
+    [InlineData("bucket = ", "not valid TOML")]
+    [InlineData("buckett = \"x\"", "unknown key 'buckett'")]
+    [InlineData("bucket = 3", "must be a string")]
+    public void BadConfig_IsOneLineUsageError(string text, string expected)
+    {
+        WriteConfig(text);
+        var e = Assert.Throws<S3PodException>(() => Settings.Resolve(new CliSettings(), Env));
+        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("ftp://x")]
+    [InlineData("not a url")]
+    [InlineData("http://user:pass@host:9000")]
+    public void BadEndpoint_IsRefused(string endpoint)
+    {
+        var e = Assert.Throws<S3PodException>(() => Settings.Resolve(new CliSettings(Endpoint: endpoint), Env));
+        Assert.DoesNotContain("pass", e.Message.Replace("endpoint must not contain credentials", ""));
+    }
+
+    [Fact]
+    public void Credentials_EnvOverFiles_AndFilesAreTrimmed()
+    {
+        File.WriteAllText(Path.Combine(_dir, "id"), "FILEID\n");
+        File.WriteAllText(Path.Combine(_dir, "secret"), "filesecret\n");
+        var s = Settings.Resolve(new CliSettings(Bucket: "bkt", KeyFile: Path.Combine(_dir, "id"), SecretFile: Path.Combine(_dir, "secret")), Env);
+        var fromFiles = Credentials.Resolve(s, Env);
+        Assert.Equal("FILEID", fromFiles.Static!.KeyId);
+        Assert.Equal("filesecret", fromFiles.Static.Secret);
+        Assert.DoesNotContain("filesecret", fromFiles.Static.ToString());
+
+        _env["S3POD_S3_KEY_ID"] = "ENVID";
+        _env["S3POD_S3_SECRET"] = "envsecret";
+        Assert.Equal("ENVID", Credentials.Resolve(s, Env).Static!.KeyId);
+
+        _env.Remove("S3POD_S3_SECRET");
+        Assert.Throws<S3PodException>(() => Credentials.Resolve(s, Env));
+    }
+
+    [Fact]
+    public void MissingKeyFile_NamesTheFile()
+    {
+        var s = Settings.Resolve(new CliSettings(Bucket: "bkt", KeyFile: "/nonexistent/id", SecretFile: "/nonexistent/secret"), Env);
+        var e = Assert.Throws<S3PodException>(() => Credentials.Resolve(s, Env));
+        Assert.Contains("/nonexistent/id", e.Message);
+    }
+
+    [Fact]
+    public void Render_RoundTripsThroughTheParser()
+    {
+        var text = ConfigFile.Render([("endpoint", "http://127.0.0.1:9000"), ("prefix", "we\"ird\\"), ("arch_suffix", true)]);
+        WriteConfig(text);
+        var s = Settings.Resolve(new CliSettings(), Env);
+        Assert.Equal("we\"ird\\", s.Prefix);
+        Assert.True(s.ArchSuffix);
+    }
+}
