@@ -23,7 +23,7 @@ internal sealed class TarPacker
     // (dev, ino) of regular files with more than one link -> the entry name they were first stored under.
     private readonly Dictionary<(ulong Dev, ulong Ino), string> _links = new();
     private TarWriter _tar = null!;
-    private long _files, _dirs, _symlinks, _hardLinks, _bytes, _skipped;
+    private long _files, _dirs, _symlinks, _hardLinks, _bytes, _skipped, _entries;
 
     private TarPacker(Func<string, bool>? exclude, CancellationToken ct)
     {
@@ -54,6 +54,9 @@ internal sealed class TarPacker
             packer._tar = new TarWriter(buffered, TarEntryFormat.Pax, leaveOpen: true);
             foreach (var input in inputs) packer.AddInput(input);
             ct.ThrowIfCancellationRequested();
+            // TarWriter ends the archive with two zero blocks only if it wrote an entry; an empty
+            // tree must still give a valid (empty) tar, which GNU tar accepts.
+            if (packer._entries == 0) buffered.Write(new byte[1024]);
             packer._tar.Dispose(); // writes the two zero blocks that end a tar
             buffered.Flush();
             zstd.Dispose(); // ends the frame, content checksum included
@@ -161,6 +164,7 @@ internal sealed class TarPacker
         entry.Gid = (int)st.Gid;
         entry.ModificationTime = DateTimeOffset.FromUnixTimeSeconds(st.MtimeSec).AddTicks(st.MtimeNsec / 100);
         _tar.WriteEntry(entry);
+        _entries++;
     }
 
     private void AddDirectoryContents(string dir, string prefix)

@@ -87,8 +87,14 @@ internal sealed class TarUnpacker
     {
         using var source = new ZstdSource(input);
         using var data = new ReadAheadStream(source.FillAsync, _ct);
-        using var reader = new TarReader(data, leaveOpen: true);
-        int count = 0;
+        // Look at the first header before handing the stream to TarReader, so that a zstd stream holding
+        // something else is reported as "not a tar.zst archive" rather than as a damaged one.
+        byte[] first = new byte[512];
+        int got = data.ReadAtLeast(first, first.Length, throwOnEndOfStream: false);
+        if (got == 0) { DrainToEnd(data); return; } // an empty stream: an archive of nothing
+        if (got < first.Length || !LooksLikeTarHeader(first))
+            throw S3PodException.Integrity("not a tar.zst archive: the zstd stream does not hold a tar archive");
+        using var reader = new TarReader(new PrefixedStream(first, got, data), leaveOpen: true);
         while (true)
         {
             _ct.ThrowIfCancellationRequested();
@@ -99,18 +105,37 @@ internal sealed class TarUnpacker
             }
             catch (Exception e) when (IsFormatError(e))
             {
-                throw count == 0
-                    ? S3PodException.Integrity("not a tar.zst archive: the zstd stream does not hold a tar archive")
-                    : Corrupt(e);
+                throw Corrupt(e);
             }
             if (entry is null) break;
-            count++;
             Extract(entry);
         }
+        DrainToEnd(data);
+    }
+
+    private void DrainToEnd(Stream data)
+    {
         // Read to the very end: the zstd frame checksum is only verified there, and bytes after the
         // tar end marker must still decode cleanly.
-        int n;
-        while ((n = data.Read(_buffer)) > 0) _ct.ThrowIfCancellationRequested();
+        while (data.Read(_buffer) > 0) _ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>An all-zero block (end of archive) or a header whose checksum adds up (POSIX: unsigned
+    /// sum with the checksum field read as spaces; some old tars summed signed bytes).</summary>
+    private static bool LooksLikeTarHeader(ReadOnlySpan<byte> block)
+    {
+        if (!block.ContainsAnyExcept((byte)0)) return true;
+        long unsignedSum = 0, signedSum = 0;
+        for (int i = 0; i < 512; i++)
+        {
+            byte b = i is >= 148 and < 156 ? (byte)' ' : block[i];
+            unsignedSum += b;
+            signedSum += (sbyte)b;
+        }
+        var field = System.Text.Encoding.ASCII.GetString(block.Slice(148, 8)).Trim(' ', '\0');
+        if (field.Length == 0 || field.Any(c => c is < '0' or > '7')) return false;
+        long stored = Convert.ToInt64(field, 8);
+        return stored == unsignedSum || stored == signedSum;
     }
 
     private static bool IsFormatError(Exception e) =>

@@ -56,9 +56,19 @@ internal static class TarZstd
         return PackAsync([new ArchiveInput(full, "")], output, level, null, ct);
     }
 
-    public static Task<ArchiveStats> UnpackDirectoryAsync(Stream input, string dir, CancellationToken ct)
+    public static async Task<ArchiveStats> UnpackDirectoryAsync(Stream input, string dir, CancellationToken ct)
     {
         string full = Path.GetFullPath(dir);
-        return UnpackAsync(input, name => (full, name), ct);
+        var stats = await UnpackAsync(input, name => (full, name), ct).ConfigureAwait(false);
+        // An archive of an empty directory has no entries, so nothing above created the destination.
+        try
+        {
+            Directory.CreateDirectory(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw S3PodException.Operational($"cannot create {full}: {e.Message}", e);
+        }
+        return stats;
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Amazon.Runtime;
+using Amazon.Runtime.Internal;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -55,6 +56,7 @@ internal sealed class S3ObjectStore : IObjectStore
         if (!string.IsNullOrEmpty(target.Endpoint)) config.ServiceURL = target.Endpoint;
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(target.Region);
 
+        BucketPathFix.EnsureRegistered();
         _client = target.Credentials is { } c
             ? new AmazonS3Client(new BasicAWSCredentials(c.KeyId, c.Secret), config)
             : new AmazonS3Client(config);
@@ -115,23 +117,14 @@ internal sealed class S3ObjectStore : IObjectStore
 
     private async Task<ObjectInfo> PutSingleAsync(string key, byte[] buffer, int count, PutOptions options, CancellationToken ct)
     {
-        var request = new PutObjectRequest
-        {
-            BucketName = _target.Bucket,
-            Key = FullKey(key),
-            InputStream = new MemoryStream(buffer, 0, count, writable: false),
-            UseChunkEncoding = false,
-            ContentType = "application/octet-stream",
-        };
-        foreach (var (k, v) in options.Metadata) request.Metadata[k] = v;
-
+        var request = NewPut(key, buffer, count, options);
         switch (options.Condition)
         {
             case WriteCondition.Absent:
                 request.IfNoneMatch = "*";
                 break;
             case WriteCondition.Match m:
-                return await PutCompareAndSwapAsync(key, request, m.ETag, ct);
+                return await PutCompareAndSwapAsync(key, buffer, count, options, m.ETag, ct);
         }
         try
         {
@@ -144,18 +137,32 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    private async Task<ObjectInfo> PutCompareAndSwapAsync(string key, PutObjectRequest request, string expectedETag, CancellationToken ct)
+    private PutObjectRequest NewPut(string key, byte[] buffer, int count, PutOptions options)
+    {
+        var request = new PutObjectRequest
+        {
+            BucketName = _target.Bucket,
+            Key = FullKey(key),
+            InputStream = new MemoryStream(buffer, 0, count, writable: false),
+            UseChunkEncoding = false,
+            ContentType = "application/octet-stream",
+        };
+        foreach (var (k, v) in options.Metadata) request.Metadata[k] = v;
+        return request;
+    }
+
+    private async Task<ObjectInfo> PutCompareAndSwapAsync(string key, byte[] buffer, int count, PutOptions options, string expectedETag, CancellationToken ct)
     {
         var bare = expectedETag.Trim('"');
         foreach (var unquoted in _unquotedIfMatch is { } known ? [known] : new[] { false, true })
         {
+            var request = NewPut(key, buffer, count, options);
             request.IfMatch = unquoted ? bare : $"\"{bare}\"";
-            request.InputStream.Position = 0;
             try
             {
                 var r = await _client.PutObjectAsync(request, ct);
                 _unquotedIfMatch = unquoted;
-                return ToInfo(key, request.InputStream.Length, DateTime.UtcNow, r.ETag, request.Metadata.Keys.ToDictionary(k => k, k => request.Metadata[k]));
+                return ToInfo(key, count, DateTime.UtcNow, r.ETag, options.Metadata);
             }
             catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound or HttpStatusCode.Conflict)
             {
@@ -344,41 +351,54 @@ internal sealed class S3ObjectStore : IObjectStore
 
     public async Task CheckAccessAsync(CancellationToken ct)
     {
-        try
-        {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, ct);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw MissingBucket();
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, "");
-        }
+        if (await ProbeBucketAsync(ct) is { } problem) throw problem;
     }
 
     /// <summary>Creates the bucket when it does not exist (init --create-bucket, tests).</summary>
     public async Task EnsureBucketAsync(CancellationToken ct)
     {
+        var problem = await ProbeBucketAsync(ct);
+        if (problem is null) return;
+        if (!problem.Message.Contains("does not exist", StringComparison.Ordinal)) throw problem;
+        try
+        {
+            await _client.PutBucketAsync(new PutBucketRequest { BucketName = _target.Bucket }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Translate(e, "");
+        }
+    }
+
+    /// <summary>
+    /// HEAD bucket, as the smoke test promises. A HEAD response has no body, so when it fails the
+    /// cause is read from a one-key listing instead (s3rver, for one, answers HEAD with a bare 403).
+    /// Returns null when the bucket is usable.
+    /// </summary>
+    private async Task<S3PodException?> ProbeBucketAsync(CancellationToken ct)
+    {
         try
         {
             await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, ct);
+            return null;
+        }
+        catch (AmazonS3Exception) { }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Translate(e, "");
+        }
+        try
+        {
+            await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _target.Bucket, MaxKeys = 1 }, ct);
+            return null;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            try
-            {
-                await _client.PutBucketAsync(new PutBucketRequest { BucketName = _target.Bucket }, ct);
-            }
-            catch (Exception e2) when (e2 is not OperationCanceledException)
-            {
-                throw Translate(e2, "");
-            }
+            return MissingBucket();
         }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw Translate(e, "");
+            return Translate(e, "");
         }
     }
 
@@ -434,22 +454,8 @@ internal sealed class S3ObjectStore : IObjectStore
         return new ConditionalWriteSupport(createOnly, cas, detail);
     }
 
-    private async Task<bool> BucketMissingAsync(CancellationToken ct)
-    {
-        try
-        {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, ct);
-            return false;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return true;
-        }
-        catch (AmazonS3Exception)
-        {
-            return false;
-        }
-    }
+    private async Task<bool> BucketMissingAsync(CancellationToken ct) =>
+        await ProbeBucketAsync(ct) is { } problem && problem.Message.Contains("does not exist", StringComparison.Ordinal);
 
     private S3PodException MissingBucket() =>
         S3PodException.Operational($"bucket '{_target.Bucket}' does not exist at {EndpointName} (create it, or run `s3pod init --create-bucket`)");
@@ -473,7 +479,7 @@ internal sealed class S3ObjectStore : IObjectStore
             case AmazonClientException client when client.InnerException is { } inner && inner is not AmazonClientException:
                 return Translate(inner, key);
             case AmazonClientException client when client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase):
-                return S3PodException.Operational($"no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain ({OneLine(client.Message)})", e);
+                return S3PodException.Operational("no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain (AWS_* env, profile, web identity, instance role)", e);
             case HttpRequestException or SocketException or IOException or TaskCanceledException:
                 return S3PodException.Operational($"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}", e);
             default:
@@ -532,6 +538,44 @@ internal sealed class S3ObjectStore : IObjectStore
         {
             base.Dispose(disposing);
             if (disposing) owner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The SDK sends bucket-level requests to <c>/bucket/</c>. Servers that canonicalise the path they
+    /// received (AWS, MinIO, Ceph) don't mind; s3rver signs <c>/bucket</c> and answers
+    /// SignatureDoesNotMatch. Dropping the trailing slash before signing is what the AWS CLI sends
+    /// and every server accepts.
+    /// </summary>
+    private sealed class BucketPathFix : PipelineHandler, IRuntimePipelineCustomizer
+    {
+        private static int _registered;
+
+        public static void EnsureRegistered()
+        {
+            if (Interlocked.Exchange(ref _registered, 1) == 0) RuntimePipelineCustomizerRegistry.Instance.Register(new BucketPathFix());
+        }
+
+        public string UniqueName => "s3pod-bucket-path";
+
+        public void Customize(Type type, RuntimePipeline pipeline)
+        {
+            if (type == typeof(AmazonS3Client)) pipeline.AddHandlerBefore<Signer>(new BucketPathFix());
+        }
+
+        public override Task<T> InvokeAsync<T>(IExecutionContext executionContext)
+        {
+            var request = executionContext.RequestContext.Request;
+            if (request.OriginalRequest is ListObjectsV2Request or HeadBucketRequest or PutBucketRequest
+                && request.ResourcePath is null or "" or "/"
+                && request.Endpoint is { AbsolutePath.Length: > 1 } endpoint && endpoint.AbsolutePath.EndsWith('/'))
+            {
+                // Path-style: the bucket is in the endpoint ("http://host/bucket/") and the resource is "/";
+                // the URL composer always puts a '/' between the two, so move the bucket into the resource.
+                request.Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority));
+                request.ResourcePath = endpoint.AbsolutePath.TrimEnd('/');
+            }
+            return base.InvokeAsync<T>(executionContext);
         }
     }
 }

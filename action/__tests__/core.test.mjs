@@ -1,0 +1,190 @@
+// Unit tests of the host-agnostic core (CommonJS, loaded as the Azure task will load it).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const core = require('../src/core/index.js');
+
+/** A host adapter that records everything, for calling the core directly. */
+export function fakeHost(inputs = {}, state = {}) {
+  const log = { outputs: {}, state: { ...state }, info: [], warning: [], error: [], debug: [], secrets: [], failed: [], summary: [] };
+  return {
+    log,
+    getInput: (n) => inputs[n] ?? '',
+    setOutput: (n, v) => { log.outputs[n] = v; },
+    saveState: (n, v) => { log.state[n] = v; },
+    getState: (n) => log.state[n] ?? '',
+    info: (m) => log.info.push(m),
+    warning: (m) => log.warning.push(m),
+    error: (m) => log.error.push(m),
+    debug: (m) => log.debug.push(m),
+    setSecret: (v) => log.secrets.push(v),
+    setFailed: (m) => log.failed.push(m),
+    summary: (m) => log.summary.push(m),
+    env: {},
+  };
+}
+
+const PR = { number: 42, pull_request: { number: 42, base: { ref: 'develop', repo: { full_name: 'o/r' } }, head: { repo: { full_name: 'o/r', fork: false } } }, repository: { default_branch: 'main' } };
+
+describe('computeScopes', () => {
+  test('push reads its ref then the default branch, and writes its ref', () => {
+    const env = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feature' };
+    assert.deepEqual(core.computeScopes('ref', env, { repository: { default_branch: 'main' } }), {
+      scope: 'refs/heads/feature', fallbackScopes: ['refs/heads/main'],
+    });
+  });
+  test('push to the default branch has no fallback', () => {
+    const env = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' };
+    assert.deepEqual(core.computeScopes('ref', env, { repository: { default_branch: 'main' } }).fallbackScopes, []);
+  });
+  test('a tag reads the default branch too', () => {
+    const env = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.0.0' };
+    assert.deepEqual(core.computeScopes('ref', env, { repository: { default_branch: 'trunk' } }), {
+      scope: 'refs/tags/v1.0.0', fallbackScopes: ['refs/heads/trunk'],
+    });
+  });
+  test('pull_request reads merge ref, base branch, default branch; writes the merge ref', () => {
+    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/42/merge', GITHUB_BASE_REF: 'develop' };
+    assert.deepEqual(core.computeScopes('ref', env, PR), {
+      scope: 'refs/pull/42/merge', fallbackScopes: ['refs/heads/develop', 'refs/heads/main'],
+    });
+  });
+  test('pull_request_target (GITHUB_REF is the base branch) still writes the PR merge ref', () => {
+    const env = { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_REF: 'refs/heads/develop', GITHUB_BASE_REF: 'develop' };
+    assert.deepEqual(core.computeScopes('ref', env, PR), {
+      scope: 'refs/pull/42/merge', fallbackScopes: ['refs/heads/develop', 'refs/heads/main'],
+    });
+  });
+  test('base branch equal to the default branch is listed once', () => {
+    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/3/merge', GITHUB_BASE_REF: 'main' };
+    assert.deepEqual(core.computeScopes('ref', env, { number: 3, repository: { default_branch: 'main' } }).fallbackScopes, ['refs/heads/main']);
+  });
+  test('repo and none', () => {
+    assert.deepEqual(core.computeScopes('repo', { GITHUB_REPOSITORY: 'o/r' }, {}), { scope: 'o/r', fallbackScopes: [] });
+    assert.deepEqual(core.computeScopes('none', { GITHUB_REF: 'refs/heads/x' }, {}), { scope: null, fallbackScopes: [] });
+  });
+  test('no GITHUB_REF: no scope, with a warning', () => {
+    const r = core.computeScopes('ref', {}, {});
+    assert.equal(r.scope, null);
+    assert.match(r.warning, /GITHUB_REF/);
+  });
+});
+
+describe('resolveReadOnly', () => {
+  const fork = { pull_request: { head: { repo: { full_name: 'evil/r', fork: true } }, base: { repo: { full_name: 'o/r' } } } };
+  const renamedFork = { pull_request: { head: { repo: { full_name: 'evil/r' } }, base: { repo: { full_name: 'o/r' } } } };
+  test('auto', () => {
+    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'push' }, {}).readOnly, false);
+    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, PR).readOnly, false);
+    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, fork).readOnly, true);
+    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, renamedFork).readOnly, true);
+    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, { pull_request: { head: {} } }).readOnly, true, 'deleted head repo');
+    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request_target' }, PR).readOnly, true);
+  });
+  test('true and false override', () => {
+    assert.equal(core.resolveReadOnly('true', { GITHUB_EVENT_NAME: 'push' }, {}).readOnly, true);
+    assert.equal(core.resolveReadOnly('false', { GITHUB_EVENT_NAME: 'pull_request_target' }, fork).readOnly, false);
+  });
+});
+
+describe('decideSave', () => {
+  const base = { restoreRan: true, exactMatch: false, primaryKey: 'k', readOnly: false, save: 'on-miss', jobStatus: 'success' };
+  const cases = [
+    [{}, true],
+    [{ exactMatch: true }, false],
+    [{ exactMatch: true, save: 'always', jobStatus: 'failure' }, false],
+    [{ readOnly: true, save: 'always' }, false],
+    [{ restoreRan: false }, false],
+    [{ save: 'never' }, false],
+    [{ jobStatus: 'failure' }, false],
+    [{ jobStatus: 'cancelled' }, false],
+    [{ jobStatus: 'partial' }, false],
+    [{ jobStatus: 'unknown' }, true],
+    [{ jobStatus: 'failure', save: 'always' }, true],
+    [{ jobStatus: 'cancelled', save: 'always' }, true],
+  ];
+  for (const [over, expected] of cases) {
+    test(`${JSON.stringify(over)} -> ${expected}`, () => {
+      assert.equal(core.decideSave({ ...base, ...over }).save, expected);
+    });
+  }
+  test('normalizeJobStatus maps GitHub and Azure values', () => {
+    assert.deepEqual(
+      ['success', 'failure', 'cancelled', 'Succeeded', 'SucceededWithIssues', 'Failed', 'Canceled', ''].map(core.normalizeJobStatus),
+      ['success', 'failure', 'cancelled', 'success', 'partial', 'failure', 'cancelled', 'unknown'],
+    );
+  });
+});
+
+describe('readInputs', () => {
+  const ok = { key: 'k', path: 'a\n  ! b/c \n\n~/d' };
+  test('parses lists, booleans and defaults', () => {
+    const i = core.readInputs(fakeHost({ ...ok, 'restore-keys': 'k-\n', 'lookup-only': 'TRUE', 'compression-level': '19', version: 'v1.2.3' }));
+    assert.deepEqual(i.paths, ['a', '!b/c', '~/d']);
+    assert.deepEqual(i.restoreKeys, ['k-']);
+    assert.equal(i.lookupOnly, true);
+    assert.equal(i.failOnCacheMiss, false);
+    assert.equal(i.scope, 'ref');
+    assert.equal(i.readOnly, 'auto');
+    assert.equal(i.save, 'on-miss');
+    assert.equal(i.compressionLevel, 19);
+    assert.equal(i.version, '1.2.3');
+    assert.equal(i.jobStatus, 'unknown');
+  });
+  const bad = [
+    [{ path: 'a' }, 'key'],
+    [{ key: 'k' }, 'path'],
+    [{ key: 'a\nb', path: 'a' }, 'key'],
+    [{ key: 'x'.repeat(513), path: 'a' }, 'key'],
+    [{ ...ok, scope: 'Branch' }, 'scope'],
+    [{ ...ok, 'read-only': 'yes' }, 'read-only'],
+    [{ ...ok, save: 'on-success' }, 'save'],
+    [{ ...ok, 'fail-on-cache-miss': '1' }, 'fail-on-cache-miss'],
+    [{ ...ok, 'compression-level': '20' }, 'compression-level'],
+    [{ ...ok, 'compression-level': '0' }, 'compression-level'],
+    [{ ...ok, 'compression-level': '1.5' }, 'compression-level'],
+    [{ ...ok, endpoint: 'ftp://x' }, 'endpoint'],
+    [{ ...ok, endpoint: 'https://user:pw@x' }, 'endpoint'],
+    [{ ...ok, 'access-key-id': 'AK' }, 'secret-access-key'],
+    [{ ...ok, 'secret-access-key': 'S' }, 'access-key-id'],
+    [{ ...ok, 'docker-image': 'img:1' }, 'path'],
+    [{ key: 'k', 'docker-image': 'img:1', 'restore-keys': 'k-' }, 'restore-keys'],
+    [{ key: 'k-{hash}', path: 'a' }, 'hash-files'],
+    [{ ...ok, version: 'latest' }, 'version'],
+  ];
+  for (const [inputs, name] of bad) {
+    test(`rejects ${JSON.stringify(inputs).slice(0, 60)} naming ${name}`, () => {
+      assert.throws(() => core.readInputs(fakeHost(inputs)), (err) => err instanceof core.InputError && err.input === name && err.message.includes(name));
+    });
+  }
+  test('secret values never appear in error messages', () => {
+    const host = fakeHost({ ...ok, 'secret-access-key': 'TOPSECRETVALUE' });
+    assert.throws(() => core.readInputs(host), (err) => !err.message.includes('TOPSECRETVALUE'));
+  });
+  test('maskSecrets masks both credential inputs', () => {
+    const host = fakeHost({ 'access-key-id': ' AKID ', 'secret-access-key': 'SECRET' });
+    core.maskSecrets(host);
+    assert.deepEqual(host.log.secrets.sort(), ['AKID', 'SECRET']);
+  });
+});
+
+describe('binary arguments and environment', () => {
+  const inputs = { endpoint: 'http://h:9000', region: 'r', bucket: 'b', prefix: 'p', accessKeyId: 'AK', secretAccessKey: 'SK', paths: ['a', 'b'], restoreKeys: ['x-'], lookupOnly: true, compressionLevel: 5 };
+  test('restore and save arguments carry scopes and no credentials', () => {
+    const ctx = { inputs, scope: 'refs/pull/1/merge', fallbackScopes: ['refs/heads/main'] };
+    const r = core.restoreArgs(ctx, 'K');
+    assert.deepEqual(r, ['restore', '--key', 'K', '--restore-key', 'x-', '--path', 'a', '--path', 'b', '--scope', 'refs/pull/1/merge',
+      '--fallback-scope', 'refs/heads/main', '--lookup-only', '--endpoint', 'http://h:9000', '--region', 'r', '--bucket', 'b', '--prefix', 'p']);
+    const s = core.saveArgs(ctx, 'K');
+    assert.deepEqual(s, ['save', '--key', 'K', '--path', 'a', '--path', 'b', '--scope', 'refs/pull/1/merge', '--level', '5',
+      '--endpoint', 'http://h:9000', '--region', 'r', '--bucket', 'b', '--prefix', 'p']);
+    for (const a of [...r, ...s]) assert.ok(a !== 'AK' && a !== 'SK');
+  });
+  test('binaryEnv passes credentials by environment and drops INPUT_*', () => {
+    const env = core.binaryEnv(inputs, { PATH: '/bin', 'INPUT_SECRET-ACCESS-KEY': 'SK', AWS_REGION: 'x' });
+    assert.deepEqual(env, { PATH: '/bin', AWS_REGION: 'x', S3POD_S3_KEY_ID: 'AK', S3POD_S3_SECRET: 'SK' });
+    assert.deepEqual(core.binaryEnv({}, { PATH: '/bin' }), { PATH: '/bin' }, 'no inputs: the standard AWS chain');
+  });
+});

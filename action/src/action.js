@@ -1,0 +1,8 @@
+// Everything the four entry points share, bundled once into dist/action.js.
+import s3pod from './core/index.js';
+import { githubHost } from './github-host.js';
+
+export const restore = () => s3pod.runRestore(githubHost(), { saveState: true });
+export const post = () => s3pod.runPostSave(githubHost());
+export const restoreOnly = () => s3pod.runRestore(githubHost(), { saveState: false });
+export const saveOnly = () => s3pod.runSaveOnly(githubHost());

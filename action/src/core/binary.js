@@ -1,0 +1,181 @@
+'use strict';
+
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { execFile } = require('node:child_process');
+const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const { BinaryError } = require('./errors');
+
+const RELEASE_SUMS = require('./release-sums.json');
+
+const OS_NAMES = { linux: 'linux', darwin: 'osx', win32: 'win' };
+const ARCH_NAMES = { x64: 'x64', arm64: 'arm64' };
+
+/** The release asset name for a platform: s3pod-<os>-<arch>, with .exe on Windows. */
+function assetName(platform = process.platform, arch = process.arch) {
+  const osName = OS_NAMES[platform];
+  const archName = ARCH_NAMES[arch];
+  if (!osName || !archName) {
+    throw new BinaryError(`No s3pod release is built for ${platform}-${arch}; install s3pod yourself and set the binary input`);
+  }
+  return `s3pod-${osName}-${archName}${platform === 'win32' ? '.exe' : ''}`;
+}
+
+async function sha256File(file) {
+  const hash = crypto.createHash('sha256');
+  await pipeline(fs.createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+function isExecutableFile(file) {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) return false;
+    if (process.platform === 'win32') return true;
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `<file> --version` and returns the trimmed stdout, or null when it fails. */
+function probeVersion(file, timeoutMs = 15000) {
+  return new Promise((resolve) => {
+    execFile(file, ['--version'], { timeout: timeoutMs, windowsHide: true }, (err, stdout) => {
+      if (err) return resolve(null);
+      resolve(String(stdout).trim().replace(/^v/, '').split(/\s+/).pop() || null);
+    });
+  });
+}
+
+/** Every `s3pod` executable on PATH, in PATH order. */
+function findOnPath(env = process.env, platform = process.platform) {
+  const dirs = String(env.PATH || env.Path || '').split(path.delimiter).filter(Boolean);
+  const exts = platform === 'win32'
+    ? String(env.PATHEXT || '.EXE;.CMD;.BAT').split(';').filter(Boolean).map((e) => e.toLowerCase())
+    : [''];
+  const found = [];
+  for (const dir of dirs) {
+    for (const ext of exts) {
+      const candidate = path.join(dir, `s3pod${ext}`);
+      if (isExecutableFile(candidate) && !found.includes(candidate)) found.push(candidate);
+    }
+  }
+  return found;
+}
+
+/** Parses a `sha256sum` listing ("<hex>  <name>" or "<hex> *<name>") into { name: hex }. */
+function parseSha256Sums(text) {
+  const sums = {};
+  for (const line of String(text).split(/\r?\n/)) {
+    const match = /^([0-9a-fA-F]{64})\s+\*?(.+?)\s*$/.exec(line);
+    if (match) sums[path.basename(match[2])] = match[1].toLowerCase();
+  }
+  return sums;
+}
+
+async function download(url, dest, { timeoutMs = 300000, token } = {}) {
+  const headers = { 'user-agent': 's3pod-action', accept: 'application/octet-stream' };
+  if (token) headers.authorization = `token ${token}`;
+  let response;
+  try {
+    response = await fetch(url, { headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new BinaryError(`Could not download ${url}: ${err.cause?.message || err.message}`);
+  }
+  if (!response.ok || !response.body) {
+    throw new BinaryError(`Could not download ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+  }
+  await pipeline(Readable.fromWeb(response.body), fs.createWriteStream(dest, { mode: 0o755 }));
+}
+
+/**
+ * Finds or installs the s3pod binary. Order:
+ *   1. `binary` (a path given by the user): must exist; used as is.
+ *   2. `s3pod` on PATH whose `--version` equals the wanted version.
+ *   3. The tool cache: <toolCacheDir>/s3pod/<version>/<os-arch>/s3pod, if its SHA-256 still matches.
+ *   4. The release asset <serverUrl>/<repository>/releases/download/v<version>/<asset> (serverUrl from
+ *      GITHUB_SERVER_URL, repository from GITHUB_ACTION_REPOSITORY or release-sums.json), verified
+ *      against the SHA-256 committed in release-sums.json, then moved into the tool cache.
+ * Options: { binary, version, env, platform, arch, toolCacheDir, tempDir, serverUrl, repository,
+ *            sums, log: { info, debug } }. Returns { path, version, source }.
+ * Throws BinaryError with a one-line message on any failure (not found, HTTP error, no committed
+ * sum, checksum mismatch).
+ */
+async function locateBinary(options = {}) {
+  const env = options.env || process.env;
+  const log = options.log || { info() {}, debug() {} };
+  const sums = options.sums || RELEASE_SUMS;
+  const platform = options.platform || process.platform;
+  const arch = options.arch || process.arch;
+  const version = (options.version || sums.version || '').replace(/^v/, '');
+
+  if (options.binary) {
+    const file = path.resolve(options.binary.replace(/^~(?=$|[\\/])/, os.homedir()));
+    if (!isExecutableFile(file)) {
+      throw new BinaryError(`Input "binary": ${file} does not exist or is not an executable file`);
+    }
+    return { path: file, version: null, source: 'input' };
+  }
+
+  for (const candidate of findOnPath(env, platform)) {
+    const found = await probeVersion(candidate);
+    if (found === version) {
+      log.info(`Using s3pod ${found} from PATH: ${candidate}`);
+      return { path: candidate, version: found, source: 'path' };
+    }
+    log.debug(`Ignoring ${candidate}: version ${found ?? 'unknown'}, wanted ${version}`);
+  }
+
+  const asset = assetName(platform, arch);
+  const expected = sums.version === version ? sums.assets?.[asset] : undefined;
+  if (!expected) {
+    const why = sums.version === version
+      ? `no SHA-256 for ${asset} is committed in this action (release-sums.json)`
+      : `this action pins s3pod ${sums.version}, so no SHA-256 for ${version} is committed`;
+    throw new BinaryError(`Cannot verify s3pod ${version}: ${why}; install s3pod yourself and set the binary input`);
+  }
+
+  const toolCacheDir = options.toolCacheDir || env.RUNNER_TOOL_CACHE || env.AGENT_TOOLSDIRECTORY || path.join(os.tmpdir(), 's3pod-tools');
+  const installDir = path.join(toolCacheDir, 's3pod', version, asset.replace(/^s3pod-|\.exe$/g, ''));
+  const installed = path.join(installDir, platform === 'win32' ? 's3pod.exe' : 's3pod');
+  const marker = `${installDir}.complete`;
+  if (fs.existsSync(marker) && isExecutableFile(installed)) {
+    if ((await sha256File(installed)) === expected) {
+      log.info(`Using s3pod ${version} from the tool cache: ${installed}`);
+      return { path: installed, version, source: 'tool-cache' };
+    }
+    log.info(`The cached s3pod at ${installed} does not match its checksum; downloading it again`);
+  }
+
+  const serverUrl = String(options.serverUrl || env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+  const repository = options.repository || env.GITHUB_ACTION_REPOSITORY || sums.repository;
+  const url = `${serverUrl}/${repository}/releases/download/v${version}/${asset}`;
+  const tempDir = options.tempDir || env.RUNNER_TEMP || os.tmpdir();
+  await fsp.mkdir(tempDir, { recursive: true });
+  const temp = path.join(tempDir, `${asset}.${process.pid}.${crypto.randomUUID()}.download`);
+  log.info(`Downloading s3pod ${version} from ${url}`);
+  try {
+    await download(url, temp, { token: options.token });
+    const actual = await sha256File(temp);
+    if (actual !== expected) {
+      throw new BinaryError(`Checksum mismatch for ${asset} from ${url}: expected SHA-256 ${expected}, got ${actual}; refusing to run it`);
+    }
+    await fsp.mkdir(installDir, { recursive: true });
+    await fsp.rm(marker, { force: true });
+    await fsp.copyFile(temp, installed);
+    await fsp.chmod(installed, 0o755);
+    await fsp.writeFile(marker, `${expected}\n`);
+  } finally {
+    await fsp.rm(temp, { force: true });
+  }
+  log.info(`Installed s3pod ${version} (sha256 ${expected}) to ${installed}`);
+  return { path: installed, version, source: 'download' };
+}
+
+module.exports = { locateBinary, assetName, parseSha256Sums, sha256File, findOnPath, probeVersion, RELEASE_SUMS };

@@ -1,0 +1,6 @@
+'use strict';
+// postjobexecution: save. Secrets are registered before task-lib can log any input value.
+const secrets = require('./src/secrets').capture(process.env);
+const tl = require('azure-pipelines-task-lib/task');
+secrets.forEach((s) => tl.setSecret(s));
+require('./src/run').save(tl, secrets);

@@ -1,0 +1,278 @@
+'use strict';
+// MockTestRunner suite: each case runs one scenario file (tests/scenarios/L0*.js) in a child
+// Node process with the mocked task-lib, against tests/fixtures/fake-s3pod.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const crypto = require('crypto');
+const { MockTestRunner } = require('azure-pipelines-task-lib/mock-test');
+
+const TASK_JSON = path.join(__dirname, '..', 'S3PodV1', 'task.json');
+let tmp;
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-l0-'));
+  // task-lib writes its vault key (.taskkey) to Agent.TempDirectory, else to the working directory.
+  process.env.AGENT_TEMPDIRECTORY = tmp;
+  process.env.S3POD_L0_WORKDIR = path.join(tmp, 'work');
+  fs.mkdirSync(process.env.S3POD_L0_WORKDIR);
+  fs.writeFileSync(path.join(process.env.S3POD_L0_WORKDIR, 'yarn.lock'), 'lock v1\n');
+});
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function run(name) {
+  const log = path.join(tmp, `${name}.log`);
+  process.env.S3POD_L0_LOG = log;
+  const tr = new MockTestRunner(path.join(__dirname, 'scenarios', `${name}.js`), TASK_JSON);
+  tr.nodePath = process.execPath; // never download Node
+  await tr.runAsync();
+  const calls = fs.existsSync(log)
+    ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    : [];
+  const call = (cmd) => calls.find((c) => c.args[0] === cmd);
+  const explain = () => `stdout:\n${tr.stdout}\nstderr:\n${tr.stderr}`;
+  return { tr, calls, call, explain };
+}
+
+/** Values of a repeated flag in an argv list. */
+function flag(args, name) {
+  const out = [];
+  for (let i = 0; i < args.length; i++) if (args[i] === name) out.push(args[i + 1]);
+  return out;
+}
+
+const setVar = (tr, name, value) => tr.stdout.includes(`##vso[task.setvariable variable=${name};isOutput=false;issecret=false;]${value}\n`);
+const setTaskVar = (tr, name, value) => tr.stdout.includes(`##vso[task.settaskvariable variable=${name};issecret=false;]${value}`);
+
+test('miss: cacheHitVar=false, state recorded for the post-job step, branch scope', async () => {
+  const { tr, call, explain } = await run('L0RestoreMiss');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(setVar(tr, 'CACHE_HIT', 'false'), explain());
+  assert.ok(setTaskVar(tr, 'RESTORE_STEP_RAN', 'true'), explain());
+  assert.ok(setTaskVar(tr, 'S3POD_PRIMARY_KEY', 'npm/Linux'), explain());
+  const args = call('restore').args;
+  assert.deepEqual(flag(args, '--key'), ['npm/Linux']);
+  assert.deepEqual(flag(args, '--path'), ['node_modules']);
+  assert.deepEqual(flag(args, '--scope'), ['refs/heads/main']);
+  assert.deepEqual(flag(args, '--fallback-scope'), []);
+  assert.ok(args.includes('--json'));
+  assert.ok(!args.includes('--lookup-only'));
+  assert.ok(tr.stdout.includes('loc_mock_CacheMiss'), explain());
+});
+
+test('exact hit: cacheHitVar=true and the exact match is recorded', async () => {
+  const { tr, explain } = await run('L0RestoreExactHit');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(setVar(tr, 'CACHE_HIT', 'true'), explain());
+  assert.ok(setTaskVar(tr, 'S3POD_EXACT_MATCH', 'true'), explain());
+});
+
+test('restore-key hit: cacheHitVar=inexact; restore keys become segment prefixes', async () => {
+  const { tr, call, explain } = await run('L0RestoreInexactHit');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(setVar(tr, 'CACHE_HIT', 'inexact'), explain());
+  assert.ok(setTaskVar(tr, 'S3POD_MATCHED_KEY', 'npm/Linux/v1'), explain());
+  assert.deepEqual(flag(call('restore').args, '--restore-key'), ['npm/Linux/', 'npm/']);
+});
+
+test('pull request: writes refs/pull/N/merge, also reads the target branch', async () => {
+  const { tr, call, explain } = await run('L0RestorePullRequest');
+  assert.ok(tr.succeeded, explain());
+  const args = call('restore').args;
+  assert.deepEqual(flag(args, '--scope'), ['refs/pull/7/merge']);
+  assert.deepEqual(flag(args, '--fallback-scope'), ['refs/heads/main']);
+  assert.ok(setTaskVar(tr, 'S3POD_SCOPE', 'refs/pull/7/merge'), explain());
+});
+
+test('scope: none passes no scope', async () => {
+  const { tr, call, explain } = await run('L0RestoreScopeNone');
+  assert.ok(tr.succeeded, explain());
+  assert.deepEqual(flag(call('restore').args, '--scope'), []);
+});
+
+test('Cache@2 file segment is replaced by the fingerprint of the file', async () => {
+  const { tr, call, explain } = await run('L0RestoreFileSegment');
+  assert.ok(tr.succeeded, explain());
+  const content = Buffer.from('lock v1\n');
+  const fileHash = crypto.createHash('sha256').update(content).digest('hex');
+  const fp = crypto.createHash('sha256').update(`\nSHA256(yarn.lock)=[${content.length}]${fileHash}`).digest('hex');
+  assert.deepEqual(flag(call('restore').args, '--key'), [`yarn/Linux/${fp}`]);
+  assert.equal(call('restore').cwd, process.env.S3POD_L0_WORKDIR);
+});
+
+test('s3pod template: {hash} resolved by `s3pod key --hash-from`, restore keys verbatim', async () => {
+  const { tr, call, explain } = await run('L0RestoreTemplate');
+  assert.ok(tr.succeeded, explain());
+  assert.deepEqual(call('key').args.slice(0, 4), ['key', 'npm-{hash}', '--hash-from', 'package-lock.json']);
+  const args = call('restore').args;
+  assert.deepEqual(flag(args, '--key'), ['npm-abc123def4567890']);
+  assert.deepEqual(flag(args, '--restore-key'), ['npm-']);
+});
+
+test('lookupOnly passes --lookup-only and still reports the hit', async () => {
+  const { tr, call, explain } = await run('L0RestoreLookupOnly');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(call('restore').args.includes('--lookup-only'));
+  assert.ok(setVar(tr, 'CACHE_HIT', 'true'), explain());
+});
+
+test('storage error on restore is a warning; the build goes on as a miss', async () => {
+  const { tr, explain } = await run('L0RestoreStorageError');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(tr.warningIssues.length, 1, explain());
+  assert.match(tr.warningIssues[0], /RestoreFailed.*cannot reach/);
+  assert.ok(setVar(tr, 'CACHE_HIT', 'false'), explain());
+  assert.ok(setTaskVar(tr, 'RESTORE_STEP_RAN', 'true'), explain());
+});
+
+test('failOnCacheMiss: a miss fails the step', async () => {
+  const { tr, explain } = await run('L0RestoreFailOnMiss');
+  assert.ok(tr.failed, explain());
+  assert.match(tr.errorIssues.join('\n'), /FailOnCacheMiss/);
+  assert.ok(setVar(tr, 'CACHE_HIT', 'false'), explain());
+});
+
+test('integrity failure (exit 5) is a warning naming the cause; nothing restored, job goes on', async () => {
+  const { tr, explain } = await run('L0RestoreIntegrity');
+  assert.ok(tr.succeeded, explain());
+  assert.match(tr.warningIssues.join('\n'), /Integrity.*digest mismatch/);
+});
+
+// (Under MockTestRunner task-lib loads before the entry point, so the "registered before any
+// debug line" order is checked by the end-to-end test, which runs the real entry point.)
+test('credentials: registered as secrets, given to the binary in env, never in args or INPUT_*', async () => {
+  const { tr, call, explain } = await run('L0RestoreSecrets');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(tr.stdout.includes('##vso[task.setsecret]sEcReT-L0-value'), explain());
+  assert.ok(tr.stdout.includes('##vso[task.setsecret]AKIDL0TEST'), explain());
+  const c = call('restore');
+  assert.equal(c.secret, 'sEcReT-L0-value');
+  assert.equal(c.keyId, 'AKIDL0TEST');
+  assert.ok(!c.args.join(' ').includes('sEcReT'));
+  assert.deepEqual(c.inputVars, []);
+  assert.deepEqual(flag(c.args, '--endpoint'), ['http://127.0.0.1:9']);
+});
+
+test('logging commands in the binary output are neutralised', async () => {
+  const { tr, explain } = await run('L0RestoreMaliciousOutput');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(!/##vso\[task\.setvariable variable=PWNED/.test(tr.stdout), explain());
+  assert.ok(tr.stdout.includes('restoring ##'), explain());
+});
+
+for (const [name, input] of [
+  ['L0BadInputSave', 'save'],
+  ['L0BadInputCompressionLevel', 'compressionLevel'],
+  ['L0BadInputHalfCredentials', 'secretAccessKey'],
+  ['L0BadInputEndpoint', 'endpoint'],
+  ['L0BadInputBoolean', 'failOnCacheMiss'],
+  ['L0BadInputNoPath', 'path'],
+  ['L0BadInputCacheHitVar', 'cacheHitVar'],
+  ['L0BadKeyNoFiles', 'key'],
+  ['L0BadKeyTemplateWithoutFiles', 'hashFiles'],
+]) {
+  test(`bad input fails naming "${input}" (${name})`, async () => {
+    const { tr, calls, explain } = await run(name);
+    assert.ok(tr.failed, explain());
+    assert.equal(tr.errorIssues.length, 1, explain());
+    assert.match(tr.errorIssues[0], new RegExp(`\\b${input}\\b`), explain());
+    assert.ok(!/-(access|secret|key-id|hash-files|compression|fail-on)/.test(tr.errorIssues[0]), 'names the task.json input');
+    assert.ok(!calls.some((c) => c.args[0] === 'restore'), 'nothing restored');
+    assert.ok(!setTaskVar(tr, 'RESTORE_STEP_RAN', 'true'), 'post-job will not save');
+  });
+}
+
+test('post: saves on a miss with the recorded key, paths, scope and level', async () => {
+  const { tr, call, explain } = await run('L0PostSavesOnMiss');
+  assert.ok(tr.succeeded, explain());
+  const args = call('save').args;
+  assert.deepEqual(flag(args, '--key'), ['npm']);
+  assert.deepEqual(flag(args, '--path'), ['node_modules', '!node_modules/.bin']);
+  assert.deepEqual(flag(args, '--scope'), ['refs/heads/main']);
+  assert.deepEqual(flag(args, '--level'), ['5']);
+  assert.ok(tr.stdout.includes('loc_mock_Saved'), explain());
+  assert.equal(tr.warningIssues.length, 0, explain());
+});
+
+test('post: saves after an inexact hit', async () => {
+  const { tr, call, explain } = await run('L0PostSavesOnInexact');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(call('save'), explain());
+});
+
+test('post: exact hit saves nothing', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsOnExactHit');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes('loc_mock_SkipSave cache hit occurred on the primary key npm'), explain());
+});
+
+test('post: does nothing when the restore step did not run (even with save: always)', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsWhenRestoreSkipped');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes('loc_mock_SkipNoRestore'), explain());
+});
+
+test('post: failed job saves nothing', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsOnFailedJob');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes('loc_mock_SkipSave the job status is failure'), explain());
+});
+
+test('post: save: always saves after a failed job', async () => {
+  const { tr, call, explain } = await run('L0PostSavesAlwaysOnFailedJob');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(call('save'), explain());
+});
+
+test('post: readOnly never saves (even with save: always)', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsReadOnly');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes('loc_mock_SkipSave read-only'), explain());
+});
+
+test('post: save: never never saves', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsSaveNever');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+});
+
+test('post: a storage error on save is a warning, not a failure', async () => {
+  const { tr, explain } = await run('L0PostSaveErrorWarns');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(tr.warningIssues.length, 1, explain());
+  assert.match(tr.warningIssues[0], /SaveFailed.*access denied/);
+});
+
+test('post: key already stored is reported, not an error', async () => {
+  const { tr, explain } = await run('L0PostAlreadyExists');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(tr.stdout.includes('loc_mock_AlreadyExists npm'), explain());
+  assert.equal(tr.warningIssues.length, 0, explain());
+});
+
+test('post: a key that changed during the job warns and keeps the restore key', async () => {
+  const { tr, call, explain } = await run('L0PostKeyChanged');
+  assert.ok(tr.succeeded, explain());
+  assert.match(tr.warningIssues.join('\n'), /KeyChanged/);
+  assert.deepEqual(flag(call('save').args, '--key'), ['yarn/0000']);
+});
+
+test('post: no Agent.JobStatus counts as not succeeded', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsWithoutJobStatus');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes("loc_mock_SkipSave the job status is 'not set'"), explain());
+});
+
+test('post: SucceededWithIssues is not Succeeded (as Cache@2)', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsSucceededWithIssues');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes('loc_mock_SkipSave the job status is partial'), explain());
+});

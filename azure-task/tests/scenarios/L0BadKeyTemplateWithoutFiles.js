@@ -1,0 +1,3 @@
+'use strict';
+const { scenario } = require('./_scenario');
+scenario('main', { inputs: { key: 'npm-{hash}', path: 'node_modules' } });

@@ -1,0 +1,6 @@
+'use strict';
+const { scenario } = require('./_scenario');
+scenario('post', {
+  inputs: { key: 'npm', path: 'node_modules' },
+  taskVariables: { RESTORE_STEP_RAN: 'true', S3POD_PRIMARY_KEY: 'npm', S3POD_MATCHED_KEY: 'npm', S3POD_EXACT_MATCH: 'true', S3POD_PATHS: '["node_modules"]' },
+});

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Build the native-AOT s3pod binary for one or more runtime identifiers.
+#
+#   ./publish-aot.sh                  host RID (e.g. linux-x64)
+#   ./publish-aot.sh linux-x64 linux-arm64
+#
+# Each RID gives dist/s3pod-<RID> (dist/s3pod-<RID>.exe for win-*); a binary over 16 MiB is an
+# error. dist/SHA256SUMS then lists every binary in dist/ (sha256sum format, `sha256sum -c` works).
+# AOT cannot cross OSes: win-* must be built on Windows, osx-* on macOS, other arches need a
+# cross toolchain. Override the project with S3POD_PUBLISH_PROJECT (used to test this script).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+PROJECT=${S3POD_PUBLISH_PROJECT:-native/S3Pod/S3Pod.csproj}
+MAX_BYTES=$((16 * 1024 * 1024))
+DIST=$PWD/dist
+
+say() { printf 'publish-aot: %s\n' "$*" >&2; }
+
+host_rid() {
+  local rid
+  rid=$(dotnet --info 2>/dev/null | awk '$1 == "RID:" {print $2; exit}')
+  if [[ -z $rid ]]; then
+    case $(uname -m) in
+      x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid=linux-$(uname -m) ;;
+    esac
+  fi
+  echo "$rid"
+}
+
+[[ -f $PROJECT ]] || { say "project $PROJECT not found"; exit 1; }
+command -v dotnet >/dev/null || { say "dotnet SDK not found"; exit 1; }
+RIDS=("$@")
+((${#RIDS[@]})) || RIDS=("$(host_rid)")
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/s3pod-publish.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$DIST"
+
+for rid in "${RIDS[@]}"; do
+  exe=; [[ $rid == win-* ]] && exe=.exe
+  name=$(sed -n 's:.*<AssemblyName>\(.*\)</AssemblyName>.*:\1:p' "$PROJECT" | head -1)
+  name=${name:-$(basename "$PROJECT" .csproj)}
+  out=$WORK/$rid
+  say "dotnet publish $PROJECT -c Release -r $rid"
+  t0=$EPOCHREALTIME
+  dotnet publish "$PROJECT" -c Release -r "$rid" -o "$out" -nologo -clp:NoSummary >&2
+  built=$out/$name$exe
+  [[ -f $built ]] || { say "no binary $built after publish"; exit 1; }
+  size=$(stat -c %s "$built")
+  if ((size > MAX_BYTES)); then
+    say "$built is $size bytes, over the 16 MiB limit ($MAX_BYTES)"
+    exit 1
+  fi
+  dest=$DIST/s3pod-$rid$exe
+  cp "$built" "$dest.tmp" && mv -f "$dest.tmp" "$dest"
+  chmod 755 "$dest"
+  say "$dest: $size bytes ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}') s)"
+done
+
+(
+  cd "$DIST"
+  shopt -s nullglob
+  bins=(s3pod-*)
+  ((${#bins[@]})) && sha256sum -- "${bins[@]}" >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS
+)
+say "wrote $DIST/SHA256SUMS"

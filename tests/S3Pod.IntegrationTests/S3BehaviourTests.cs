@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using S3Pod.Storage;
+
+namespace S3Pod.IntegrationTests;
+
+/// <summary>What only the S3 store does: error translation, what goes over the wire, and interop
+/// with the AWS CLI and rclone in both directions.</summary>
+public sealed class S3BehaviourTests
+{
+    private static byte[] Data(int n, int seed = 7)
+    {
+        var b = new byte[n];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    private static async Task<byte[]> ReadAll(IObjectStore store, string key)
+    {
+        var opened = await store.OpenReadAsync(key, null, default) ?? throw new Xunit.Sdk.XunitException($"{key} not found");
+        await using var s = opened.Content;
+        var ms = new MemoryStream();
+        await s.CopyToAsync(ms);
+        return ms.ToArray();
+    }
+
+    [SkippableFact]
+    public async Task MissingBucket_IsOperationalError_NamingTheBucket()
+    {
+        S3Server.SkipIfAbsent();
+        await using var store = new S3ObjectStore(new S3Target(S3Server.Endpoint, S3Server.Region, "s3pod-no-such-bucket-x", "", new StaticCredentials(S3Server.KeyId, S3Server.Secret)));
+        var e = await Assert.ThrowsAsync<S3PodException>(() => store.HeadAsync("k", default));
+        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Contains("s3pod-no-such-bucket-x", e.Message);
+        Assert.Contains("does not exist", e.Message);
+        e = await Assert.ThrowsAsync<S3PodException>(() => store.CheckAccessAsync(default));
+        Assert.Contains("does not exist", e.Message);
+    }
+
+    [SkippableFact]
+    public async Task WrongSecret_IsCredentialsError_WithoutTheSecret()
+    {
+        S3Server.SkipIfAbsent();
+        await using var good = await S3Server.NewStoreAsync();
+        var bucket = good.Location.Split('/')[2];
+        const string wrong = "definitely-not-the-secret-0123456789";
+        await using var store = new S3ObjectStore(new S3Target(S3Server.Endpoint, S3Server.Region, bucket, "", new StaticCredentials(S3Server.KeyId, wrong)));
+        var e = await Assert.ThrowsAsync<S3PodException>(() => store.PutAsync("k", new MemoryStream([1]), new PutOptions(), default));
+        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.DoesNotContain(wrong, e.Message);
+        Assert.Matches("credentials|access denied", e.Message);
+    }
+
+    [SkippableFact]
+    public async Task UnreachableEndpoint_IsOperationalError_Quickly()
+    {
+        S3Server.SkipIfAbsent();
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there now
+        await using var store = new S3ObjectStore(new S3Target($"http://127.0.0.1:{port}", "us-east-1", "bkt", "", new StaticCredentials("a", "b")));
+        var e = await Assert.ThrowsAsync<S3PodException>(() => store.HeadAsync("k", default));
+        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Contains("cannot reach", e.Message);
+    }
+
+    [SkippableFact]
+    public async Task NoAwsChunkedBodiesOrChecksumTrailers_OnAnyRequest()
+    {
+        S3Server.SkipIfAbsent();
+        await using var setup = await S3Server.NewStoreAsync();
+        var bucket = setup.Location.Split('/')[2];
+        await using var proxy = new RecordingProxy(new Uri(S3Server.Endpoint!));
+        await using var store = new S3ObjectStore(new S3Target(proxy.Url, S3Server.Region, bucket, "wire", new StaticCredentials(S3Server.KeyId, S3Server.Secret)));
+        var zeros = new byte[25 * 1024 * 1024];
+        await store.PutAsync("single", new MemoryStream(zeros, 0, 1000), new PutOptions(), default);
+        await store.PutAsync("multi", new ObjectStoreContractTests.NonSeekable(new MemoryStream(zeros)), new PutOptions(), default);
+        Assert.Equal(zeros.Length, (await ReadAll(store, "multi")).Length);
+        var wire = proxy.ClientBytes();
+        Assert.Contains("uploadId=", wire); // the multipart path really ran
+        Assert.Contains("partNumber=", wire);
+        foreach (var forbidden in new[] { "aws-chunked", "STREAMING-", "x-amz-trailer", "x-amz-checksum-", "x-amz-sdk-checksum" })
+            Assert.DoesNotContain(forbidden, wire, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [SkippableFact]
+    public async Task ObjectsWeWrite_ReadByteExact_ByAwsCliAndRclone()
+    {
+        S3Server.SkipIfAbsent();
+        await using var store = await S3Server.NewStoreAsync(prefix: "interop");
+        var bucket = store.Location.Split('/')[2];
+        var big = Data(21 * 1024 * 1024);
+        await store.PutAsync("ours/big", new ObjectStoreContractTests.NonSeekable(new MemoryStream(big)), new PutOptions(), default);
+        var small = Encoding.UTF8.GetBytes("small object\n");
+        await store.PutAsync("ours/small", new MemoryStream(small), new PutOptions(), default);
+
+        var aws = S3Server.Peer(S3Server.Aws, ["--endpoint-url", S3Server.Endpoint!, "s3", "cp", $"s3://{bucket}/interop/ours/big", "-"]);
+        Assert.True(aws.Code == 0, aws.Stderr);
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(aws.Stdout));
+
+        var rclone = S3Server.Peer("rclone", ["cat", $"t:{bucket}/interop/ours/small"]);
+        Assert.True(rclone.Code == 0, rclone.Stderr);
+        Assert.Equal(small, rclone.Stdout);
+        var rcloneBig = S3Server.Peer("rclone", ["cat", $"t:{bucket}/interop/ours/big"]);
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(rcloneBig.Stdout));
+    }
+
+    [SkippableFact]
+    public async Task ObjectsOthersWrite_ReadByteExact_ByUs()
+    {
+        S3Server.SkipIfAbsent();
+        await using var store = await S3Server.NewStoreAsync(prefix: "interop");
+        var bucket = store.Location.Split('/')[2];
+        var big = Data(22 * 1024 * 1024, seed: 3);
+        var aws = S3Server.Peer(S3Server.Aws, ["--endpoint-url", S3Server.Endpoint!, "s3", "cp", "-", $"s3://{bucket}/interop/theirs/aws-big"], big);
+        Assert.True(aws.Code == 0, aws.Stderr);
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(await ReadAll(store, "theirs/aws-big")));
+
+        var text = Encoding.UTF8.GetBytes("from rclone\n");
+        var rclone = S3Server.Peer("rclone", ["rcat", $"t:{bucket}/interop/theirs/rclone"], text);
+        Assert.True(rclone.Code == 0, rclone.Stderr);
+        Assert.Equal(text, await ReadAll(store, "theirs/rclone"));
+        Assert.Null((await store.HeadAsync("theirs/rclone", default))!.Sha256); // not ours: no recorded digest, still readable
+    }
+
+    /// <summary>A TCP pass-through that keeps every byte the client sends, to check headers on the wire.</summary>
+    private sealed class RecordingProxy : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly MemoryStream _client = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+        private readonly Uri _upstream;
+
+        public RecordingProxy(Uri upstream)
+        {
+            _upstream = upstream;
+            _listener.Start();
+            _loop = AcceptLoop();
+        }
+
+        public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+        public string ClientBytes()
+        {
+            lock (_client) return Encoding.Latin1.GetString(_client.ToArray());
+        }
+
+        private async Task AcceptLoop()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                TcpClient c;
+                try { c = await _listener.AcceptTcpClientAsync(_stop.Token); }
+                catch { return; }
+                _ = Relay(c);
+            }
+        }
+
+        private async Task Relay(TcpClient client)
+        {
+            using var _ = client;
+            using var upstream = new TcpClient();
+            await upstream.ConnectAsync(_upstream.Host, _upstream.Port);
+            var a = client.GetStream();
+            var b = upstream.GetStream();
+            var toServer = Pump(a, b, record: true);
+            var toClient = Pump(b, a, record: false);
+            await Task.WhenAny(toServer, toClient);
+        }
+
+        private async Task Pump(Stream from, Stream to, bool record)
+        {
+            var buffer = new byte[81920];
+            try
+            {
+                int n;
+                while ((n = await from.ReadAsync(buffer, _stop.Token)) > 0)
+                {
+                    if (record) lock (_client) _client.Write(buffer, 0, n);
+                    await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                }
+            }
+            catch { /* connection closed */ }
+            finally { to.Close(); }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            try { await _loop; } catch { }
+        }
+    }
+}
