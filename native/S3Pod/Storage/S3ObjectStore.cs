@@ -86,6 +86,11 @@ internal sealed class S3ObjectStore : IObjectStore
             if (await BucketMissingAsync(ct)) throw MissingBucket();
             return null;
         }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Forbidden && string.IsNullOrEmpty(e.ErrorCode) || e.ErrorCode == "Forbidden")
+        {
+            // Same for a 403: a listing says whether the credentials or the permissions are wrong.
+            throw await ProbeBucketAsync(ct) ?? Translate(e, key);
+        }
         catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
         {
             throw Translate(e, key);

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace S3Pod.NativeTests;
+
+internal sealed record Run(int Code, string Out, string Err)
+{
+    public string All => Out + Err;
+}
+
+/// <summary>
+/// The published binary, run the way CI runs it: a clean environment (no inherited AWS_* or S3POD_*),
+/// its own HOME, a working directory. Tests skip with a reason when the binary or server is absent.
+/// </summary>
+internal sealed class Binary : IDisposable
+{
+    public static string? Path => Environment.GetEnvironmentVariable("S3POD_TEST_BINARY");
+    public static string? Endpoint => Environment.GetEnvironmentVariable("S3POD_TEST_S3_ENDPOINT");
+    public static string KeyId => Environment.GetEnvironmentVariable("S3POD_TEST_S3_KEY_ID") ?? "";
+    public static string Secret => Environment.GetEnvironmentVariable("S3POD_TEST_S3_SECRET") ?? "";
+    public static string Region => Environment.GetEnvironmentVariable("S3POD_TEST_S3_REGION") ?? "us-east-1";
+
+    public static void SkipIfAbsent(bool needsServer = true)
+    {
+        Skip.If(string.IsNullOrEmpty(Path) || !File.Exists(Path), "no native binary: S3POD_TEST_BINARY is not set (run ./publish-aot.sh; tests/run-all.sh sets it)");
+        if (needsServer) Skip.If(string.IsNullOrEmpty(Endpoint), "no S3 server: S3POD_TEST_S3_ENDPOINT is not set (tests/run-all.sh starts Ceph RGW)");
+    }
+
+    public string Root { get; } = Directory.CreateTempSubdirectory("s3pod-native-").FullName;
+    public string Home => System.IO.Path.Combine(Root, "home");
+    public string Work => System.IO.Path.Combine(Root, "work");
+    public Dictionary<string, string> Env { get; } = new();
+    public string Bucket { get; }
+
+    public Binary(bool useServer = true)
+    {
+        Directory.CreateDirectory(Home);
+        Directory.CreateDirectory(Work);
+        Env["HOME"] = Home;
+        Env["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
+        Env["TMPDIR"] = System.IO.Path.GetTempPath();
+        if (Environment.GetEnvironmentVariable("DOCKER_HOST") is { } dh) Env["DOCKER_HOST"] = dh;
+        if (Environment.GetEnvironmentVariable("DOCKER_API_VERSION") is { } dv) Env["DOCKER_API_VERSION"] = dv;
+        Bucket = $"s3pod-nt-{Guid.NewGuid():N}"[..36];
+        if (useServer && !string.IsNullOrEmpty(Endpoint))
+        {
+            Env["S3POD_ENDPOINT"] = Endpoint;
+            Env["S3POD_REGION"] = Region;
+            Env["S3POD_BUCKET"] = Bucket;
+            Env["S3POD_S3_KEY_ID"] = KeyId;
+            Env["S3POD_S3_SECRET"] = Secret;
+        }
+    }
+
+    public Run Exec(params string[] args) => ExecIn(Work, null, args);
+
+    public Run ExecIn(string cwd, byte[]? stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path!) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
+        psi.Environment.Clear();
+        foreach (var (k, v) in Env) psi.Environment[k] = v;
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEndAsync();
+        if (stdin is not null) { p.StandardInput.BaseStream.Write(stdin); p.StandardInput.Close(); }
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"s3pod {string.Join(' ', args)} timed out"); }
+        return new Run(p.ExitCode, output.Result, err.Result);
+    }
+
+    public Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path!) { WorkingDirectory = Work, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment.Clear();
+        foreach (var (k, v) in Env) psi.Environment[k] = v;
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Runs a shell pipeline with the interop peers (AWS CLI v2, zstd, tar) configured for the same server.</summary>
+    public Run Shell(string script, string? cwd = null)
+    {
+        var psi = new ProcessStartInfo("bash", ["-c", "set -euo pipefail; " + script]) { WorkingDirectory = cwd ?? Work, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["AWS_ACCESS_KEY_ID"] = KeyId;
+        psi.Environment["AWS_SECRET_ACCESS_KEY"] = Secret;
+        psi.Environment["AWS_DEFAULT_REGION"] = Region;
+        psi.Environment["AWS_REQUEST_CHECKSUM_CALCULATION"] = "when_required";
+        psi.Environment["AWS_RESPONSE_CHECKSUM_VALIDATION"] = "when_required";
+        psi.Environment["AWS_PAGER"] = "";
+        psi.Environment["AWS_CONFIG_FILE"] = "/dev/null";
+        psi.Environment["EP"] = Endpoint ?? "";
+        psi.Environment["BUCKET"] = Bucket;
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEndAsync();
+        p.WaitForExit();
+        return new Run(p.ExitCode, output.Result, err.Result);
+    }
+
+    /// <summary>Debian's AWS CLI v2, by full path (a pip-installed v1 may come first on PATH).</summary>
+    public const string Aws = "/usr/bin/aws --endpoint-url \"$EP\"";
+
+    public void CreateBucket()
+    {
+        var r = Exec("init", "--create-bucket", "--force");
+        Assert.True(r.Code == 0, r.All);
+    }
+
+    public string WriteFile(string rel, string text) => WriteFile(rel, Encoding.UTF8.GetBytes(text));
+
+    public string WriteFile(string rel, byte[] data)
+    {
+        var p = System.IO.Path.Combine(Work, rel);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(p)!);
+        File.WriteAllBytes(p, data);
+        return p;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, true); } catch { /* best effort */ }
+    }
+}
