@@ -69,6 +69,7 @@ internal static class DockerCommands
                 if (!ctx.Parse.GetValue(pull))
                 {
                     ctx.Reporter.Info($"MISS {storeKey}");
+                    if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "miss", 0, clock.Elapsed.TotalSeconds), S3PodJson.Default.TransferResult);
                     return ExitCodes.CacheMiss;
                 }
                 ctx.Reporter.Info($"MISS {storeKey}; pulling {img}");
