@@ -22,7 +22,8 @@ internal static class DockerCommands
         docker.Options.Add(bin);
         docker.Subcommands.Add(Upload(app, bin));
         docker.Subcommands.Add(Download(app, bin));
-        docker.Subcommands.Add(Exists(app));
+        // Image keys are plain objects: `docker exists` is `exists`.
+        docker.Subcommands.Add(FileCommands.Exists(app));
         return docker;
     }
 
@@ -108,20 +109,6 @@ internal static class DockerCommands
             }
             if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "docker-download", hit.Info.Size, clock.Elapsed.TotalSeconds, Source: "cache"), S3PodJson.Default.TransferResult);
             return ExitCodes.Success;
-        });
-        return command;
-    }
-
-    private static Command Exists(CliApp app)
-    {
-        var key = new Argument<string>("key");
-        var command = new Command("exists", "Exit 0 when the image key exists, 1 when it does not") { key };
-        app.Bind(command, async (ctx, ct) =>
-        {
-            var storeKey = ctx.StoreKey(ctx.Parse.GetValue(key)!);
-            var info = await ctx.Store.HeadAsync(storeKey, ct);
-            if (ctx.Json) ctx.WriteJson(new ExistsResult(storeKey, info is not null, info?.Size, info?.LastModified), S3PodJson.Default.ExistsResult);
-            return info is null ? ExitCodes.NotFound : ExitCodes.Success;
         });
         return command;
     }
