@@ -5,6 +5,7 @@ using Amazon.Runtime;
 using Amazon.Runtime.Internal;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Amazon.SecurityToken;
 
 namespace S3Pod.Storage;
 
@@ -57,12 +58,30 @@ internal sealed class S3ObjectStore : IObjectStore
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(target.Region);
 
         BucketPathFix.EnsureRegistered();
+        RegisterSecurityTokenService();
         _client = target.Credentials is { } c
             ? new AmazonS3Client(new BasicAWSCredentials(c.KeyId, c.Secret), config)
             : new AmazonS3Client(config);
     }
 
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
+
+    private static int _stsRegistered;
+
+    /// <summary>
+    /// The AWS default chain's web identity provider (GitHub OIDC, EKS service accounts) calls STS
+    /// through a client the SDK normally loads by reflection, which native AOT cannot do: hand it one.
+    /// AssumeRoleWithWebIdentity is an unsigned call, so the client needs no credentials of its own.
+    /// </summary>
+    private static void RegisterSecurityTokenService()
+    {
+        if (Interlocked.Exchange(ref _stsRegistered, 1) != 0) return;
+        Amazon.RuntimeDependencies.GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(context =>
+        {
+            var region = context.SecurityTokenServiceClientContextData?.Region ?? Amazon.RegionEndpoint.USEast1;
+            return new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), new AmazonSecurityTokenServiceConfig { RegionEndpoint = region });
+        });
+    }
 
     internal static string NormalizePrefix(string prefix)
     {
