@@ -43,11 +43,11 @@ for rid in "${RIDS[@]}"; do
   name=${name:-$(basename "$PROJECT" .csproj)}
   out=$WORK/$rid
   say "dotnet publish $PROJECT -c Release -r $rid"
-  t0=$EPOCHREALTIME
+  t0=$(date +%s)
   dotnet publish "$PROJECT" -c Release -r "$rid" -o "$out" -nologo -clp:NoSummary >&2
   built=$out/$name$exe
   [[ -f $built ]] || { say "no binary $built after publish"; exit 1; }
-  size=$(stat -c %s "$built")
+  size=$(wc -c <"$built" | tr -d ' ')   # portable: GNU and BSD (macOS) alike
   if ((size > MAX_BYTES)); then
     say "$built is $size bytes, over the 16 MiB limit ($MAX_BYTES)"
     exit 1
@@ -55,13 +55,15 @@ for rid in "${RIDS[@]}"; do
   dest=$DIST/s3pod-$rid$exe
   cp "$built" "$dest.tmp" && mv -f "$dest.tmp" "$dest"
   chmod 755 "$dest"
-  say "$dest: $size bytes ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}') s)"
+  say "$dest: $size bytes ($(($(date +%s) - t0)) s)"
 done
 
 (
   cd "$DIST"
   shopt -s nullglob
   bins=(s3pod-*)
-  ((${#bins[@]})) && sha256sum -- "${bins[@]}" >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS
+  # sha256sum on Linux/Windows runners, shasum on macOS: same output format.
+  if command -v sha256sum >/dev/null; then sum=(sha256sum --); else sum=(shasum -a 256); fi
+  ((${#bins[@]})) && "${sum[@]}" "${bins[@]}" >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS
 )
 say "wrote $DIST/SHA256SUMS"
