@@ -16,7 +16,9 @@ internal static class StreamPipe
         CancellationToken ct)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, minimumSegmentSize: 1 << 16, useSynchronizationContext: false));
+        // A small window: a deeper one only churns pooled segments (measured: 258 MB allocated and a
+        // 193 MB peak saving a 2 GiB tree with 8 MiB, 87 MB and 113 MB with 2 MiB, same speed).
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 2 << 20, resumeWriterThreshold: 1 << 20, minimumSegmentSize: 1 << 16, useSynchronizationContext: false));
 
         var producer = Task.Run(async () =>
         {

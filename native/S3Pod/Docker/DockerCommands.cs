@@ -129,6 +129,8 @@ internal static class DockerCommands
                     {
                         zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Environment.ProcessorCount);
                         zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+            // Small jobs bound the worker buffers (see TarPacker).
+            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_jobSize, 2 << 20);
                         await process.StandardOutput.BaseStream.CopyToAsync(zstd, 1 << 20, token);
                     }
                     await process.WaitForExitAsync(token);

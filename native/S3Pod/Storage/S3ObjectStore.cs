@@ -35,6 +35,7 @@ internal sealed class S3ObjectStore : IObjectStore
     private readonly AmazonS3Client _client;
     private readonly S3Target _target;
     private readonly string _prefix;
+    private readonly bool _https;
     // RGW 16 compares If-Match against the unquoted ETag; AWS wants it as HEAD returns it (quoted).
     // Learned on first use: null until a compare-and-swap has told us which form the server accepts.
     private bool? _unquotedIfMatch;
@@ -43,6 +44,7 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         _target = target;
         _prefix = NormalizePrefix(target.Prefix);
+        _https = string.IsNullOrEmpty(target.Endpoint) || target.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         var config = new AmazonS3Config
         {
             ForcePathStyle = true,
@@ -120,18 +122,20 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            // Read up to one byte past the single-PUT limit: if the content fits, one PUT is cheaper
-            // and keeps conditional writes enforced on servers (RGW 16) that ignore them on
-            // CompleteMultipartUpload.
-            var first = new byte[options.Length is { } n && n <= SinglePutLimit ? (int)n + 1 : SinglePutLimit + 1];
-            int filled = await ReadFullAsync(content, first, ct);
-            if (filled <= SinglePutLimit)
+            if (options.Length is { } known && known > SinglePutLimit)
+                return await PutMultipartAsync(key, content, null, options, ct);
+
+            // Small objects go in one PUT: cheaper, and it keeps create-only writes enforced on servers
+            // (RGW 16) that ignore conditions on CompleteMultipartUpload. A stream of unknown length
+            // is probed with one part's worth: if it fills the part, that buffer becomes part 1.
+            var buffer = GC.AllocateUninitializedArray<byte>(options.Length is { } n ? (int)n : PartSize);
+            int filled = await ReadFullAsync(content, buffer, ct);
+            if (options.Length is not null || filled < buffer.Length)
             {
                 options.Progress?.Invoke(filled);
-                return await PutSingleAsync(key, first, filled, options, ct);
+                return await PutSingleAsync(key, buffer, filled, options, ct);
             }
-            var all = new ConcatReadStream(new MemoryStream(first, 0, filled, writable: false), content);
-            return await PutMultipartAsync(key, all, options, ct);
+            return await PutMultipartAsync(key, content, buffer, options, ct);
         }
         catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
         {
@@ -169,6 +173,8 @@ internal sealed class S3ObjectStore : IObjectStore
             Key = FullKey(key),
             InputStream = new MemoryStream(buffer, 0, count, writable: false),
             UseChunkEncoding = false,
+            // Over TLS the payload is protected anyway: skip hashing it for SigV4 (the SDK refuses over plain HTTP).
+            DisablePayloadSigning = _https,
             ContentType = "application/octet-stream",
         };
         foreach (var (k, v) in options.Metadata) request.Metadata[k] = v;
@@ -200,7 +206,7 @@ internal sealed class S3ObjectStore : IObjectStore
         throw S3PodException.Conflict($"{Describe(key)} changed since it was read (compare-and-swap failed)");
     }
 
-    private async Task<ObjectInfo> PutMultipartAsync(string key, Stream content, PutOptions options, CancellationToken ct)
+    private async Task<ObjectInfo> PutMultipartAsync(string key, Stream content, byte[]? firstPart, PutOptions options, CancellationToken ct)
     {
         var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = "application/octet-stream" };
         foreach (var (k, v) in options.Metadata) create.Metadata[k] = v;
@@ -208,16 +214,26 @@ internal sealed class S3ObjectStore : IObjectStore
         string? uploadId = upload.UploadId;
         var etags = new List<PartETag>();
         var inFlight = new List<Task<PartETag>>();
-        // Memory stays at (Concurrency + 1) parts whatever the object size.
-        var buffers = new BufferPool(PartSize, Concurrency + 1);
+        // Memory stays at (Concurrency + 1) parts whatever the object size; the probe buffer of a
+        // stream is the first of them.
+        var buffers = new BufferPool(PartSize, Concurrency + 1, firstPart);
         long total = 0;
         try
         {
             int partNumber = 1;
             while (true)
             {
-                var buf = buffers.Rent();
-                int n = await ReadFullAsync(content, buf, ct);
+                byte[] buf;
+                int n;
+                if (firstPart is not null)
+                {
+                    (buf, n, firstPart) = (firstPart, firstPart.Length, null);
+                }
+                else
+                {
+                    buf = buffers.Rent();
+                    n = await ReadFullAsync(content, buf, ct);
+                }
                 if (n == 0) { buffers.Return(buf); break; }
                 if (inFlight.Count >= Concurrency)
                 {
@@ -279,6 +295,7 @@ internal sealed class S3ObjectStore : IObjectStore
                 InputStream = new MemoryStream(buffer, 0, count, writable: false),
                 PartSize = count,
                 UseChunkEncoding = false,
+                DisablePayloadSigning = _https,
             }, ct);
             return new PartETag(partNumber, r.ETag);
         }

@@ -4,10 +4,11 @@ namespace S3Pod.Storage;
 
 /// <summary>A few equal-sized buffers reused across parts, so a multipart transfer allocates its
 /// working set once instead of once per part.</summary>
-internal sealed class BufferPool(int size, int max)
+internal sealed class BufferPool(int size, int max, byte[]? adopted = null)
 {
     private readonly ConcurrentBag<byte[]> _free = new();
-    private int _created;
+    // A buffer the caller already filled (a probe read) counts against the cap.
+    private int _created = adopted is null ? 0 : 1;
 
     public byte[] Rent()
     {
@@ -60,25 +61,6 @@ internal sealed class ProgressStream(Stream inner, Action<long> progress) : Wrap
         int n = await Inner.ReadAsync(buffer, ct);
         progress(_total += n);
         return n;
-    }
-}
-
-/// <summary>Reads one stream, then the next.</summary>
-internal sealed class ConcatReadStream(Stream head, Stream second) : WrappingReadStream(head)
-{
-    private bool _onSecond;
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
-    {
-        if (!_onSecond)
-        {
-            int n = await Inner.ReadAsync(buffer, ct);
-            if (n > 0) return n;
-            _onSecond = true;
-        }
-        return await second.ReadAsync(buffer, ct);
     }
 }
 
