@@ -282,6 +282,15 @@ if ls tests/S3Pod.NativeTests/*.csproj >/dev/null 2>&1 && ((!BINARY_OK)); then
 else
   dotnet_suite native tests/S3Pod.NativeTests "$RES/ceph-rgw.env" "$RES/docker.env" "$BINENV"
 fi
+# The action runs from its committed bundle: it must be what its sources build.
+if [[ -f action/package.json ]]; then
+  log "check: action/dist is current"
+  if (cd action && npm run --silent check-dist) 2>&1 | tee "$RES/logs/action-dist.log"; then
+    record action-dist 1 0 0 ""
+  else
+    record action-dist 0 1 0 "action/dist is stale: run npm run build in action/"
+  fi
+fi
 npm_suite action action "$RES/ceph-rgw.env"
 npm_suite azure-task azure-task "$RES/ceph-rgw.env"
 
