@@ -125,12 +125,8 @@ internal static class DockerCommands
             info = await StreamPipe.RunAsync(
                 async (output, token) =>
                 {
-                    await using (var zstd = new CompressionStream(output, level, 1 << 20, leaveOpen: true))
+                    await using (var zstd = Archive.ZstdEncoder.Create(output, level, 1 << 20))
                     {
-                        zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Environment.ProcessorCount);
-                        zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
-            // Small jobs bound the worker buffers (see TarPacker).
-            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_jobSize, 2 << 20);
                         await process.StandardOutput.BaseStream.CopyToAsync(zstd, 1 << 20, token);
                     }
                     await process.WaitForExitAsync(token);
