@@ -57,7 +57,7 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
         {
             if (parse.GetValue(version))
             {
-                if (parse.GetValue(GlobalOptions.Json)) stdout.WriteLine($"{{\"version\":\"{Version}\"}}");
+                if (parse.GetValue(GlobalOptions.Json)) stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(new VersionResult(Version), S3PodJson.Default.VersionResult));
                 else stdout.WriteLine(Version);
                 return Task.FromResult(ExitCodes.Success);
             }

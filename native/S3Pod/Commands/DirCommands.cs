@@ -35,11 +35,7 @@ internal static class DirCommands
             if (!Directory.Exists(source)) throw S3PodException.Usage($"{source} is not a directory");
             var clock = Stopwatch.StartNew();
             if (!overwrite && await ctx.Store.HeadAsync(storeKey, ct) is not null)
-            {
-                ctx.Reporter.Info($"{storeKey} exists; skipping upload (use --force to overwrite)");
-                if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "dir-upload", 0, clock.Elapsed.TotalSeconds, Path: source, Skipped: true), S3PodJson.Default.TransferResult);
-                return ExitCodes.Success;
-            }
+                return ctx.SkippedUpload(storeKey, "dir-upload", source, clock.Elapsed, meanwhile: false);
             ArchiveStats? stats = null;
             using var progress = ctx.Reporter.Progress($"upload {storeKey}", null);
             try
@@ -57,8 +53,7 @@ internal static class DirCommands
             }
             catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict && !overwrite)
             {
-                ctx.Reporter.Info($"{storeKey} was created meanwhile by another writer; skipping upload");
-                if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "dir-upload", 0, clock.Elapsed.TotalSeconds, Path: source, Skipped: true), S3PodJson.Default.TransferResult);
+                return ctx.SkippedUpload(storeKey, "dir-upload", source, clock.Elapsed, meanwhile: true);
             }
             return ExitCodes.Success;
         });

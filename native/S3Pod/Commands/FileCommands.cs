@@ -125,11 +125,7 @@ internal static class FileCommands
             var clock = Stopwatch.StartNew();
             await using var file = OpenForRead(source);
             if (!overwrite && await ctx.Store.HeadAsync(storeKey, ct) is not null)
-            {
-                ctx.Reporter.Info($"{storeKey} exists; skipping upload (use --force to overwrite)");
-                if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "upload", 0, clock.Elapsed.TotalSeconds, Path: source, Skipped: true), S3PodJson.Default.TransferResult);
-                return ExitCodes.Success;
-            }
+                return ctx.SkippedUpload(storeKey, "upload", source, clock.Elapsed, meanwhile: false);
             // The sha256 goes into the object's metadata, which S3 takes before the body: hash first.
             var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
             file.Position = 0;
@@ -147,9 +143,7 @@ internal static class FileCommands
             }
             catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict && !overwrite)
             {
-                ctx.Reporter.Info($"{storeKey} was created meanwhile by another writer; skipping upload");
-                if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "upload", 0, clock.Elapsed.TotalSeconds, Path: source, Skipped: true), S3PodJson.Default.TransferResult);
-                return ExitCodes.Success;
+                return ctx.SkippedUpload(storeKey, "upload", source, clock.Elapsed, meanwhile: true);
             }
             ctx.Reporter.Info($"uploaded {source} -> {storeKey} ({TransferProgress.Size(length)} in {clock.Elapsed.TotalSeconds:0.00} s)");
             if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "upload", length, clock.Elapsed.TotalSeconds, hash, Path: source), S3PodJson.Default.TransferResult);

@@ -63,6 +63,15 @@ internal sealed class RunContext(ParseResult parse, Func<string, string?> env, T
     public string ResolvePath(string path) =>
         Path.GetFullPath(Settings.ExpandHome(path, Env)!, WorkingDirectory);
 
+    /// <summary>Reports an upload that did not happen because the key is there: it existed, or a
+    /// racing writer created it first (create-only write lost). Both are a success.</summary>
+    public int SkippedUpload(string key, string action, string? path, TimeSpan elapsed, bool meanwhile)
+    {
+        Reporter.Info(meanwhile ? $"{key} was created meanwhile by another writer; skipping upload" : $"{key} exists; skipping upload (use --force to overwrite)");
+        if (Json) WriteJson(new TransferResult(key, action, 0, elapsed.TotalSeconds, Path: path, Skipped: true), S3PodJson.Default.TransferResult);
+        return ExitCodes.Success;
+    }
+
     /// <summary>Writes the one JSON object of a --json run.</summary>
     public void WriteJson<T>(T value, JsonTypeInfo<T> type)
     {

@@ -39,11 +39,7 @@ internal static class DockerCommands
             var storeKey = ctx.StoreKey(ctx.Parse.GetValue(key)!);
             var clock = Stopwatch.StartNew();
             if (!ctx.Parse.GetValue(force) && await ctx.Store.HeadAsync(storeKey, ct) is not null)
-            {
-                ctx.Reporter.Info($"{storeKey} exists; skipping upload (use --force to overwrite)");
-                if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "docker-upload", 0, 0, Skipped: true), S3PodJson.Default.TransferResult);
-                return ExitCodes.Success;
-            }
+                return ctx.SkippedUpload(storeKey, "docker-upload", null, clock.Elapsed, meanwhile: false);
             var size = await SaveAsync(ctx, ctx.Parse.GetValue(bin)!, ctx.Parse.GetValue(image)!, storeKey, CacheCommands.ValidLevel(ctx.Parse.GetValue(level)), ctx.Parse.GetValue(force), ct);
             if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "docker-upload", size, clock.Elapsed.TotalSeconds), S3PodJson.Default.TransferResult);
             return ExitCodes.Success;

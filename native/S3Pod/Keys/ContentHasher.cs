@@ -54,10 +54,9 @@ internal static class ContentHasher
         {
             if (Glob.IsPattern(input))
             {
-                var before = names.Count;
-                foreach (var match in GlobFiles(input, workingDirectory)) names.Add(match);
-                if (names.Count == before && !GlobFiles(input, workingDirectory).Any())
-                    throw S3PodException.Usage($"--hash-from '{input}' matched no files");
+                var matches = GlobFiles(input, workingDirectory).ToList();
+                if (matches.Count == 0) throw S3PodException.Usage($"--hash-from '{input}' matched no files");
+                names.UnionWith(matches);
                 continue;
             }
             var path = Resolve(input, workingDirectory);

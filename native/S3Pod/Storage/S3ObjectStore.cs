@@ -104,13 +104,13 @@ internal sealed class S3ObjectStore : IObjectStore
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
         {
             // A HEAD has no body, so a missing bucket also looks like a plain 404: tell them apart.
-            if (await BucketMissingAsync(ct)) throw MissingBucket();
+            if ((await ProbeBucketAsync(ct)).Missing) throw MissingBucket();
             return null;
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Forbidden && string.IsNullOrEmpty(e.ErrorCode) || e.ErrorCode == "Forbidden")
+        catch (AmazonS3Exception e) when ((e.StatusCode == HttpStatusCode.Forbidden && string.IsNullOrEmpty(e.ErrorCode)) || e.ErrorCode == "Forbidden")
         {
             // Same for a 403: a listing says whether the credentials or the permissions are wrong.
-            throw await ProbeBucketAsync(ct) ?? Translate(e, key);
+            throw (await ProbeBucketAsync(ct)).Problem ?? Translate(e, key);
         }
         catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
         {
@@ -392,15 +392,15 @@ internal sealed class S3ObjectStore : IObjectStore
 
     public async Task CheckAccessAsync(CancellationToken ct)
     {
-        if (await ProbeBucketAsync(ct) is { } problem) throw problem;
+        if ((await ProbeBucketAsync(ct)).Problem is { } problem) throw problem;
     }
 
     /// <summary>Creates the bucket when it does not exist (init --create-bucket, tests).</summary>
     public async Task EnsureBucketAsync(CancellationToken ct)
     {
-        var problem = await ProbeBucketAsync(ct);
-        if (problem is null) return;
-        if (!problem.Message.Contains("does not exist", StringComparison.Ordinal)) throw problem;
+        var probe = await ProbeBucketAsync(ct);
+        if (probe.Problem is null) return;
+        if (!probe.Missing) throw probe.Problem;
         try
         {
             await _client.PutBucketAsync(new PutBucketRequest { BucketName = _target.Bucket }, ct);
@@ -414,39 +414,44 @@ internal sealed class S3ObjectStore : IObjectStore
     /// <summary>
     /// HEAD bucket, as the smoke test promises. A HEAD response has no body, so when it fails the
     /// cause is read from a one-key listing instead (s3rver, for one, answers HEAD with a bare 403).
-    /// Returns null when the bucket is usable.
     /// </summary>
-    private async Task<S3PodException?> ProbeBucketAsync(CancellationToken ct)
+    private async Task<BucketProbe> ProbeBucketAsync(CancellationToken ct)
     {
         try
         {
             await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, ct);
-            return null;
+            return BucketProbe.Usable;
         }
         catch (AmazonS3Exception) { }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Translate(e, "");
+            return new BucketProbe(false, Translate(e, ""));
         }
         try
         {
             await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _target.Bucket, MaxKeys = 1 }, ct);
-            return null;
+            return BucketProbe.Usable;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            return MissingBucket();
+            return new BucketProbe(true, MissingBucket());
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Translate(e, "");
+            return new BucketProbe(false, Translate(e, ""));
         }
+    }
+
+    /// <summary>What the bucket probe found: usable (no problem), missing, or another problem to report.</summary>
+    private readonly record struct BucketProbe(bool Missing, S3PodException? Problem)
+    {
+        public static BucketProbe Usable => new(false, null);
     }
 
     public async Task<ConditionalWriteSupport> ProbeConditionalWritesAsync(string probeKey, CancellationToken ct)
     {
         var data = new PutOptions();
-        var first = await PutAsync(probeKey, new MemoryStream([1]), data, ct);
+        await PutAsync(probeKey, new MemoryStream([1]), data, ct);
         bool createOnly, cas = false;
         string detail;
         try
@@ -491,12 +496,8 @@ internal sealed class S3ObjectStore : IObjectStore
             try { await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = FullKey(probeKey) }, CancellationToken.None); }
             catch { /* best effort */ }
         }
-        _ = first;
         return new ConditionalWriteSupport(createOnly, cas, detail);
     }
-
-    private async Task<bool> BucketMissingAsync(CancellationToken ct) =>
-        await ProbeBucketAsync(ct) is { } problem && problem.Message.Contains("does not exist", StringComparison.Ordinal);
 
     private S3PodException MissingBucket() =>
         S3PodException.Operational($"bucket '{_target.Bucket}' does not exist at {EndpointName} (create it, or run `s3pod init --create-bucket`)");
