@@ -14,9 +14,12 @@
 set -euo pipefail
 
 DIR=${S3POD_CEPH_DIR:-/tmp/s3pod-ceph}
-MON_PORT=4810
-OSD_PORTS=(4820 4849)
-RGW_PORT=4880
+# Ports can be moved (S3POD_CEPH_PORT_BASE=5810 gives mon 5810, osds 5820-5849, gateway 5880) so a
+# second cluster can run beside a developer's.
+PORT_BASE=${S3POD_CEPH_PORT_BASE:-4810}
+MON_PORT=$PORT_BASE
+OSD_PORTS=($((PORT_BASE + 10)) $((PORT_BASE + 39)))
+RGW_PORT=$((PORT_BASE + 70))
 KEY_ID=S3PODTESTKEY00000001
 SECRET=s3pod-test-secret-0000000000000000000001
 REGION=us-east-1

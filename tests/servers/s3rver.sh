@@ -15,7 +15,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS=${S3POD_TOOLS_DIR:-/tmp/s3pod-tools}/s3rver
 DIR=${S3POD_S3RVER_DIR:-/tmp/s3pod-s3rver}
-PORT=4600
+PORT=${S3POD_S3RVER_PORT:-4600}
 VERSION=5.0.0
 MODULE=$TOOLS/node_modules/@20minutes/s3rver
 PIDFILE=$DIR/pid
