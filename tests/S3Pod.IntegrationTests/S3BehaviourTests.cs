@@ -1,3 +1,4 @@
+using S3Pod.Commands;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -19,10 +20,9 @@ public sealed class S3BehaviourTests
 
     private static async Task<byte[]> ReadAll(IObjectStore store, string key)
     {
-        var opened = await store.OpenReadAsync(key, null, default) ?? throw new Xunit.Sdk.XunitException($"{key} not found");
-        await using var s = opened.Content;
+        await using var opened = await store.OpenReadAsync(key, ReadOptions.Default, default) ?? throw new Xunit.Sdk.XunitException($"{key} not found");
         var ms = new MemoryStream();
-        await s.CopyToAsync(ms);
+        await opened.Content.CopyToAsync(ms);
         return ms.ToArray();
     }
 
@@ -31,11 +31,12 @@ public sealed class S3BehaviourTests
     {
         S3Server.SkipIfAbsent();
         await using var store = new S3ObjectStore(new S3Target(S3Server.Endpoint, S3Server.Region, "s3pod-no-such-bucket-x", "", new StaticCredentials(S3Server.KeyId, S3Server.Secret)));
-        var e = await Assert.ThrowsAsync<S3PodException>(() => store.HeadAsync("k", default));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.HeadAsync("k", default));
+        Assert.Equal(StorageFailure.MissingBucket, e.Failure);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("s3pod-no-such-bucket-x", e.Message);
         Assert.Contains("does not exist", e.Message);
-        e = await Assert.ThrowsAsync<S3PodException>(() => store.CheckAccessAsync(default));
+        e = await Assert.ThrowsAsync<StorageException>(() => store.CheckAccessAsync(default));
         Assert.Contains("does not exist", e.Message);
     }
 
@@ -47,8 +48,9 @@ public sealed class S3BehaviourTests
         var bucket = good.Location.Split('/')[2];
         const string wrong = "definitely-not-the-secret-0123456789";
         await using var store = new S3ObjectStore(new S3Target(S3Server.Endpoint, S3Server.Region, bucket, "", new StaticCredentials(S3Server.KeyId, wrong)));
-        var e = await Assert.ThrowsAsync<S3PodException>(() => store.PutAsync("k", new MemoryStream([1]), new PutOptions(), default));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.PutAsync("k", new MemoryStream([1]), new PutOptions(), default));
+        Assert.Equal(StorageFailure.Credentials, e.Failure);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.DoesNotContain(wrong, e.Message);
         Assert.Matches("credentials|access denied", e.Message);
     }
@@ -62,8 +64,9 @@ public sealed class S3BehaviourTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop(); // nothing listens there now
         await using var store = new S3ObjectStore(new S3Target($"http://127.0.0.1:{port}", "us-east-1", "bkt", "", new StaticCredentials("a", "b")));
-        var e = await Assert.ThrowsAsync<S3PodException>(() => store.HeadAsync("k", default));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.HeadAsync("k", default));
+        Assert.True(e.IsUnreachable);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("cannot reach", e.Message);
     }
 

@@ -13,9 +13,15 @@ internal static class S3Server
     public static string Region => Environment.GetEnvironmentVariable("S3POD_TEST_S3_REGION") ?? "us-east-1";
     public static string KeyId => Environment.GetEnvironmentVariable("S3POD_TEST_S3_KEY_ID") ?? "";
     public static string Secret => Environment.GetEnvironmentVariable("S3POD_TEST_S3_SECRET") ?? "";
-    /// <summary>ceph (enforces conditional writes) or s3rver (ignores them, Garage-like).</summary>
+    /// <summary>ceph or s3rver: for skips that concern one server's known bugs only.</summary>
     public static string Flavor => Environment.GetEnvironmentVariable("S3POD_TEST_S3_FLAVOR") ?? "unknown";
-    public static bool EnforcesConditionalWrites => Flavor == "ceph";
+
+    /// <summary>What the server's start script says it enforces (S3POD_TEST_S3_ENFORCES, comma-separated:
+    /// create-only, compare-and-swap, multipart-conditional, conditional-delete).</summary>
+    public static bool Enforces(string capability) =>
+        (Environment.GetEnvironmentVariable("S3POD_TEST_S3_ENFORCES") ?? "").Split(',', StringSplitOptions.TrimEntries).Contains(capability);
+
+    public static bool EnforcesConditionalWrites => Enforces("create-only") && Enforces("compare-and-swap");
 
     public static void SkipIfAbsent() =>
         Skip.If(string.IsNullOrEmpty(Endpoint), "no S3 server: S3POD_TEST_S3_ENDPOINT is not set (tests/run-all.sh starts one)");

@@ -22,6 +22,10 @@ internal sealed class Binary : IDisposable
     public static string Secret => Environment.GetEnvironmentVariable("S3POD_TEST_S3_SECRET") ?? "";
     public static string Region => Environment.GetEnvironmentVariable("S3POD_TEST_S3_REGION") ?? "us-east-1";
 
+    /// <summary>What the test server's start script says it enforces (create-only, compare-and-swap, ...).</summary>
+    public static bool ServerEnforces(string capability) =>
+        (Environment.GetEnvironmentVariable("S3POD_TEST_S3_ENFORCES") ?? "").Split(',', StringSplitOptions.TrimEntries).Contains(capability);
+
     public static void SkipIfAbsent(bool needsServer = true)
     {
         Skip.If(string.IsNullOrEmpty(Path) || !File.Exists(Path), "no native binary: S3POD_TEST_BINARY is not set (run ./publish-aot.sh; tests/run-all.sh sets it)");

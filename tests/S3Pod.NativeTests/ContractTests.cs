@@ -115,7 +115,13 @@ public sealed class ContractTests
         Assert.True(json.RootElement.GetProperty("ok").GetBoolean());
         var checks = json.RootElement.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
         Assert.Equal(["config", "credentials", "store", "access", "canary", "conditional writes"], checks);
-        Assert.Contains("create-only and compare-and-swap enforced", doctor.Err);
+        // doctor probes afresh and reports what the server enforces, as the server's script declares it.
+        var capabilities = json.RootElement.GetProperty("capabilities");
+        Assert.Equal(Binary.ServerEnforces("create-only"), capabilities.GetProperty("createOnly").GetBoolean());
+        Assert.Equal(Binary.ServerEnforces("compare-and-swap"), capabilities.GetProperty("compareAndSwap").GetBoolean());
+        Assert.Equal(Binary.ServerEnforces("multipart-conditional"), capabilities.GetProperty("multipartConditional").GetBoolean());
+        Assert.Equal(Binary.ServerEnforces("conditional-delete"), capabilities.GetProperty("conditionalDelete").GetBoolean());
+        Assert.Contains(Binary.ServerEnforces("create-only") ? "create-only enforced" : "create-only (If-None-Match) IGNORED", doctor.Err);
     }
 
     [SkippableFact]
@@ -198,17 +204,45 @@ public sealed class ContractTests
     }
 
     [SkippableFact]
-    public void JsonOutput_IsOneObject_OnEveryCommand()
+    public void JsonOutput_IsOneObject_OnEveryCommand_WithTheContractsFields()
     {
         Binary.SkipIfAbsent();
         using var b = new Binary();
         b.CreateBucket();
         b.WriteFile("f", "x");
-        foreach (var args in new[] { new[] { "upload", "j", "f" }, ["exists", "j"], ["list"], ["download", "j", "g"], ["key", "k-{hash}", "--hash-from", "f"], ["delete", "j"], ["exists", "j"] })
+        b.WriteFile("d/a", "y");
+        // (arguments, expected exit code, a field the result must carry with this value, or null to only require the field)
+        var cases = new (string[] Args, int Code, string Field, string? Value)[]
+        {
+            (["upload", "j", "f"], 0, "size", "1"),
+            (["upload", "j", "f"], 0, "skippedReason", "exists"),
+            (["exists", "j"], 0, "exists", "true"),
+            (["list"], 0, "objects", null),
+            (["download", "j", "g"], 0, "size", "1"),
+            (["download", "nope", "g2"], 3, "action", "miss"),
+            (["dir", "upload", "dk", "d"], 0, "uncompressedSize", "1"),
+            (["dir", "download", "dk", "d2"], 0, "files", "1"),
+            (["save", "--key", "ck", "--path", "d"], 0, "saved", "true"),
+            (["restore", "--key", "ck", "--path", "d"], 0, "exactMatch", "true"),
+            (["restore", "--key", "nothing", "--path", "d"], 0, "miss", null),
+            (["explain", "--key", "nothing", "--path", "d"], 0, "hit", "false"),
+            (["inspect", "ck"], 0, "entries", null),
+            (["prune", "--older-than", "30d"], 0, "deleted", null),
+            (["key", "k-{hash}", "--hash-from", "f"], 0, "key", null),
+            (["delete", "j"], 0, "deleted", "true"),
+            (["exists", "j"], 1, "exists", "false"),
+            (["download", "k/../x", "g"], 2, "exitCode", "2"),
+            (["frobnicate"], 2, "exitCode", "2"),
+            (["--version"], 0, "version", null),
+        };
+        foreach (var (args, code, field, value) in cases)
         {
             var r = b.Exec([.. args, "--json"]);
+            Assert.True(r.Code == code, $"{string.Join(' ', args)}: exit {r.Code}, expected {code}\n{r.All}");
             using var doc = JsonDocument.Parse(r.Out); // exactly one JSON document, nothing else
             Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
+            Assert.True(doc.RootElement.TryGetProperty(field, out var got), $"{string.Join(' ', args)}: no '{field}' in {r.Out}");
+            if (value is not null) Assert.Equal(value, got.ValueKind == JsonValueKind.String ? got.GetString() : got.GetRawText());
         }
     }
 

@@ -59,9 +59,12 @@ public class CachePathsTests
     [Fact]
     public void Layout_ParsesWhatItBuilds()
     {
-        var name = CacheLayout.Archive("refs/pull/7/merge", "npm-linux/abc", "0123456789abcdef");
-        Assert.Equal("caches/refs%2Fpull%2F7%2Fmerge/npm-linux/abc/0123456789abcdef.tzst", name);
-        Assert.Equal(("refs/pull/7/merge", "npm-linux/abc", "0123456789abcdef"), CacheLayout.Parse(name));
-        Assert.Null(CacheLayout.Parse(CacheLayout.Manifest("s", "k", "v")));
+        var name = CacheLayout.Archive("refs/pull/7/merge", "npm-linux/abc", "0123456789abcdef", "w1");
+        Assert.Equal("caches/refs%2Fpull%2F7%2Fmerge/npm-linux/abc/0123456789abcdef.w1.tzst", name);
+        Assert.Equal(new CacheLayout.Name("refs/pull/7/merge", "npm-linux/abc", "0123456789abcdef", false, "w1"), CacheLayout.Parse(name));
+        Assert.Equal(new CacheLayout.Name("s", "k", "v", false, null), CacheLayout.Parse(CacheLayout.Archive("s", "k", "v", null)));
+        Assert.Equal(new CacheLayout.Name("s", "a/b", "v", true, null), CacheLayout.Parse(CacheLayout.Manifest("s", "a/b", "v")));
+        Assert.Null(CacheLayout.Parse("caches/s/k/v.txt"));
+        Assert.Null(CacheLayout.Parse("caches-used/s/k/v"));
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using S3Pod.Commands;
 
@@ -160,5 +161,63 @@ public class CliTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "f"), "x");
         await Run("upload", "k", "f");
         Assert.True(File.Exists(Path.Combine(_dir, "store2/proj/k")));
+    }
+
+    [SkippableFact]
+    public async Task Upload_RefusesWhatIsNotARegularFile_QuicklyAndWithoutStoringAnything()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs, /dev/zero and /proc are Linux fixtures");
+        var fifo = Path.Combine(_dir, "fifo");
+        Process.Start("mkfifo", fifo)!.WaitForExit();
+        File.CreateSymbolicLink(Path.Combine(_dir, "loop-a"), Path.Combine(_dir, "loop-b"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "loop-b"), Path.Combine(_dir, "loop-a"));
+        Directory.CreateDirectory(Path.Combine(_dir, "adir"));
+        foreach (var (source, expected) in new[] { (fifo, "pipe or FIFO"), ("/dev/zero", "device"), ("/proc/self/status", "size of 0"),
+                     (Path.Combine(_dir, "loop-a"), "cannot read"), (Path.Combine(_dir, "adir"), "is a directory"), ("missing", "no such file") })
+        {
+            var clock = Stopwatch.StartNew();
+            var (code, stdout, stderr) = await Run("upload", "k", source);
+            Assert.True(code == 2, $"{source}: exit {code}, {stderr}");
+            Assert.Contains(expected, stderr);
+            Assert.Single(stderr.Trim().Split('\n'), line => !line.Contains("no bucket configured"));
+            Assert.DoesNotContain("internal error", stderr);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{source} took {clock.Elapsed}");
+        }
+        Assert.Equal(1, (await Run("exists", "k")).Code);
+    }
+
+    [Fact]
+    public async Task RestoreKey_MayEndWithASlash()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "deps"));
+        File.WriteAllText(Path.Combine(_dir, "deps/a"), "x");
+        Assert.Equal(0, (await Run("save", "--key", "yarn/linux/abc", "--path", "deps")).Code);
+        var (code, stdout, stderr) = await Run("restore", "--key", "yarn/linux/zzz", "--restore-key", "yarn/linux/", "--path", "deps", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal("yarn/linux/abc", JsonDocument.Parse(stdout).RootElement.GetProperty("matchedKey").GetString());
+    }
+
+    [Fact]
+    public async Task RestoreMiss_SaysWhy_InTheLogAndTheJson()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "deps"));
+        File.WriteAllText(Path.Combine(_dir, "deps/a"), "x");
+        await Run("save", "--key", "npm-abc", "--path", "deps", "--scope", "refs/heads/main");
+        var (code, stdout, stderr) = await Run("restore", "--key", "npm-abc", "--path", "deps", "--path", "other", "--scope", "refs/heads/main", "--json");
+        Assert.Equal(0, code);
+        Assert.Contains("saved with other paths", stderr);
+        var miss = JsonDocument.Parse(stdout).RootElement.GetProperty("miss");
+        Assert.Equal("the key exists but was saved with other paths", miss.GetProperty("summary").GetString());
+        Assert.Equal("npm-abc", miss.GetProperty("nearest")[0].GetProperty("key").GetString());
+
+        var other = await Run("explain", "--key", "npm-abc", "--path", "deps", "--scope", "refs/heads/feature", "--restore-key", "yarn-", "--json");
+        var reasons = JsonDocument.Parse(other.Out).RootElement.GetProperty("miss").GetProperty("reasons").EnumerateArray().Select(r => r.GetString()).ToList();
+        Assert.Contains(reasons, r => r!.Contains("exists in scope refs/heads/main, which this restore does not read"));
+        Assert.Contains(reasons, r => r!.Contains("restore key 'yarn-' matched no entry"));
+
+        var near = await Run("explain", "--key", "npm-abd", "--path", "deps", "--scope", "refs/heads/main", "--json");
+        var nearest = JsonDocument.Parse(near.Out).RootElement.GetProperty("miss").GetProperty("nearest")[0];
+        Assert.Equal("npm-abc", nearest.GetProperty("key").GetString());
+        Assert.Contains("differs from character 7", nearest.GetProperty("differences")[0].GetString());
     }
 }

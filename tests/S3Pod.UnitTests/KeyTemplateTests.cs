@@ -1,3 +1,4 @@
+using S3Pod.Commands;
 using S3Pod.Keys;
 
 namespace S3Pod.UnitTests;
@@ -32,7 +33,7 @@ public class KeyTemplateTests
     public void Apply_PlaceholderWithoutInputs_IsUsageError()
     {
         var e = Assert.Throws<S3PodException>(() => KeyTemplate.Apply("img/{hash}", null, 16, false));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("--hash-from", e.Message);
     }
 

@@ -203,6 +203,9 @@ export S3POD_TEST_S3_REGION=$REGION
 export S3POD_TEST_S3_KEY_ID=$KEY_ID
 export S3POD_TEST_S3_SECRET=$SECRET
 export S3POD_TEST_S3_FLAVOR=ceph
+# What this server enforces (probed by the contract tests, never assumed by s3pod): RGW 16 enforces
+# If-None-Match / If-Match on single PUTs only, not on CompleteMultipartUpload or DELETE.
+export S3POD_TEST_S3_ENFORCES=create-only,compare-and-swap
 EOF
 }
 

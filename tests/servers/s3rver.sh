@@ -82,6 +82,8 @@ export S3POD_TEST_S3_REGION=us-east-1
 export S3POD_TEST_S3_KEY_ID=S3RVER
 export S3POD_TEST_S3_SECRET=S3RVER
 export S3POD_TEST_S3_FLAVOR=s3rver
+# s3rver accepts the conditional headers and ignores them all (as Garage does).
+export S3POD_TEST_S3_ENFORCES=
 EOF
 }
 

@@ -1,231 +1,327 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.Json;
 using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;
+using S3Pod.Streams;
 
 namespace S3Pod.Cache;
 
-/// <summary>What a save/restore cache object records about itself (stored next to it as JSON).</summary>
-internal sealed record CacheManifest(
-    string Format,
-    string Key,
-    string Scope,
-    string Version,
-    IReadOnlyList<string> Paths,
-    long Files,
-    long UncompressedSize,
-    long Size,
-    string Sha256,
-    string? ETag,
-    DateTimeOffset Created,
-    string CreatedBy);
-
-internal sealed record SaveRequest(string Key, IReadOnlyList<string> Paths, string? Scope, int Level);
-
-internal sealed record SaveResult(string Key, string? Scope, bool Saved, string? SkippedReason, long Size, long Files, long UncompressedSize, double Seconds);
-
-internal sealed record RestoreRequest(
-    string Key,
-    IReadOnlyList<string> RestoreKeys,
-    IReadOnlyList<string> Paths,
-    string? Scope,
-    IReadOnlyList<string> FallbackScopes,
-    bool LookupOnly);
-
-internal sealed record RestoreResult(
-    string PrimaryKey,
-    string? MatchedKey,
-    bool ExactMatch,
-    string? MatchedScope,
-    long? Size,
-    bool Restored,
-    bool LookupOnly,
-    long? Files,
-    double Seconds);
-
-internal sealed record InspectEntry(string Object, string Scope, string Key, string Version, long Size, DateTimeOffset LastModified, DateTimeOffset LastUsed, CacheManifest? Manifest);
-
-internal sealed record InspectResult(string Key, IReadOnlyList<InspectEntry> Entries);
-
-internal sealed record PruneEntry(string Scope, string Key, string Version, long Size, DateTimeOffset LastUsed);
-
-internal sealed record PruneResult(bool DryRun, IReadOnlyList<PruneEntry> Deleted, long FreedBytes, int Kept, long KeptBytes);
-
 /// <summary>
-/// actions/cache's save and restore, done on a plain object store: immutable entries written
-/// create-only, exact key before restore-key prefixes, scopes searched in order, last-use marks
-/// for eviction.
+/// actions/cache's save and restore, done on a plain object store: immutable entries committed by a
+/// create-only manifest, exact key before restore-key prefixes, scopes searched in order, last-use
+/// marks for eviction, and an explanation on every miss.
 /// </summary>
-internal sealed class CacheService(IObjectStore store, Reporter reporter, string workingDirectory, string home)
+internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home)
 {
     public const string Format = "tar+zstd/1";
 
+    /// <summary>An archive no manifest names is garbage once no save can still be committing it.</summary>
+    private static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(1);
+
+    // ------------------------------------------------------------------ save
+
+    /// <summary>
+    /// Save protocol: (1) the manifest exists and its archive is intact: skip. (2) Upload the archive
+    /// under a name of this writer's own (no two saves ever write one object). (3) Write the manifest
+    /// create-only — or, replacing a broken entry, compare-and-swap on the broken manifest. Losing
+    /// that write means another job saved first: delete our archive and report a skip. Where the
+    /// server ignores create-only, read the manifest back: whoever it names won.
+    /// </summary>
     public async Task<SaveResult> SaveAsync(SaveRequest request, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
+        var clockWatch = Stopwatch.StartNew();
+        var scopeName = request.Scope ?? CacheLayout.DefaultScope;
         var paths = new CachePaths(request.Paths, workingDirectory, home);
-        var objectKey = CacheLayout.Archive(request.Scope, request.Key, paths.Version);
-        if (await store.HeadAsync(objectKey, ct) is not null)
+        var manifestKey = CacheLayout.Manifest(request.Scope, request.Key, paths.Version);
+        SaveResult Skip(string reason) => new(request.Key, request.Scope, false, reason, 0, 0, 0, clockWatch.Elapsed.TotalSeconds);
+
+        string? replaceETag = null;
+        if (await store.HeadAsync(manifestKey, ct) is { } existing)
         {
-            reporter.Info($"cache {request.Key} already exists in scope {request.Scope ?? CacheLayout.DefaultScope}; not saving");
-            return new SaveResult(request.Key, request.Scope, false, "exists", 0, 0, 0, clock.Elapsed.TotalSeconds);
+            var entry = await OpenEntryAsync(scopeName, request.Key, paths.Version, existing, ct);
+            if (entry is not null)
+            {
+                reporter.Info($"cache {request.Key} already exists in scope {scopeName}; not saving");
+                return Skip("exists");
+            }
+            reporter.Warn($"cache {request.Key} in scope {scopeName} is broken (its archive is missing or differs from its manifest); replacing it");
+            replaceETag = existing.ETag;
         }
+
         var inputs = paths.ArchiveInputs(missing => reporter.Warn($"path '{missing}' does not exist; skipped"));
         if (inputs.Count == 0)
             throw S3PodException.Usage($"none of the paths exist ({string.Join(", ", request.Paths)}); nothing to save");
 
+        var writer = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var archiveKey = CacheLayout.Archive(request.Scope, request.Key, paths.Version, writer);
         ArchiveStats? stats = null;
         HashingReadStream? hashed = null;
-        using var progress = reporter.Progress($"save {request.Key}", null);
-        ObjectInfo info;
-        try
+        ObjectInfo archive;
+        using (var progress = reporter.Progress($"save {request.Key}", null))
         {
-            info = await StreamPipe.RunAsync(
+            var outcome = await StreamPipe.RunAsync(
                 async (output, token) => stats = await TarZstd.PackAsync(inputs, output, request.Level, paths.IsExcluded, token),
                 async (input, token) =>
                 {
                     hashed = new HashingReadStream(input);
-                    return await store.PutAsync(objectKey, hashed, new PutOptions
+                    return await store.PutAsync(archiveKey, hashed, new PutOptions
                     {
-                        // Create-only: of two jobs saving the same key at once, exactly one wins on servers
-                        // that enforce it; elsewhere the last complete upload wins, never a mix.
-                        Condition = WriteCondition.IfAbsent,
-                        Metadata = new Dictionary<string, string> { ["s3pod-format"] = Format, ["s3pod-version"] = paths.Version },
+                        Metadata = new Dictionary<string, string> { [MetadataKeys.Format] = Format },
                         Progress = progress.Report,
                     }, token);
                 }, ct);
-        }
-        catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict)
-        {
-            reporter.Info($"cache {request.Key} was saved meanwhile by another job; not saving");
-            return new SaveResult(request.Key, request.Scope, false, "exists", 0, 0, 0, clock.Elapsed.TotalSeconds);
+            archive = ((PutOutcome.Written)outcome).Object;
         }
 
-        var manifest = new CacheManifest(Format, request.Key, request.Scope ?? CacheLayout.DefaultScope, paths.Version, paths.Specs,
-            stats!.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, hashed!.BytesRead, hashed.Sha256, info.ETag,
-            DateTimeOffset.UtcNow, $"s3pod {Commands.CliApp.Version}");
-        await store.PutAsync(CacheLayout.Manifest(request.Scope, request.Key, paths.Version),
-            new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(manifest, S3PodJson.Default.CacheManifest)), new PutOptions(), ct);
-        reporter.Info($"saved cache {request.Key}: {manifest.Files} files, {TransferProgress.Size(manifest.UncompressedSize)} -> {TransferProgress.Size(manifest.Size)} in {clock.Elapsed.TotalSeconds:0.00} s");
-        return new SaveResult(request.Key, request.Scope, true, null, manifest.Size, manifest.Files, manifest.UncompressedSize, clock.Elapsed.TotalSeconds);
+        var manifest = new CacheManifest(CacheManifest.CurrentSchema, Format, request.Key, scopeName, paths.Version, paths.Specs,
+            stats!.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, hashed!.BytesRead, hashed.Sha256, archive.ETag,
+            ArchiveName(archiveKey), clock.GetUtcNow(), $"s3pod {Commands.CliApp.Version}");
+        bool won;
+        try
+        {
+            won = await CommitAsync(manifestKey, manifest, replaceETag, ct);
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(archiveKey);
+            throw;
+        }
+        if (!won)
+        {
+            await DeleteQuietlyAsync(archiveKey);
+            reporter.Info($"cache {request.Key} was saved meanwhile by another job; not saving");
+            return Skip("created-meanwhile");
+        }
+        reporter.Info($"saved cache {request.Key}: {manifest.Files} files, {TransferProgress.Size(manifest.UncompressedSize)} -> {TransferProgress.Size(manifest.Size)} in {clockWatch.Elapsed.TotalSeconds:0.00} s");
+        return new SaveResult(request.Key, request.Scope, true, null, manifest.Size, manifest.Files, manifest.UncompressedSize, clockWatch.Elapsed.TotalSeconds);
     }
+
+    private async Task<bool> CommitAsync(string manifestKey, CacheManifest manifest, string? replaceETag, CancellationToken ct)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(manifest, StoredJson.Default.CacheManifest);
+        var outcome = await store.PutAsync(manifestKey, new MemoryStream(body), new PutOptions
+        {
+            Condition = replaceETag is null ? WriteCondition.IfAbsent : WriteCondition.IfMatch(replaceETag),
+            Length = body.Length,
+            ContentType = "application/json",
+        }, ct);
+        if (outcome is PutOutcome.PreconditionFailed) return false;
+        if ((await store.GetCapabilitiesAsync(ct)).CreateOnly) return true;
+        // The server may have let a racing save overwrite the manifest: the one it names now won.
+        var stored = await ReadManifestAsync(manifestKey, ct);
+        return stored?.Archive == manifest.Archive;
+    }
+
+    private static string ArchiveName(string archiveKey) => archiveKey[(archiveKey.LastIndexOf('/') + 1)..];
+
+    private async Task DeleteQuietlyAsync(string key)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await store.DeleteAsync(key, timeout.Token);
+        }
+        catch (Exception e) when (e is S3PodException or OperationCanceledException)
+        {
+            reporter.Warn($"could not remove {key} ({e.Message}); `s3pod prune` removes such leftovers");
+        }
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    /// <summary>A committed entry whose archive is there and matches its manifest.</summary>
+    private sealed record Entry(string Scope, string Key, string Version, CacheManifest Manifest, ObjectInfo Archive);
 
     public async Task<RestoreResult> RestoreAsync(RestoreRequest request, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
+        var clockWatch = Stopwatch.StartNew();
         var paths = new CachePaths(request.Paths, workingDirectory, home);
-        var found = await FindAsync(request, paths.Version, ct);
-        if (found is null)
+        await foreach (var candidate in CandidatesAsync(request, paths.Version, ct))
         {
-            reporter.Info($"MISS {request.Key}{(request.RestoreKeys.Count > 0 ? $" (restore keys: {string.Join(", ", request.RestoreKeys)})" : "")}");
-            return new RestoreResult(request.Key, null, false, null, null, false, request.LookupOnly, null, clock.Elapsed.TotalSeconds);
-        }
-        var (scope, key, entry) = found.Value;
-        bool exact = key == request.Key;
-        reporter.Info($"HIT {request.Key} -> {key}{(exact ? "" : " (restore key)")} in scope {scope}, {TransferProgress.Size(entry.Size)}");
-        if (request.LookupOnly)
-            return new RestoreResult(request.Key, key, exact, scope, entry.Size, false, true, null, clock.Elapsed.TotalSeconds);
+            var entry = await OpenEntryAsync(candidate.Scope, candidate.Key, paths.Version, candidate.Manifest, ct);
+            if (entry is null)
+            {
+                reporter.Warn($"cache {candidate.Key} in scope {candidate.Scope} is incomplete or was removed meanwhile; treated as a miss");
+                continue;
+            }
+            bool exact = entry.Key == request.Key;
+            reporter.Info($"HIT {request.Key} -> {entry.Key}{(exact ? "" : " (restore key)")} in scope {entry.Scope}, {TransferProgress.Size(entry.Archive.Size)}");
+            if (request.LookupOnly)
+                return new RestoreResult(request.Key, entry.Key, exact, entry.Scope, entry.Archive.Size, false, true, null, clockWatch.Elapsed.TotalSeconds, null);
 
-        var manifest = await ReadManifestAsync(scope, key, paths.Version, ct);
-        var opened = await store.OpenReadAsync(CacheLayout.Archive(scope, key, paths.Version), null, ct)
-            ?? throw S3PodException.NotFound($"cache {key} disappeared while restoring (evicted?)");
-        ArchiveStats stats;
-        using (var progress = reporter.Progress($"restore {key}", opened.Info.Size))
-        await using (var content = new HashingReadStream(new ProgressStream(opened.Content, progress.Report),
-            // Trust the manifest's digest only if it describes this very object (a racing save may have replaced it).
-            manifest is not null && manifest.ETag == opened.Info.ETag ? manifest.Sha256 : null, opened.Info.Size, $"cache {key}"))
-        {
-            stats = await TarZstd.UnpackAsync(content, paths.Locator(), ct);
+            var stats = await ExtractAsync(entry, paths, ct);
+            if (stats is null) continue; // vanished while being read
+            await TouchAsync(entry, ct);
+            long files = stats.Files + stats.Symlinks + stats.HardLinks;
+            reporter.Info($"restored {entry.Key}: {files} files, {TransferProgress.Size(stats.UncompressedBytes)} in {clockWatch.Elapsed.TotalSeconds:0.00} s");
+            return new RestoreResult(request.Key, entry.Key, exact, entry.Scope, entry.Archive.Size, true, false, files, clockWatch.Elapsed.TotalSeconds, null);
         }
-        await TouchAsync(scope, key, paths.Version, ct);
-        reporter.Info($"restored {key}: {stats.Files + stats.Symlinks + stats.HardLinks} files, {TransferProgress.Size(stats.UncompressedBytes)} in {clock.Elapsed.TotalSeconds:0.00} s");
-        return new RestoreResult(request.Key, key, exact, scope, opened.Info.Size, true, false, stats.Files + stats.Symlinks + stats.HardLinks, clock.Elapsed.TotalSeconds);
+        var miss = await new MissExplainer(store).ExplainAsync(request, paths, ct);
+        reporter.Info($"MISS {request.Key}: {miss.Summary}");
+        foreach (var reason in miss.Reasons) reporter.Info($"  {reason}");
+        return new RestoreResult(request.Key, null, false, null, null, false, request.LookupOnly, null, clockWatch.Elapsed.TotalSeconds, miss);
     }
+
+    public async Task<ExplainResult> ExplainAsync(RestoreRequest request, CancellationToken ct)
+    {
+        var paths = new CachePaths(request.Paths, workingDirectory, home);
+        await foreach (var candidate in CandidatesAsync(request, paths.Version, ct))
+        {
+            if (await OpenEntryAsync(candidate.Scope, candidate.Key, paths.Version, candidate.Manifest, ct) is { } entry)
+            {
+                reporter.Info($"a restore would match {entry.Key} in scope {entry.Scope}{(entry.Key == request.Key ? " (exact key)" : " (restore key)")}");
+                return new ExplainResult(request.Key, true, entry.Key, entry.Scope, entry.Key == request.Key, null);
+            }
+        }
+        var miss = await new MissExplainer(store).ExplainAsync(request, paths, ct);
+        reporter.Info($"MISS {request.Key}: {miss.Summary}");
+        foreach (var reason in miss.Reasons) reporter.Info($"  {reason}");
+        return new ExplainResult(request.Key, false, null, null, false, miss);
+    }
+
+    /// <summary>Unpacks the entry's archive, checked against its manifest (size and sha256). Returns
+    /// null when the archive vanished or was replaced while being read (a racing prune): a miss.</summary>
+    private async Task<ArchiveStats?> ExtractAsync(Entry entry, CachePaths paths, CancellationToken ct)
+    {
+        try
+        {
+            await using var opened = await store.OpenReadAsync(entry.Archive.Key, new ReadOptions { IfMatch = entry.Archive.ETag }, ct);
+            if (opened is null) return null;
+            using var progress = reporter.Progress($"restore {entry.Key}", opened.Info.Size);
+            await using var content = new HashingReadStream(new ProgressStream(opened.Content, progress.Report),
+                TrustedDigest(entry), entry.Manifest.Size, $"cache {entry.Key}");
+            return await TarZstd.UnpackAsync(content, paths.Locator(), ct);
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.Changed)
+        {
+            reporter.Warn($"cache {entry.Key} changed while it was being restored ({e.Message}); treated as a miss");
+            return null;
+        }
+    }
+
+    /// <summary>A 1.0 manifest may describe another save's archive (the race this layout removed):
+    /// its digest is only trusted when it recorded this very object.</summary>
+    private static string? TrustedDigest(Entry entry) =>
+        entry.Manifest.Schema is not null || entry.Manifest.ETag == entry.Archive.ETag ? entry.Manifest.Sha256 : null;
 
     /// <summary>Exact key first (it wins over any newer prefix match), then each restore key as a
     /// prefix, newest first; in the current scope, then each fallback scope in order.</summary>
-    private async Task<(string Scope, string Key, ObjectInfo Entry)?> FindAsync(RestoreRequest request, string version, CancellationToken ct)
+    private async IAsyncEnumerable<(string Scope, string Key, ObjectInfo Manifest)> CandidatesAsync(RestoreRequest request, string version,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var scopes = new List<string> { request.Scope ?? CacheLayout.DefaultScope };
         foreach (var s in request.FallbackScopes) if (!scopes.Contains(s)) scopes.Add(s);
         foreach (var scope in scopes)
         {
-            if (await store.HeadAsync(CacheLayout.Archive(scope, request.Key, version), ct) is { } exact)
-                return (scope, request.Key, exact);
+            if (await store.HeadAsync(CacheLayout.Manifest(scope, request.Key, version), ct) is { } exact)
+                yield return (scope, request.Key, exact);
             foreach (var prefix in request.RestoreKeys)
             {
-                ObjectInfo? newest = null;
-                string? newestKey = null;
+                var matches = new List<(string Key, ObjectInfo Manifest)>();
                 await foreach (var o in store.ListAsync(CacheLayout.ScopePrefix(scope) + prefix, ct))
                 {
-                    if (CacheLayout.Parse(o.Key) is not { } parsed || parsed.Version != version) continue;
-                    if (newest is null || o.LastModified > newest.LastModified) (newest, newestKey) = (o, parsed.Key);
+                    if (CacheLayout.Parse(o.Key) is { IsManifest: true } name && name.Version == version && name.Key != request.Key)
+                        matches.Add((name.Key, o));
                 }
-                if (newest is not null) return (scope, newestKey!, newest);
+                foreach (var (key, manifest) in matches.OrderByDescending(m => m.Manifest.LastModified))
+                    yield return (scope, key, manifest);
             }
         }
-        return null;
     }
 
-    private async Task<CacheManifest?> ReadManifestAsync(string scope, string key, string version, CancellationToken ct)
+    /// <summary>Reads a manifest and finds its archive; null when either is missing, unreadable, or
+    /// they disagree (size) — an entry no restore could use.</summary>
+    private async Task<Entry?> OpenEntryAsync(string scope, string key, string version, ObjectInfo manifestObject, CancellationToken ct)
     {
-        var opened = await store.OpenReadAsync(CacheLayout.Manifest(scope, key, version), null, ct);
-        if (opened is null) return null;
-        await using var content = opened.Value.Content;
+        var manifest = await ReadManifestAsync(manifestObject.Key, ct);
+        if (manifest is null) return null;
+        var archiveKey = manifest.Archive is { } name ? CacheLayout.ScopePrefix(scope) + key + "/" + name : CacheLayout.Archive(scope, key, version, null);
+        if (!archiveKey.StartsWith(CacheLayout.EntryPrefix(scope, key, version), StringComparison.Ordinal) && manifest.Archive is not null)
+            return null; // a manifest must only name an archive of its own entry
+        var archive = await store.HeadAsync(archiveKey, ct);
+        if (archive is null || archive.Size != manifest.Size) return null;
+        return new Entry(scope, key, version, manifest, archive);
+    }
+
+    private async Task<CacheManifest?> ReadManifestAsync(string manifestKey, CancellationToken ct)
+    {
         try
         {
-            return await JsonSerializer.DeserializeAsync(content, S3PodJson.Default.CacheManifest, ct);
+            await using var opened = await store.OpenReadAsync(manifestKey, ReadOptions.Default, ct);
+            if (opened is null) return null;
+            return await JsonSerializer.DeserializeAsync(opened.Content, StoredJson.Default.CacheManifest, ct);
         }
         catch (JsonException)
         {
-            reporter.Warn($"manifest of cache {key} is unreadable; restoring without its digest check");
+            reporter.Warn($"manifest {manifestKey} is unreadable");
+            return null;
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.Changed)
+        {
             return null;
         }
     }
 
     /// <summary>A one-byte write per restore is the cheapest "last used" record S3 allows; prune reads it.</summary>
-    private async Task TouchAsync(string scope, string key, string version, CancellationToken ct)
+    private async Task TouchAsync(Entry entry, CancellationToken ct)
     {
         try
         {
-            await store.PutAsync(CacheLayout.Used(scope, key, version), new MemoryStream([0x31]), new PutOptions { Length = 1 }, ct);
+            await store.PutAsync(CacheLayout.Used(entry.Scope, entry.Key, entry.Version), new MemoryStream([0x31]), new PutOptions { Length = 1 }, ct);
         }
         catch (S3PodException e)
         {
-            reporter.Warn($"could not record the use of cache {key}: {e.Message}");
+            reporter.Warn($"could not record the use of cache {entry.Key}: {e.Message}");
         }
     }
+
+    // ------------------------------------------------------------------ inspect and prune
 
     public async Task<InspectResult> InspectAsync(string key, string? scope, CancellationToken ct)
     {
         var entries = new List<InspectEntry>();
         var used = await LastUsedAsync(ct);
-        var scopes = scope is null ? null : CacheLayout.ScopePrefix(scope);
-        await foreach (var o in store.ListAsync(scopes ?? CacheLayout.Root, ct))
+        await foreach (var o in store.ListAsync(scope is null ? CacheLayout.Root : CacheLayout.ScopePrefix(scope), ct))
         {
-            if (CacheLayout.Parse(o.Key) is not { } p || p.Key != key) continue;
-            var manifest = await ReadManifestAsync(p.Scope, p.Key, p.Version, ct);
-            entries.Add(new InspectEntry(o.Key, p.Scope, p.Key, p.Version, o.Size, o.LastModified,
-                used.TryGetValue(o.Key, out var u) && u > o.LastModified ? u : o.LastModified, manifest));
+            if (CacheLayout.Parse(o.Key) is not { IsManifest: true } p || p.Key != key) continue;
+            var entry = await OpenEntryAsync(p.Scope, p.Key, p.Version, o, ct);
+            var manifest = entry?.Manifest ?? await ReadManifestAsync(o.Key, ct);
+            var usedKey = CacheLayout.Used(p.Scope, p.Key, p.Version);
+            entries.Add(new InspectEntry(entry?.Archive.Key ?? o.Key, p.Scope, p.Key, p.Version, entry?.Archive.Size ?? 0, o.LastModified,
+                used.TryGetValue(usedKey, out var u) && u > o.LastModified ? u : o.LastModified, manifest));
         }
         return new InspectResult(key, entries);
     }
 
     /// <summary>Evicts by last use (restore marks), oldest first: entries unused for longer than
-    /// <paramref name="olderThan"/>, then more until the total is at most <paramref name="maxTotal"/>.</summary>
-    public async Task<PruneResult> PruneAsync(string keyPrefix, TimeSpan? olderThan, long? maxTotal, bool dryRun, DateTimeOffset now, CancellationToken ct)
+    /// <paramref name="olderThan"/>, then more until the total is at most <paramref name="maxTotal"/>.
+    /// Also removes archives no manifest names (lost races, crashed saves) once they are an hour old.</summary>
+    public async Task<PruneResult> PruneAsync(string keyPrefix, TimeSpan? olderThan, long? maxTotal, bool dryRun, CancellationToken ct)
     {
+        var now = clock.GetUtcNow();
         var used = await LastUsedAsync(ct);
-        var all = new List<(PruneEntry Entry, string Object)>();
+        var manifests = new Dictionary<string, (CacheLayout.Name Name, ObjectInfo Object)>(StringComparer.Ordinal);
+        var archives = new Dictionary<string, List<ObjectInfo>>(StringComparer.Ordinal);
         await foreach (var o in store.ListAsync(CacheLayout.Root, ct))
         {
             if (CacheLayout.Parse(o.Key) is not { } p || !p.Key.StartsWith(keyPrefix, StringComparison.Ordinal)) continue;
-            var lastUsed = used.TryGetValue(o.Key, out var u) && u > o.LastModified ? u : o.LastModified;
-            all.Add((new PruneEntry(p.Scope, p.Key, p.Version, o.Size, lastUsed), o.Key));
+            var entryId = CacheLayout.EntryPrefix(p.Scope, p.Key, p.Version);
+            if (p.IsManifest) manifests[entryId] = (p, o);
+            else (archives.TryGetValue(entryId, out var list) ? list : archives[entryId] = new()).Add(o);
+        }
+
+        var all = new List<(PruneEntry Entry, string Id)>();
+        foreach (var (id, (p, manifest)) in manifests)
+        {
+            long size = archives.TryGetValue(id, out var list) ? list.Sum(a => a.Size) : 0;
+            var usedKey = CacheLayout.Used(p.Scope, p.Key, p.Version);
+            var lastUsed = used.TryGetValue(usedKey, out var u) && u > manifest.LastModified ? u : manifest.LastModified;
+            all.Add((new PruneEntry(p.Scope, p.Key, p.Version, size, lastUsed), id));
         }
         all.Sort((a, b) => a.Entry.LastUsed.CompareTo(b.Entry.LastUsed));
-        var doomed = new List<(PruneEntry Entry, string Object)>();
+        var doomed = new List<(PruneEntry Entry, string Id)>();
         long total = all.Sum(a => a.Entry.Size);
         foreach (var item in all)
         {
@@ -235,24 +331,54 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, string
             doomed.Add(item);
             total -= item.Entry.Size;
         }
-        foreach (var (entry, obj) in doomed)
+        foreach (var (entry, id) in doomed)
         {
             reporter.Info($"{(dryRun ? "would delete" : "delete")} {entry.Scope}/{entry.Key} ({TransferProgress.Size(entry.Size)}, last used {entry.LastUsed:u})");
             if (dryRun) continue;
-            // The archive goes first: once it is gone the entry is gone, whatever happens to the rest.
-            await store.DeleteAsync(obj, ct);
-            await store.DeleteAsync(CacheLayout.Manifest(entry.Scope, entry.Key, entry.Version), ct);
+            // The manifest goes first: once it is gone the entry is gone (a racing restore misses
+            // cleanly), whatever happens to the rest. Only the version we looked at: a save that
+            // replaced it meanwhile is kept.
+            var (_, manifest) = manifests[id];
+            if (await store.DeleteAsync(manifest.Key, ct, manifest.ETag) == DeleteOutcome.PreconditionFailed) continue;
+            foreach (var a in archives.GetValueOrDefault(id) ?? []) await store.DeleteAsync(a.Key, ct);
             await store.DeleteAsync(CacheLayout.Used(entry.Scope, entry.Key, entry.Version), ct);
         }
-        return new PruneResult(dryRun, doomed.Select(d => d.Entry).ToList(), doomed.Sum(d => d.Entry.Size), all.Count - doomed.Count, total);
+
+        // Archives of no committed entry: a lost race or a save that died before its manifest.
+        var doomedIds = doomed.Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        int orphans = 0;
+        foreach (var (id, list) in archives)
+        {
+            if (doomedIds.Contains(id)) continue; // deleted with its entry
+            string? keep = null;
+            if (manifests.TryGetValue(id, out var committed))
+            {
+                if (list.Count == 1) continue; // the entry's own archive
+                keep = await ArchiveNamedByAsync(committed.Object, ct);
+                if (keep is null) continue; // an unreadable manifest: leave the entry alone
+            }
+            foreach (var a in list)
+            {
+                if (a.Key == keep || now - a.LastModified < OrphanGrace) continue;
+                orphans++;
+                if (!dryRun) await store.DeleteAsync(a.Key, ct);
+            }
+        }
+        return new PruneResult(dryRun, doomed.Select(d => d.Entry).ToList(), doomed.Sum(d => d.Entry.Size), all.Count - doomed.Count, total, orphans);
     }
 
-    /// <summary>Archive object name → time of its last restore.</summary>
+    private async Task<string?> ArchiveNamedByAsync(ObjectInfo manifestObject, CancellationToken ct)
+    {
+        var manifest = await ReadManifestAsync(manifestObject.Key, ct);
+        if (manifest is null || CacheLayout.Parse(manifestObject.Key) is not { } p) return null;
+        return manifest.Archive is { } name ? CacheLayout.ScopePrefix(p.Scope) + p.Key + "/" + name : CacheLayout.Archive(p.Scope, p.Key, p.Version, null);
+    }
+
+    /// <summary>Last-use mark object name → time of the last restore.</summary>
     private async Task<Dictionary<string, DateTimeOffset>> LastUsedAsync(CancellationToken ct)
     {
         var used = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        await foreach (var o in store.ListAsync(CacheLayout.UsedRoot, ct))
-            used[CacheLayout.Root + o.Key[CacheLayout.UsedRoot.Length..] + CacheLayout.ArchiveSuffix] = o.LastModified;
+        await foreach (var o in store.ListAsync(CacheLayout.UsedRoot, ct)) used[o.Key] = o.LastModified;
         return used;
     }
 }

@@ -1,12 +1,13 @@
 using System.CommandLine;
-using System.Globalization;
 using S3Pod.Cache;
 using S3Pod.Config;
 using S3Pod.Output;
+using S3Pod.Storage;
 
 namespace S3Pod.Commands;
 
-/// <summary>save / restore / inspect / prune: the cache semantics the CI wrappers build on.</summary>
+/// <summary>save / restore / explain / inspect / prune over <see cref="CacheService"/>: the cache
+/// semantics the CI wrappers build on.</summary>
 internal static class CacheCommands
 {
     private static Option<string> KeyOption() => new("--key") { Description = "Cache key", Required = true };
@@ -16,8 +17,7 @@ internal static class CacheCommands
 
     internal static int ValidLevel(int level) => level is >= 1 and <= 19 ? level : throw S3PodException.Usage($"--level must be between 1 and 19, not {level}");
 
-    private static CacheService Service(RunContext ctx) =>
-        new(ctx.Store, ctx.Reporter, ctx.WorkingDirectory, Settings.Home(ctx.Env));
+    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home);
 
     public static Command Save(CliApp app)
     {
@@ -29,33 +29,59 @@ internal static class CacheCommands
         app.Bind(command, async (ctx, ct) =>
         {
             var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path)!, ctx.Parse.GetValue(scope), ValidLevel(ctx.Parse.GetValue(level)));
-            var result = await Service(ctx).SaveAsync(request, ct);
-            if (ctx.Json) ctx.WriteJson(result, S3PodJson.Default.SaveResult);
+            ctx.Output.Write(await Service(ctx).SaveAsync(request, ct), CliJson.Default.SaveResult);
             return ExitCodes.Success;
         });
         return command;
     }
 
+    /// <summary>The options restore and explain share, bound into a request.</summary>
+    private sealed record RestoreOptions(Option<string> Key, Option<string[]> RestoreKeys, Option<string[]> Path, Option<string?> Scope, Option<string[]> Fallback)
+    {
+        public static RestoreOptions Create() => new(KeyOption(),
+            new Option<string[]>("--restore-key") { Description = "Prefix to try when the key misses, in order (repeatable)", HelpName = "PREFIX" },
+            PathOption(), ScopeOption("Scope to read first"),
+            new Option<string[]>("--fallback-scope") { Description = "Scopes to read next, in order (repeatable)", HelpName = "SCOPE" });
+
+        public IEnumerable<Option> All => [Key, RestoreKeys, Path, Scope, Fallback];
+
+        public RestoreRequest Bind(CommandContext ctx, bool lookupOnly)
+        {
+            var prefixes = (ctx.Parse.GetValue(RestoreKeys) ?? []).Where(k => k.Length > 0).ToList();
+            foreach (var p in prefixes) ObjectKeys.ValidatePrefix(p, "restore key");
+            return new RestoreRequest(ctx.StoreKey(ctx.Parse.GetValue(Key)!), prefixes, ctx.Parse.GetValue(Path)!,
+                ctx.Parse.GetValue(Scope), ctx.Parse.GetValue(Fallback) ?? [], lookupOnly);
+        }
+    }
+
     public static Command Restore(CliApp app)
     {
-        var key = KeyOption();
-        var restoreKeys = new Option<string[]>("--restore-key") { Description = "Prefix to try when the key misses, in order (repeatable)", HelpName = "PREFIX" };
-        var path = PathOption();
-        var scope = ScopeOption("Scope to read first");
-        var fallback = new Option<string[]>("--fallback-scope") { Description = "Scopes to read next, in order (repeatable)", HelpName = "SCOPE" };
+        var options = RestoreOptions.Create();
         var lookupOnly = new Option<bool>("--lookup-only") { Description = "Report whether a cache matches without downloading it" };
         var failOnMiss = new Option<bool>("--fail-on-miss") { Description = "Exit 3 when nothing matches" };
-        var command = new Command("restore", "Restore a cache entry: exact key, then restore-key prefixes (newest first), scope by scope")
-            { key, restoreKeys, path, scope, fallback, lookupOnly, failOnMiss };
+        var command = new Command("restore", "Restore a cache entry: exact key, then restore-key prefixes (newest first), scope by scope; a miss says why");
+        foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(lookupOnly);
+        command.Options.Add(failOnMiss);
         app.Bind(command, async (ctx, ct) =>
         {
-            var prefixes = (ctx.Parse.GetValue(restoreKeys) ?? []).Where(k => k.Length > 0).ToList();
-            foreach (var p in prefixes) RunContext.ValidateKey(p);
-            var request = new RestoreRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), prefixes, ctx.Parse.GetValue(path)!,
-                ctx.Parse.GetValue(scope), ctx.Parse.GetValue(fallback) ?? [], ctx.Parse.GetValue(lookupOnly));
-            var result = await Service(ctx).RestoreAsync(request, ct);
-            if (ctx.Json) ctx.WriteJson(result, S3PodJson.Default.RestoreResult);
+            var result = await Service(ctx).RestoreAsync(options.Bind(ctx, ctx.Parse.GetValue(lookupOnly)), ct);
+            ctx.Output.Write(result, CliJson.Default.RestoreResult);
             return result.MatchedKey is null && ctx.Parse.GetValue(failOnMiss) ? ExitCodes.CacheMiss : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    public static Command Explain(CliApp app)
+    {
+        var options = RestoreOptions.Create();
+        var command = new Command("explain", "Say what a restore with these options would match, and if nothing, why (nearest entries, what differs)");
+        foreach (var o in options.All) command.Options.Add(o);
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var result = await Service(ctx).ExplainAsync(options.Bind(ctx, lookupOnly: true), ct);
+            ctx.Output.Write(result, CliJson.Default.ExplainResult);
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -72,20 +98,17 @@ internal static class CacheCommands
             if (result.Entries.Count == 0)
             {
                 // Not a save/restore entry: maybe a plain object (upload, dir upload, docker upload).
-                var plain = await ctx.Store.HeadAsync(k, ct);
-                if (plain is null) throw S3PodException.NotFound($"no cache entry or object named {k}");
-                var format = plain.Metadata.TryGetValue("s3pod-format", out var f) ? f : "raw";
-                ctx.Reporter.Info($"{k}: {format}, {TransferProgress.Size(plain.Size)}, last modified {plain.LastModified:u}{(plain.Sha256 is { } s ? $", sha256 {s}" : "")}");
-                if (ctx.Json) ctx.WriteJson(new InspectResult(k, [new InspectEntry(k, "", k, "", plain.Size, plain.LastModified, plain.LastModified, null)]), S3PodJson.Default.InspectResult);
-                return ExitCodes.Success;
+                var plain = await ctx.Store.HeadAsync(k, ct) ?? throw S3PodException.NotFound($"no cache entry or object named {k}");
+                ctx.Reporter.Info($"{k}: {plain.Format ?? "raw"}, {TransferProgress.Size(plain.Size)}, last modified {plain.LastModified:u}{(plain.Sha256 is { } s ? $", sha256 {s}" : "")}");
+                result = new InspectResult(k, [new InspectEntry(k, "", k, "", plain.Size, plain.LastModified, plain.LastModified, null)]);
             }
-            foreach (var e in result.Entries)
+            foreach (var e in result.Entries.Where(e => e.Scope.Length > 0))
             {
                 var m = e.Manifest;
                 ctx.Reporter.Info($"{e.Scope}/{e.Key} [{e.Version}]: {TransferProgress.Size(e.Size)}, last used {e.LastUsed:u}" +
-                    (m is null ? " (no manifest)" : $", {m.Format}, {m.Files} files, {TransferProgress.Size(m.UncompressedSize)} unpacked, sha256 {m.Sha256}, paths: {string.Join(" ", m.Paths)}"));
+                    (m is null ? " (no readable manifest)" : $", {m.Format}, {m.Files} files, {TransferProgress.Size(m.UncompressedSize)} unpacked, sha256 {m.Sha256}, paths: {string.Join(" ", m.Paths)}"));
             }
-            if (ctx.Json) ctx.WriteJson(result, S3PodJson.Default.InspectResult);
+            ctx.Output.Write(result, CliJson.Default.InspectResult);
             return ExitCodes.Success;
         });
         return command;
@@ -100,44 +123,15 @@ internal static class CacheCommands
         var command = new Command("prune", "Evict cache entries by last use, oldest first") { keyPrefix, olderThan, maxTotal, dryRun };
         app.Bind(command, async (ctx, ct) =>
         {
-            var age = ctx.Parse.GetValue(olderThan) is { } a ? ParseDuration(a) : (TimeSpan?)null;
-            var budget = ctx.Parse.GetValue(maxTotal) is { } m ? ParseSize(m) : (long?)null;
+            var age = ctx.Parse.GetValue(olderThan) is { } a ? Values.ParseDuration(a, "--older-than") : (TimeSpan?)null;
+            var budget = ctx.Parse.GetValue(maxTotal) is { } m ? Values.ParseSize(m, "--max-total") : (long?)null;
             if (age is null && budget is null) throw S3PodException.Usage("give --older-than and/or --max-total");
-            var result = await Service(ctx).PruneAsync(ctx.Parse.GetValue(keyPrefix) ?? "", age, budget, ctx.Parse.GetValue(dryRun), DateTimeOffset.UtcNow, ct);
-            ctx.Reporter.Info($"{(result.DryRun ? "would free" : "freed")} {TransferProgress.Size(result.FreedBytes)} in {result.Deleted.Count} entries; {result.Kept} entries ({TransferProgress.Size(result.KeptBytes)}) kept");
-            if (ctx.Json) ctx.WriteJson(result, S3PodJson.Default.PruneResult);
+            var result = await Service(ctx).PruneAsync(ctx.Parse.GetValue(keyPrefix) ?? "", age, budget, ctx.Parse.GetValue(dryRun), ct);
+            ctx.Reporter.Info($"{(result.DryRun ? "would free" : "freed")} {TransferProgress.Size(result.FreedBytes)} in {result.Deleted.Count} entries; {result.Kept} entries ({TransferProgress.Size(result.KeptBytes)}) kept" +
+                (result.Orphans > 0 ? $"; {result.Orphans} leftover archive(s) of lost or crashed saves {(result.DryRun ? "would be " : "")}removed" : ""));
+            ctx.Output.Write(result, CliJson.Default.PruneResult);
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    internal static TimeSpan ParseDuration(string text)
-    {
-        var t = text.Trim().ToLowerInvariant();
-        if (t.Length >= 2 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0)
-        {
-            switch (t[^1])
-            {
-                case 's': return TimeSpan.FromSeconds(n);
-                case 'm': return TimeSpan.FromMinutes(n);
-                case 'h': return TimeSpan.FromHours(n);
-                case 'd': return TimeSpan.FromDays(n);
-                case 'w': return TimeSpan.FromDays(7 * n);
-            }
-        }
-        throw S3PodException.Usage($"duration '{text}' is not valid (use e.g. 30m, 12h, 7d)");
-    }
-
-    internal static long ParseSize(string text)
-    {
-        var t = text.Trim().ToUpperInvariant().TrimEnd('B').TrimEnd('I');
-        long unit = 1;
-        if (t.Length > 0 && "KMGT".Contains(t[^1]))
-        {
-            unit = 1L << (10 * ("KMGT".IndexOf(t[^1]) + 1));
-            t = t[..^1];
-        }
-        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0) return (long)(n * unit);
-        throw S3PodException.Usage($"size '{text}' is not valid (use e.g. 500M, 10G)");
     }
 }

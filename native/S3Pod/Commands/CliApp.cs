@@ -5,15 +5,16 @@ namespace S3Pod.Commands;
 
 /// <summary>
 /// Builds the command tree and runs one command line. The outside world (environment, stdout,
-/// stderr, working directory) comes in through the constructor so tests can drive the real parser
-/// in-process; Program.cs passes the real ones.
+/// stderr, working directory, clock) comes in through the constructor so tests can drive the real
+/// parser in-process; Program.cs passes the real ones.
 /// </summary>
-internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, string workingDirectory)
+internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, string workingDirectory, TimeProvider? clock = null)
 {
     public static string Version =>
         typeof(CliApp).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
 
     private readonly Reporter _reporter = new(stderr, stderrIsTerminal);
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
@@ -22,9 +23,10 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
         if (parse.Errors.Count > 0)
         {
             // System.CommandLine would print usage and return 1; our contract is one line and exit 2.
-            var command = parse.CommandResult.Command;
-            var name = command == root ? "s3pod" : $"s3pod {string.Join(' ', CommandPath(parse))}";
-            _reporter.Error($"{parse.Errors[0].Message} (see `{name} --help`)");
+            var name = parse.CommandResult.Command == root ? "s3pod" : $"s3pod {string.Join(' ', CommandPath(parse))}";
+            var message = $"{parse.Errors[0].Message} (see `{name} --help`)";
+            _reporter.Error(message);
+            if (args.Contains("--json")) new ResultWriter(stdout, true).Write(new ErrorResult(Redaction.Apply(message), ExitCodes.OperationalError), CliJson.Default.ErrorResult);
             return ExitCodes.OperationalError;
         }
         var config = new InvocationConfiguration
@@ -47,30 +49,25 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
 
     public RootCommand BuildRoot()
     {
-        var root = new RootCommand("s3pod: fast, safe CI caches and artifacts on any S3-compatible store");
+        var root = new RootCommand("s3pod: fast, safe CI caches, versioned artifacts and pinned assets on any S3-compatible store");
         // Our own --version prints the bare version (the wrappers compare it); drop the built-in one.
         foreach (var o in root.Options.Where(o => o is VersionOption).ToList()) root.Options.Remove(o);
         var version = new Option<bool>("--version") { Description = "Print the version" };
         root.Options.Add(version);
         foreach (var option in GlobalOptions.All) root.Options.Add(option);
-        root.SetAction((parse, ct) =>
+        Bind(root, (ctx, _) =>
         {
-            if (parse.GetValue(version))
-            {
-                if (parse.GetValue(GlobalOptions.Json)) stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(new VersionResult(Version), S3PodJson.Default.VersionResult));
-                else stdout.WriteLine(Version);
-                return Task.FromResult(ExitCodes.Success);
-            }
-            _reporter.Error("no command given (see `s3pod --help`)");
-            return Task.FromResult(ExitCodes.OperationalError);
+            if (!ctx.Parse.GetValue(version)) throw S3PodException.Usage("no command given (see `s3pod --help`)");
+            ctx.Output.Write(new VersionResult(Version), CliJson.Default.VersionResult, Version);
+            return Task.FromResult(ExitCodes.Success);
         });
 
         foreach (var command in new[]
         {
             KeyCommand.Create(this), FileCommands.Download(this), FileCommands.Upload(this), FileCommands.Exists(this),
             FileCommands.List(this), FileCommands.Delete(this), SetupCommands.Init(this), SetupCommands.Doctor(this),
-            CacheCommands.Save(this), CacheCommands.Restore(this), CacheCommands.Inspect(this), CacheCommands.Prune(this),
-            DirCommands.Create(this), Docker.DockerCommands.Create(this),
+            CacheCommands.Save(this), CacheCommands.Restore(this), CacheCommands.Explain(this), CacheCommands.Inspect(this),
+            CacheCommands.Prune(this), DirCommands.Create(this), DockerCommands.Create(this),
         })
         {
             root.Subcommands.Add(command);
@@ -78,38 +75,39 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
         return root;
     }
 
-    /// <summary>Binds a command to a body that gets a <see cref="RunContext"/>, and maps failures to the exit-code contract.</summary>
-    public void Bind(Command command, Func<RunContext, CancellationToken, Task<int>> body)
+    /// <summary>Binds a command to a handler that gets a <see cref="CommandContext"/>, and maps failures
+    /// to the exit-code contract: one stderr line, and with --json exactly one JSON object.</summary>
+    public void Bind(Command command, Func<CommandContext, CancellationToken, Task<int>> handler)
     {
         command.SetAction(async (parse, ct) =>
         {
-            var context = new RunContext(parse, env, stdout, _reporter, workingDirectory);
+            var output = new ResultWriter(stdout, parse.GetValue(GlobalOptions.Json));
+            await using var context = new CommandContext(parse, env, output, _reporter, workingDirectory, _clock);
             try
             {
-                return await body(context, ct);
+                return await handler(context, ct);
             }
             catch (S3PodException e)
             {
-                _reporter.Error(e.Message);
-                if (context.Json) context.WriteJson(new ErrorResult(e.Message, e.ExitCode), S3PodJson.Default.ErrorResult);
-                return e.ExitCode;
+                return Fail(output, e.Message, ExitCodes.For(e.Kind));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                _reporter.Error("cancelled; nothing was left half-written");
-                return ExitCodes.OperationalError;
+                return Fail(output, "cancelled; nothing was left half-written", ExitCodes.OperationalError);
             }
             catch (Exception e)
             {
                 // A bug, not an expected failure: say so, and show the stack only when asked.
-                _reporter.Error($"internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
                 if (env("S3POD_DEBUG") is { Length: > 0 }) stderr.WriteLine(e.ToString());
-                return ExitCodes.OperationalError;
-            }
-            finally
-            {
-                await context.DisposeAsync();
+                return Fail(output, $"internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}", ExitCodes.OperationalError);
             }
         });
+    }
+
+    private int Fail(ResultWriter output, string message, int exitCode)
+    {
+        _reporter.Error(message);
+        if (output.Json && !output.Written) output.Write(new ErrorResult(Redaction.Apply(message), exitCode), CliJson.Default.ErrorResult);
+        return exitCode;
     }
 }

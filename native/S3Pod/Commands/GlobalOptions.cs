@@ -3,24 +3,46 @@ using S3Pod.Config;
 
 namespace S3Pod.Commands;
 
-/// <summary>Options every command accepts (System.CommandLine "recursive" options on the root).</summary>
+/// <summary>Options every command accepts (System.CommandLine "recursive" options on the root): one
+/// per setting of <see cref="SettingsTable"/> that has a flag, plus <c>--json</c>.</summary>
 internal static class GlobalOptions
 {
-    public static readonly Option<string?> Endpoint = new("--endpoint") { Description = "S3 endpoint URL (MinIO, Garage, R2, Ceph RGW); default AWS S3. Env S3POD_ENDPOINT", Recursive = true, HelpName = "URL" };
-    public static readonly Option<string?> Region = new("--region") { Description = "Region for signing (default us-east-1). Env S3POD_REGION", Recursive = true };
-    public static readonly Option<string?> Bucket = new("--bucket") { Description = "Bucket; without one s3pod uses its local store. Env S3POD_BUCKET", Recursive = true };
-    public static readonly Option<string?> Prefix = new("--prefix") { Description = "Joined in front of every key. Env S3POD_PREFIX", Recursive = true };
-    public static readonly Option<string?> KeyFile = new("--key-file") { Description = "File holding the access key id", Recursive = true, HelpName = "FILE" };
-    public static readonly Option<string?> SecretFile = new("--secret-file") { Description = "File holding the secret access key", Recursive = true, HelpName = "FILE" };
-    public static readonly Option<bool> ArchSuffix = new("--arch-suffix") { Description = "Append -<os>-<arch> (Go names, e.g. linux-amd64) to keys", Recursive = true };
-    public static readonly Option<string?> Store = new("--store") { Description = "Directory of the local store used when no bucket is set. Env S3POD_STORE", Recursive = true, HelpName = "DIR" };
     public static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object on stdout", Recursive = true };
 
-    public static IEnumerable<Option> All => [Endpoint, Region, Bucket, Prefix, KeyFile, SecretFile, ArchSuffix, Store, Json];
+    private static readonly IReadOnlyList<(Setting Setting, Option Option)> Settings = SettingsTable.All
+        .Where(s => s.Flag is not null)
+        .Select(s => (s, s.Type == SettingType.Bool
+            ? (Option)new Option<bool>(s.Flag!) { Description = $"{s.Description}. Env {s.EnvVar}", Recursive = true }
+            : new Option<string?>(s.Flag!) { Description = $"{s.Description}. Env {s.EnvVar}", Recursive = true, HelpName = HelpName(s.Type) }))
+        .ToList();
 
-    public static CliSettings ReadCli(ParseResult p) => new(
-        p.GetValue(Endpoint), p.GetValue(Region), p.GetValue(Bucket), p.GetValue(Prefix),
-        p.GetValue(KeyFile), p.GetValue(SecretFile),
-        p.GetResult(ArchSuffix) is { Implicit: false } ? p.GetValue(ArchSuffix) : null,
-        p.GetValue(Store));
+    public static IEnumerable<Option> All => Settings.Select(s => s.Option).Append(Json);
+
+    /// <summary>The settings given as flags on this command line, by config key.</summary>
+    public static Dictionary<string, string?> ReadFlags(ParseResult parse)
+    {
+        var flags = new Dictionary<string, string?>();
+        foreach (var (setting, option) in Settings)
+        {
+            // A boolean flag counts only when written: its absence must not override env or config.
+            if (option is Option<bool> b)
+            {
+                if (parse.GetResult(b) is { Implicit: false }) flags[setting.Key] = parse.GetValue(b) ? "true" : "false";
+            }
+            else if (parse.GetValue((Option<string?>)option) is { } value)
+            {
+                flags[setting.Key] = value;
+            }
+        }
+        return flags;
+    }
+
+    private static string HelpName(SettingType type) => type switch
+    {
+        SettingType.Url => "URL",
+        SettingType.Path => "PATH",
+        SettingType.Duration => "DURATION",
+        SettingType.Count => "N",
+        _ => "TEXT",
+    };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using S3Pod.Keys;
 using S3Pod.Output;
+using S3Pod.Storage;
 
 namespace S3Pod.Commands;
 
@@ -16,19 +17,13 @@ internal static class KeyCommand
         var command = new Command("key", "Resolve a key template and print the key") { template, HashFrom, HashLength };
         app.Bind(command, async (ctx, ct) =>
         {
-            var (key, digest) = await ResolveAsync(ctx, ctx.Parse.GetValue(template)!, ctx.Parse.GetValue(HashFrom) ?? [], ctx.Parse.GetValue(HashLength), ct);
-            if (ctx.Json) ctx.WriteJson(new KeyResult(key, digest), S3PodJson.Default.KeyResult);
-            else ctx.Stdout.WriteLine(key);
+            var hashFrom = ctx.Parse.GetValue(HashFrom) ?? [];
+            int hashLength = ctx.Parse.GetValue(HashLength);
+            string? digest = hashFrom.Length == 0 ? null : await ContentHasher.DigestAsync(hashFrom, ctx.WorkingDirectory, ct);
+            var key = ObjectKeys.Validate(KeyTemplate.Apply(ctx.Parse.GetValue(template)!, digest, hashLength, ctx.Settings.ArchSuffix), ctx.Settings.Prefix);
+            ctx.Output.Write(new KeyResult(key, digest?[..Math.Min(hashLength, digest.Length)]), CliJson.Default.KeyResult, key);
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    public static async Task<(string Key, string? Hash)> ResolveAsync(RunContext ctx, string template, string[] hashFrom, int hashLength, CancellationToken ct)
-    {
-        string? digest = hashFrom.Length == 0 ? null : await ContentHasher.DigestAsync(hashFrom, ctx.WorkingDirectory, ct);
-        var key = KeyTemplate.Apply(template, digest, hashLength, ctx.ArchSuffix);
-        RunContext.ValidateKey(key);
-        return (key, digest?[..Math.Min(hashLength, digest.Length)]);
     }
 }

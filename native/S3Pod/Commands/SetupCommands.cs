@@ -15,44 +15,41 @@ internal static class SetupCommands
         var command = new Command("init", "Write the config file (~/.config/s3pod/config.toml or $S3POD_CONFIG) and run the smoke test") { createBucket, force };
         app.Bind(command, async (ctx, ct) =>
         {
-            var cli = GlobalOptions.ReadCli(ctx.Parse);
             var path = Settings.ConfigPath(ctx.Env);
             var existing = ConfigFile.Load(path);
-            // Keep what the file already says; the flags given now win.
-            var values = new List<(string, object)>();
-            void Add(string key, object? flag)
+            var flags = GlobalOptions.ReadFlags(ctx.Parse);
+            // Keep what the file already says; the flags given now win. Secrets are never written:
+            // only the paths of the files that hold them, checked to be readable files first.
+            var values = new List<(Setting, string)>();
+            foreach (var setting in SettingsTable.All)
             {
-                if (flag is string s && s.Length > 0) values.Add((key, s));
-                else if (flag is bool b) values.Add((key, b));
-                else if (existing?.Get(key) is { } old) values.Add((key, key == "arch_suffix" ? old == "true" : old));
+                string? value = flags.GetValueOrDefault(setting.Key);
+                if (value is not null && setting.Type == SettingType.Path)
+                {
+                    value = Path.GetFullPath(Settings.ExpandHome(value, ctx.Env)!, ctx.WorkingDirectory);
+                    if (setting == SettingsTable.KeyFile || setting == SettingsTable.SecretFile)
+                        Credentials.ReadSecretFile(value, $"{setting.Key} ({setting.Flag})");
+                }
+                value ??= existing?.Get(setting.Key);
+                if (value is not null) values.Add((setting, value));
             }
-            Add("endpoint", cli.Endpoint);
-            Add("region", cli.Region);
-            Add("bucket", cli.Bucket);
-            Add("prefix", cli.Prefix);
-            Add("key_file", cli.KeyFile is null ? null : Path.GetFullPath(Settings.ExpandHome(cli.KeyFile, ctx.Env)!, ctx.WorkingDirectory));
-            Add("secret_file", cli.SecretFile is null ? null : Path.GetFullPath(Settings.ExpandHome(cli.SecretFile, ctx.Env)!, ctx.WorkingDirectory));
-            Add("arch_suffix", cli.ArchSuffix);
-            Add("store", cli.Store);
 
-            if (ctx.Parse.GetValue(createBucket) && ctx.Settings.Bucket is not null && ctx.OpenStore(false) is S3ObjectStore s3)
+            if (ctx.Parse.GetValue(createBucket) && ctx.Settings.Bucket is not null && ctx.Stores.Open(announce: false) is S3ObjectStore s3)
             {
-                await s3.EnsureBucketAsync(ct);
-                await s3.DisposeAsync();
+                await using (s3) await s3.EnsureBucketAsync(ct);
             }
             var result = await RunChecksAsync(ctx, ct);
             if (!result.Ok && !ctx.Parse.GetValue(force))
             {
                 Print(ctx, result);
-                ctx.Reporter.Error($"smoke test failed; {path} not written (fix the problem, or pass --force)");
-                return ExitCodes.OperationalError;
+                throw S3PodException.Operational($"smoke test failed; {path} not written (fix the problem, or pass --force)");
             }
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var temp = path + ".tmp-" + Environment.ProcessId;
             await File.WriteAllTextAsync(temp, ConfigFile.Render(values), ct);
             File.Move(temp, path, overwrite: true);
-            Print(ctx, result with { ConfigFile = path });
             ctx.Reporter.Info($"wrote {path}");
+            Print(ctx, result with { ConfigFile = path });
             return result.Ok ? ExitCodes.Success : ExitCodes.OperationalError;
         });
         return command;
@@ -60,7 +57,7 @@ internal static class SetupCommands
 
     public static Command Doctor(CliApp app)
     {
-        var command = new Command("doctor", "Check configuration, credentials, access, a 1-byte canary and conditional-write support");
+        var command = new Command("doctor", "Check configuration, credentials, access, a 1-byte canary and what the server enforces (conditional writes, probed afresh)");
         app.Bind(command, async (ctx, ct) =>
         {
             var result = await RunChecksAsync(ctx, ct);
@@ -70,14 +67,14 @@ internal static class SetupCommands
         return command;
     }
 
-    private static void Print(RunContext ctx, DoctorResult result)
+    private static void Print(CommandContext ctx, DoctorResult result)
     {
         foreach (var check in result.Checks) ctx.Reporter.Info($"{(check.Ok ? "ok  " : "FAIL")} {check.Name}: {check.Detail}");
-        if (ctx.Json) ctx.WriteJson(result, S3PodJson.Default.DoctorResult);
+        ctx.Output.Write(result, CliJson.Default.DoctorResult);
     }
 
     /// <summary>Each check records its outcome instead of throwing, so one run shows every problem.</summary>
-    private static async Task<DoctorResult> RunChecksAsync(RunContext ctx, CancellationToken ct)
+    private static async Task<DoctorResult> RunChecksAsync(CommandContext ctx, CancellationToken ct)
     {
         var checks = new List<DoctorCheck>();
         Settings settings;
@@ -89,8 +86,9 @@ internal static class SetupCommands
         catch (S3PodException e)
         {
             checks.Add(new("config", false, e.Message));
-            return new DoctorResult("?", false, checks, null);
+            return new DoctorResult("?", false, checks, null, null);
         }
+        string? configFile = settings.ConfigFileFound ? settings.ConfigFilePath : null;
 
         if (settings.Bucket is not null)
         {
@@ -105,12 +103,11 @@ internal static class SetupCommands
             catch (S3PodException e)
             {
                 checks.Add(new("credentials", false, e.Message));
-                return new DoctorResult($"s3://{settings.Bucket}", false, checks, settings.ConfigFileFound ? settings.ConfigFilePath : null);
+                return new DoctorResult($"s3://{settings.Bucket}", false, checks, configFile, null);
             }
         }
 
-        var store = ctx.OpenStore(announce: false);
-        await using var _ = store;
+        await using var store = ctx.Stores.Open(announce: false);
         var location = store.Location;
         checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {ep}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
 
@@ -133,24 +130,26 @@ internal static class SetupCommands
         ok = ok && await Step("canary", async () =>
         {
             await store.PutAsync(canary, new MemoryStream([0x2a]), new PutOptions { Length = 1 }, ct);
-            var read = await store.OpenReadAsync(canary, null, ct) ?? throw S3PodException.Operational("canary written but not readable");
-            await using (read.Content)
+            await using (var read = await store.OpenReadAsync(canary, ReadOptions.Default, ct) ?? throw S3PodException.Operational("canary written but not readable"))
             {
                 var buffer = new byte[2];
                 int n = await S3ObjectStore.ReadFullAsync(read.Content, buffer, ct);
                 if (n != 1 || buffer[0] != 0x2a) throw S3PodException.Integrity($"canary read back {n} bytes that differ from what was written");
             }
-            if (!await store.DeleteAsync(canary, ct)) throw S3PodException.Operational("canary could not be deleted");
+            if (await store.DeleteAsync(canary, ct) != DeleteOutcome.Deleted) throw S3PodException.Operational("canary could not be deleted");
             return "1-byte write, read and delete";
         });
+        StoreCapabilities? capabilities = null;
         if (ok)
         {
-            ok = await Step("conditional writes", async () =>
+            // Conditional writes are a capability, not a health check: a server that ignores them
+            // is usable for caches (with weaker guarantees), so this step never fails doctor.
+            await Step("conditional writes", async () =>
             {
-                var support = await store.ProbeConditionalWritesAsync(canary + "-cas", ct);
-                return support.Detail;
+                capabilities = await store.GetCapabilitiesAsync(ct, refresh: true);
+                return capabilities.Detail;
             });
         }
-        return new DoctorResult(location, checks.All(c => c.Ok), checks, settings.ConfigFileFound ? settings.ConfigFilePath : null);
+        return new DoctorResult(location, checks.All(c => c.Ok), checks, configFile, capabilities);
     }
 }

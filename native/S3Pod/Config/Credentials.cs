@@ -24,26 +24,29 @@ internal static class Credentials
         {
             if (settings.KeyFile is null || settings.SecretFile is null)
                 throw S3PodException.Usage("give both a key file and a secret file, or neither");
-            return new(new StaticCredentials(ReadSecretFile(settings.KeyFile, "key file"), ReadSecretFile(settings.SecretFile, "secret file")),
-                $"files ({settings.KeyFile}, {settings.SecretFile})");
+            return new(new StaticCredentials(ReadSecretFile(settings.KeyFile, "key_file (--key-file)"), ReadSecretFile(settings.SecretFile, "secret_file (--secret-file)")),
+                "files (key_file, secret_file)");
         }
         return new(null, "AWS default chain (AWS_* env, profile, web identity, instance role)");
     }
 
-    private static string ReadSecretFile(string path, string what)
+    /// <summary>Reads a mounted secret. Errors name the setting, never the value given for it: people
+    /// do pass the secret itself where its file name belongs.</summary>
+    public static string ReadSecretFile(string path, string setting)
     {
         string text;
         try
         {
             text = File.ReadAllText(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw S3PodException.Usage($"{what} {path} cannot be read: {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}");
+            var why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e is UnauthorizedAccessException ? "permission denied" : "not a readable file";
+            throw S3PodException.Usage($"the file named by {setting} cannot be read: {why} (the value is not shown: it may be a secret)");
         }
         // Mounted secrets often end with a newline; a key never contains whitespace.
         text = text.Trim();
-        if (text.Length == 0) throw S3PodException.Usage($"{what} {path} is empty");
+        if (text.Length == 0) throw S3PodException.Usage($"the file named by {setting} is empty");
         return text;
     }
 }

@@ -1,20 +1,11 @@
+using System.Globalization;
+using S3Pod.Output;
 using S3Pod.Storage;
 using Tomlyn;
 using Tomlyn.Model;
 using Tomlyn.Serialization;
 
 namespace S3Pod.Config;
-
-/// <summary>Values given on the command line; null means "not given".</summary>
-internal sealed record CliSettings(
-    string? Endpoint = null,
-    string? Region = null,
-    string? Bucket = null,
-    string? Prefix = null,
-    string? KeyFile = null,
-    string? SecretFile = null,
-    bool? ArchSuffix = null,
-    string? Store = null);
 
 /// <summary>The configuration in force for one run, after precedence: flag > S3POD_* env > config file > default.</summary>
 internal sealed record Settings(
@@ -26,99 +17,125 @@ internal sealed record Settings(
     string? SecretFile,
     bool ArchSuffix,
     string StoreDir,
+    string CacheDir,
+    NetworkPolicy Network,
+    bool AssumeSingleWriter,
     string ConfigFilePath,
     bool ConfigFileFound)
 {
     public const string DefaultRegion = "us-east-1";
 
-    /// <summary>Config file keys, with the environment variable that overrides each.</summary>
-    public static readonly IReadOnlyDictionary<string, string> FileKeys = new Dictionary<string, string>
-    {
-        ["endpoint"] = "S3POD_ENDPOINT",
-        ["region"] = "S3POD_REGION",
-        ["bucket"] = "S3POD_BUCKET",
-        ["prefix"] = "S3POD_PREFIX",
-        ["key_file"] = "S3POD_KEY_FILE",
-        ["secret_file"] = "S3POD_SECRET_FILE",
-        ["arch_suffix"] = "S3POD_ARCH_SUFFIX",
-        ["store"] = "S3POD_STORE",
-    };
-
-    public static Settings Resolve(CliSettings cli, Func<string, string?> env)
+    /// <summary>Resolves every setting of <see cref="SettingsTable"/>. <paramref name="flags"/> holds
+    /// the values given on the command line by config key (absent or null: not given).</summary>
+    public static Settings Resolve(IReadOnlyDictionary<string, string?> flags, Func<string, string?> env)
     {
         var configPath = ConfigPath(env);
         var file = ConfigFile.Load(configPath);
 
-        string? Pick(string? flag, string fileKey)
+        string? Pick(Setting setting)
         {
-            if (!string.IsNullOrEmpty(flag)) return flag;
-            var fromEnv = env(FileKeys[fileKey]);
-            if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
-            return file?.Get(fileKey);
+            if (flags.TryGetValue(setting.Key, out var flag) && !string.IsNullOrEmpty(flag)) return flag;
+            if (env(setting.EnvVar) is { Length: > 0 } fromEnv) return fromEnv;
+            return file?.Get(setting.Key);
         }
 
-        var endpoint = Pick(cli.Endpoint, "endpoint");
-        if (endpoint is not null) endpoint = ValidateEndpoint(endpoint);
-        var archText = cli.ArchSuffix is { } a ? (a ? "true" : "false") : Pick(null, "arch_suffix");
-        bool arch = archText switch
-        {
-            null or "" => false,
-            "true" or "1" or "yes" => true,
-            "false" or "0" or "no" => false,
-            _ => throw S3PodException.Usage($"arch_suffix must be true or false, not '{archText}'"),
-        };
-        var bucket = Pick(cli.Bucket, "bucket");
-        if (bucket is not null && (bucket.Length < 3 || bucket.Contains('/')))
-            throw S3PodException.Usage($"bucket name '{bucket}' is not valid (3-63 characters, no '/'); put key prefixes in --prefix");
+        var endpoint = Pick(SettingsTable.Endpoint) is { } e ? ValidateEndpoint(e) : null;
+        var bucket = Pick(SettingsTable.Bucket);
+        if (bucket is not null && (bucket.Length < 3 || bucket.Length > 63 || bucket.Contains('/')))
+            throw S3PodException.Usage($"bucket name '{Redaction.Apply(bucket)}' is not valid (3-63 characters, no '/'); put key prefixes in --prefix");
+        var cacheDir = ExpandHome(Pick(SettingsTable.CacheDir), env) ?? DefaultCacheDir(env);
+        var network = new NetworkPolicy(
+            Duration(SettingsTable.ConnectTimeout, Pick(SettingsTable.ConnectTimeout)) ?? NetworkPolicy.Default.ConnectTimeout,
+            Duration(SettingsTable.FirstByteTimeout, Pick(SettingsTable.FirstByteTimeout)) ?? NetworkPolicy.Default.FirstByteTimeout,
+            Duration(SettingsTable.IdleTimeout, Pick(SettingsTable.IdleTimeout)) ?? NetworkPolicy.Default.IdleTimeout,
+            Count(SettingsTable.Retries, Pick(SettingsTable.Retries)) ?? NetworkPolicy.Default.Retries);
 
         return new Settings(
             endpoint,
-            Pick(cli.Region, "region") ?? DefaultRegion,
+            Pick(SettingsTable.Region) ?? DefaultRegion,
             bucket,
-            Pick(cli.Prefix, "prefix") ?? "",
-            ExpandHome(Pick(cli.KeyFile, "key_file"), env),
-            ExpandHome(Pick(cli.SecretFile, "secret_file"), env),
-            arch,
-            ExpandHome(Pick(cli.Store, "store"), env) ?? DefaultStoreDir(env),
+            ValidStorePrefix(Pick(SettingsTable.Prefix) ?? ""),
+            ExpandHome(Pick(SettingsTable.KeyFile), env),
+            ExpandHome(Pick(SettingsTable.SecretFile), env),
+            Bool(SettingsTable.ArchSuffix, Pick(SettingsTable.ArchSuffix)) ?? false,
+            ExpandHome(Pick(SettingsTable.Store), env) ?? Path.Combine(cacheDir, "store"),
+            cacheDir,
+            network,
+            Bool(SettingsTable.AssumeSingleWriter, Pick(SettingsTable.AssumeSingleWriter)) ?? false,
             configPath,
             file is not null);
+    }
+
+    /// <summary>The store prefix may be written with leading or trailing slashes; what is between them must be a valid key.</summary>
+    private static string ValidStorePrefix(string prefix)
+    {
+        ObjectKeys.ValidatePrefix(prefix.Trim('/'), "prefix");
+        return prefix;
+    }
+
+    private static bool? Bool(Setting s, string? text) => text switch
+    {
+        null or "" => null,
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => throw S3PodException.Usage($"{s.Key} must be true or false, not '{text}'"),
+    };
+
+    private static TimeSpan? Duration(Setting s, string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        var d = Values.ParseDuration(text, s.Key);
+        return d > TimeSpan.Zero ? d : throw S3PodException.Usage($"{s.Key} must be longer than 0, not '{text}'");
+    }
+
+    private static int? Count(Setting s, string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 100
+            ? n : throw S3PodException.Usage($"{s.Key} must be a whole number from 0 to 100, not '{text}'");
     }
 
     public static string ConfigPath(Func<string, string?> env)
     {
         if (env("S3POD_CONFIG") is { Length: > 0 } explicitPath) return ExpandHome(explicitPath, env)!;
+        if (OperatingSystem.IsWindows() && env("APPDATA") is { Length: > 0 } appData) return Path.Combine(appData, "s3pod", "config.toml");
         var configHome = env("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : Path.Combine(Home(env), ".config");
         return Path.Combine(configHome, "s3pod", "config.toml");
     }
 
-    private static string DefaultStoreDir(Func<string, string?> env)
+    private static string DefaultCacheDir(Func<string, string?> env)
     {
+        if (OperatingSystem.IsWindows() && env("LOCALAPPDATA") is { Length: > 0 } local) return Path.Combine(local, "s3pod");
         var cacheHome = env("XDG_CACHE_HOME") is { Length: > 0 } x ? x : Path.Combine(Home(env), ".cache");
-        return Path.Combine(cacheHome, "s3pod", "store");
+        return Path.Combine(cacheHome, "s3pod");
     }
 
     public static string Home(Func<string, string?> env) =>
-        env("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        env("HOME") is { Length: > 0 } h ? h
+        : env("USERPROFILE") is { Length: > 0 } p ? p
+        : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 
     public static string? ExpandHome(string? path, Func<string, string?> env)
     {
         if (path is null) return null;
         if (path == "~") return Home(env);
-        if (path.StartsWith("~/", StringComparison.Ordinal)) return Path.Combine(Home(env), path[2..]);
+        if (path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal)) return Path.Combine(Home(env), path[2..]);
         return path;
     }
 
     private static string ValidateEndpoint(string endpoint)
     {
+        // Never echo the endpoint as given: a malformed one may hold a password.
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https") || string.IsNullOrEmpty(uri.Host))
-            throw S3PodException.Usage($"endpoint '{endpoint}' is not an http:// or https:// URL");
+            throw S3PodException.Usage($"endpoint '{Redaction.Apply(endpoint)}' is not an http:// or https:// URL");
         if (!string.IsNullOrEmpty(uri.UserInfo))
             throw S3PodException.Usage("endpoint must not contain credentials; use S3POD_S3_KEY_ID/S3POD_S3_SECRET or key files");
         return endpoint.TrimEnd('/');
     }
 }
 
-/// <summary>The TOML config file: flat string/boolean keys, unknown keys refused (a typo must not silently fall back to a default).</summary>
+/// <summary>The TOML config file: the keys of <see cref="SettingsTable"/>, unknown keys refused (a
+/// typo must not silently fall back to a default).</summary>
 internal sealed class ConfigFile(string path, TomlTable table)
 {
     public static ConfigFile? Load(string path)
@@ -148,33 +165,50 @@ internal sealed class ConfigFile(string path, TomlTable table)
         }
         foreach (var (key, value) in table)
         {
-            if (!Settings.FileKeys.ContainsKey(key))
-                throw S3PodException.Usage($"config file {path}: unknown key '{key}' (known: {string.Join(", ", Settings.FileKeys.Keys)})");
-            if (value is not string and not bool)
-                throw S3PodException.Usage($"config file {path}: '{key}' must be a string{(key == "arch_suffix" ? " or boolean" : "")}");
+            var setting = SettingsTable.ByKey(key)
+                ?? throw S3PodException.Usage($"config file {path}: unknown key '{key}' (known: {string.Join(", ", SettingsTable.All.Select(s => s.Key))})");
+            bool ok = setting.Type switch
+            {
+                SettingType.Bool => value is bool or string,
+                SettingType.Count => value is long or string,
+                SettingType.List => value is TomlArray or string,
+                _ => value is string,
+            };
+            if (!ok) throw S3PodException.Usage($"config file {path}: '{key}' must be {Expected(setting.Type)}");
         }
         return new ConfigFile(path, table);
     }
+
+    private static string Expected(SettingType type) => type switch
+    {
+        SettingType.Bool => "a boolean",
+        SettingType.Count => "a whole number",
+        SettingType.List => "an array of strings",
+        _ => "a string",
+    };
 
     public string Path => path;
 
     public string? Get(string key) => table.TryGetValue(key, out var v) ? v switch
     {
         bool b => b ? "true" : "false",
+        long n => n.ToString(CultureInfo.InvariantCulture),
         string s => s,
+        TomlArray a => string.Join(',', a.Select(x => x?.ToString())),
         _ => null,
     } : null;
 
     /// <summary>Writes the file that `init` produces. Hand-written so the output stays small and commented.</summary>
-    public static string Render(IEnumerable<(string Key, object Value)> values)
+    public static string Render(IEnumerable<(Setting Setting, string Value)> values)
     {
         var lines = new List<string> { "# s3pod configuration (written by `s3pod init`). Precedence: flag > S3POD_* env > this file." };
-        foreach (var (key, value) in values)
+        foreach (var (setting, value) in values)
         {
-            lines.Add(value switch
+            lines.Add(setting.Type switch
             {
-                bool b => $"{key} = {(b ? "true" : "false")}",
-                _ => $"{key} = {Quote(value.ToString() ?? "")}",
+                SettingType.Bool or SettingType.Count => $"{setting.Key} = {value}",
+                SettingType.List => $"{setting.Key} = [{string.Join(", ", value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Quote))}]",
+                _ => $"{setting.Key} = {Quote(value)}",
             });
         }
         return string.Join('\n', lines) + "\n";

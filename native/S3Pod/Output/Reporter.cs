@@ -8,15 +8,14 @@ namespace S3Pod.Output;
 /// </summary>
 internal sealed class Reporter(TextWriter error, bool isTerminal)
 {
-    public static Reporter Console { get; } = new(System.Console.Error, !System.Console.IsErrorRedirected);
-
     public bool IsTerminal { get; } = isTerminal;
 
-    public void Info(string message) => error.WriteLine(message);
+    // Every line goes through Redaction: a password inside a URL must never reach a CI log.
+    public void Info(string message) => error.WriteLine(Redaction.Apply(message));
 
-    public void Warn(string message) => error.WriteLine($"s3pod: warning: {message}");
+    public void Warn(string message) => error.WriteLine($"s3pod: warning: {Redaction.Apply(message)}");
 
-    public void Error(string message) => error.WriteLine($"s3pod: {message}");
+    public void Error(string message) => error.WriteLine($"s3pod: {Redaction.Apply(message)}");
 
     public TransferProgress Progress(string label, long? total) => new(this, error, label, total);
 }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
-using S3Pod.Output;
+using S3Pod.Streams;
 
 namespace S3Pod.Storage;
 
@@ -9,58 +9,57 @@ namespace S3Pod.Storage;
 /// The embedded store: a directory that behaves like a bucket. Object bytes live at
 /// <c>root/prefix/key</c> (so a human can look at them), s3pod's metadata in a parallel tree under
 /// <c>root/.s3pod/meta</c>. Writes go to a temp file in <c>root/.s3pod/tmp</c> and are renamed into
-/// place, so a reader never sees half an object; conditional writes take a store-wide lock so the
-/// check and the rename are one step.
+/// place under a store-wide lock, so conditions are exact and a reader never sees half an object;
+/// reads open the data and read its metadata under the same lock, so both come from one write (an
+/// open handle keeps reading the bytes it opened after a later rename replaces them).
 /// </summary>
-internal sealed class LocalObjectStore : IObjectStore
+internal sealed class LocalObjectStore(string root, string prefix, TimeProvider clock) : IObjectStore
 {
     private const string ControlDir = ".s3pod";
-    private readonly string _root;
-    private readonly string _prefix;
+    private readonly string _root = Path.GetFullPath(root);
+    private readonly string _prefix = ObjectKeys.NormalizePrefix(prefix);
 
-    public LocalObjectStore(string root, string prefix)
-    {
-        _root = Path.GetFullPath(root);
-        _prefix = S3ObjectStore.NormalizePrefix(prefix);
-    }
+    public LocalObjectStore(string root, string prefix) : this(root, prefix, TimeProvider.System) { }
 
     public string Location => $"file://{_root}/{_prefix}";
 
-    private string DataPath(string key) => Path.Combine(_root, _prefix + ValidateKey(key));
+    private string DataPath(string key) => Path.Combine(_root, _prefix + Checked(key));
     private string MetaPath(string key) => Path.Combine(_root, ControlDir, "meta", _prefix + key + ".json");
     private string TempDir => Path.Combine(_root, ControlDir, "tmp");
+    private string LockPath => Path.Combine(_root, ControlDir, "lock");
 
-    /// <summary>Keys become paths here, so refuse the ones that would step outside the store.</summary>
-    private static string ValidateKey(string key)
+    /// <summary>Keys become paths here: the common rules, plus the control directory is off limits.</summary>
+    private string Checked(string key)
     {
-        if (key.Length == 0 || key.StartsWith('/') || key.EndsWith('/') ||
-            key.Split('/').Any(s => s is "" or "." or ".." || s == ControlDir) || key.Contains('\0'))
-            throw S3PodException.Usage($"key '{key}' cannot be stored in a local directory store (empty, absolute, '..' or '{ControlDir}' segments)");
+        ObjectKeys.Validate(key, _prefix);
+        if (key.Split('/').Contains(ControlDir)) throw S3PodException.Usage($"key '{key}' cannot be stored in a local directory store ('{ControlDir}' segment)");
         return key;
     }
 
-    public Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
+    public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
     {
         var path = DataPath(key);
-        var file = new FileInfo(path);
-        if (!file.Exists) return Task.FromResult<ObjectInfo?>(null);
-        return Task.FromResult<ObjectInfo?>(InfoFor(key, file));
+        using (await StoreLock.AcquireAsync(LockPath, ct))
+        {
+            var file = new FileInfo(path);
+            return file.Exists ? InfoFor(key, file) : null;
+        }
     }
 
     private ObjectInfo InfoFor(string key, FileInfo file)
     {
         var meta = ReadMeta(key);
+        bool matches = meta is not null && meta.Size == file.Length;
         // Files dropped into the directory by other means have no sidecar: size+mtime stand in for an ETag.
-        var etag = meta is not null && meta.Size == file.Length ? meta.ETag : $"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}";
-        return new ObjectInfo(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc), etag,
-            meta is not null && meta.Size == file.Length ? meta.Metadata : ObjectInfo.NoMetadata);
+        var etag = matches ? meta!.ETag : $"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}";
+        return new ObjectInfo(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc), etag, matches ? meta!.Metadata : ObjectInfo.NoMetadata);
     }
 
     private LocalMeta? ReadMeta(string key)
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(MetaPath(key)), S3PodJson.Default.LocalMeta);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(MetaPath(key)), StoredJson.Default.LocalMeta);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -68,54 +67,66 @@ internal sealed class LocalObjectStore : IObjectStore
         }
     }
 
-    public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)
+    public async Task<PutOutcome> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)
     {
         var dataPath = DataPath(key);
-        Directory.CreateDirectory(TempDir);
         var tmpData = Path.Combine(TempDir, Guid.NewGuid().ToString("N"));
         var tmpMeta = tmpData + ".json";
+        // Failures of the content stream (a source file, a network body) pass through as they are;
+        // only the store's own file operations are reported as the store's problem.
+        bool readingContent = false;
         try
         {
+            Directory.CreateDirectory(TempDir);
             long size = 0;
             await using (var file = new FileStream(tmpData, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
                 var buffer = new byte[1 << 20];
-                int n;
-                while ((n = await content.ReadAsync(buffer, ct)) > 0)
+                while (true)
                 {
+                    readingContent = true;
+                    int n = await content.ReadAsync(buffer, ct);
+                    readingContent = false;
+                    if (n == 0) break;
                     await file.WriteAsync(buffer.AsMemory(0, n), ct);
                     size += n;
                     options.Progress?.Invoke(size);
                 }
             }
-            var meta = new LocalMeta { ETag = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), Size = size, Metadata = new Dictionary<string, string>(options.Metadata) };
-            await File.WriteAllBytesAsync(tmpMeta, JsonSerializer.SerializeToUtf8Bytes(meta, S3PodJson.Default.LocalMeta), ct);
+            if (options.Length is { } promised && promised != size)
+                throw S3PodException.Operational($"{Location}{key}: the content was {size} bytes, {promised} were announced; nothing was stored");
+            var now = clock.GetUtcNow();
+            File.SetLastWriteTimeUtc(tmpData, now.UtcDateTime);
+            // Tagged with a writer id like every S3 write, so callers see one shape of metadata.
+            var metadata = new Dictionary<string, string>(options.Metadata) { [MetadataKeys.Writer] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)) };
+            var meta = new LocalMeta(LocalMeta.CurrentSchema, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), size, options.ContentType, metadata);
+            await File.WriteAllBytesAsync(tmpMeta, JsonSerializer.SerializeToUtf8Bytes(meta, StoredJson.Default.LocalMeta), ct);
 
             Directory.CreateDirectory(Path.GetDirectoryName(dataPath)!);
             Directory.CreateDirectory(Path.GetDirectoryName(MetaPath(key))!);
-            using (await StoreLock.AcquireAsync(Path.Combine(_root, ControlDir, "lock"), ct))
+            using (await StoreLock.AcquireAsync(LockPath, ct))
             {
                 var existing = File.Exists(dataPath) ? InfoFor(key, new FileInfo(dataPath)) : null;
                 switch (options.Condition)
                 {
                     case WriteCondition.Absent when existing is not null:
-                        throw S3PodException.Conflict($"{Location}{key} already exists");
                     case WriteCondition.Match m when existing is null || existing.ETag != m.ETag.Trim('"'):
-                        throw S3PodException.Conflict($"{Location}{key} changed since it was read (compare-and-swap failed)");
+                        return new PutOutcome.PreconditionFailed(existing);
                 }
-                // Metadata first: a reader that sees the new bytes must find their metadata.
+                // Metadata first: a reader that sees the new bytes must find their metadata (and reads
+                // take the lock anyway).
                 File.Move(tmpMeta, MetaPath(key), overwrite: true);
                 File.Move(tmpData, dataPath, overwrite: true);
             }
-            return new ObjectInfo(key, size, DateTimeOffset.UtcNow, meta.ETag, options.Metadata);
+            return new PutOutcome.Written(new ObjectInfo(key, size, now, meta.ETag, metadata));
         }
-        catch (IOException e) when (e is not FileNotFoundException)
+        catch (IOException e) when (!readingContent)
         {
-            throw S3PodException.Operational($"cannot write {Location}{key}: {e.Message}", e);
+            throw new StorageException(StorageFailure.LocalIO, $"cannot write {Location}{key}: {e.Message}", e);
         }
-        catch (UnauthorizedAccessException e)
+        catch (UnauthorizedAccessException e) when (!readingContent)
         {
-            throw S3PodException.Operational($"cannot write {Location}{key}: permission denied", e);
+            throw new StorageException(StorageFailure.LocalIO, $"cannot write {Location}{key}: permission denied", e);
         }
         finally
         {
@@ -124,24 +135,33 @@ internal sealed class LocalObjectStore : IObjectStore
         }
     }
 
-    public Task<(ObjectInfo Info, Stream Content)?> OpenReadAsync(string key, Action<long>? progress, CancellationToken ct)
+    public async Task<ObjectReader?> OpenReadAsync(string key, ReadOptions options, CancellationToken ct)
     {
         var path = DataPath(key);
         FileStream stream;
-        try
+        ObjectInfo info;
+        using (await StoreLock.AcquireAsync(LockPath, ct))
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            try
+            {
+                stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+            info = InfoFor(key, new FileInfo(path));
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        if (options.IfMatch is { } wanted && wanted.Trim('"') != info.ETag)
         {
-            return Task.FromResult<(ObjectInfo, Stream)?>(null);
+            await stream.DisposeAsync();
+            throw new StorageException(StorageFailure.Changed, $"{Location}{key} was replaced since it was looked up; try again");
         }
-        var info = InfoFor(key, new FileInfo(path));
-        Stream content = progress is null ? stream : new ProgressStream(stream, progress);
-        return Task.FromResult<(ObjectInfo, Stream)?>((info, content));
+        Stream content = options.Progress is null ? stream : new ProgressStream(stream, options.Progress);
+        return new ObjectReader(info, content);
     }
 
-    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct, string? startAfter = null)
     {
         await Task.CompletedTask;
         var full = _prefix + prefix;
@@ -155,6 +175,7 @@ internal sealed class LocalObjectStore : IObjectStore
         {
             var rel = Path.GetRelativePath(_root, file).Replace('\\', '/');
             if (rel.StartsWith(ControlDir + "/", StringComparison.Ordinal) || !rel.StartsWith(full, StringComparison.Ordinal)) continue;
+            if (startAfter is not null && string.CompareOrdinal(rel[_prefix.Length..], startAfter) <= 0) continue;
             keys.Add(rel);
         }
         keys.Sort(StringComparer.Ordinal);
@@ -167,16 +188,24 @@ internal sealed class LocalObjectStore : IObjectStore
         }
     }
 
-    public async Task<bool> DeleteAsync(string key, CancellationToken ct)
+    public async Task<DeleteOutcome> DeleteAsync(string key, CancellationToken ct, string? ifMatch = null)
     {
         var path = DataPath(key);
-        using (await StoreLock.AcquireAsync(Path.Combine(_root, ControlDir, "lock"), ct))
+        using (await StoreLock.AcquireAsync(LockPath, ct))
         {
-            if (!File.Exists(path)) return false;
-            File.Delete(path);
+            if (!File.Exists(path)) return DeleteOutcome.NotFound;
+            if (ifMatch is not null && InfoFor(key, new FileInfo(path)).ETag != ifMatch.Trim('"')) return DeleteOutcome.PreconditionFailed;
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException(StorageFailure.LocalIO, $"cannot delete {Location}{key}: {e.Message}", e);
+            }
             TryDelete(MetaPath(key));
         }
-        return true;
+        return DeleteOutcome.Deleted;
     }
 
     public Task CheckAccessAsync(CancellationToken ct)
@@ -187,27 +216,13 @@ internal sealed class LocalObjectStore : IObjectStore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw S3PodException.Operational($"local store {_root} is not usable: {e.Message}", e);
+            throw new StorageException(StorageFailure.LocalIO, $"local store {_root} is not usable: {e.Message}", e);
         }
         return Task.CompletedTask;
     }
 
-    public async Task<ConditionalWriteSupport> ProbeConditionalWritesAsync(string probeKey, CancellationToken ct)
-    {
-        // The lock makes both kinds exact here; still run them so doctor exercises the same path.
-        var put = await PutAsync(probeKey, new MemoryStream([1]), new PutOptions(), ct);
-        bool createOnly = false, cas = false;
-        try { await PutAsync(probeKey, new MemoryStream([2]), new PutOptions { Condition = WriteCondition.IfAbsent }, ct); }
-        catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict) { createOnly = true; }
-        try
-        {
-            await PutAsync(probeKey, new MemoryStream([3]), new PutOptions { Condition = WriteCondition.IfMatch(put.ETag!) }, ct);
-            cas = true;
-        }
-        catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict) { }
-        await DeleteAsync(probeKey, ct);
-        return new ConditionalWriteSupport(createOnly, cas, createOnly && cas ? "create-only and compare-and-swap enforced (store lock)" : "conditional writes not enforced");
-    }
+    public Task<StoreCapabilities> GetCapabilitiesAsync(CancellationToken ct, bool refresh = false) =>
+        Task.FromResult(StoreCapabilities.Local(clock.GetUtcNow()));
 
     private static void TryDelete(string path)
     {
@@ -217,35 +232,35 @@ internal sealed class LocalObjectStore : IObjectStore
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-/// <summary>Sidecar metadata of one local object.</summary>
-internal sealed class LocalMeta
+/// <summary>Sidecar metadata of one local object (a stored format: versioned, separate from CLI output).</summary>
+internal sealed record LocalMeta(string Schema, string ETag, long Size, string? ContentType, Dictionary<string, string> Metadata)
 {
-    public string ETag { get; set; } = "";
-    public long Size { get; set; }
-    public Dictionary<string, string> Metadata { get; set; } = new();
+    public const string CurrentSchema = "s3pod.local-meta/v1";
 }
 
 /// <summary>An exclusive lock on a file, shared by every s3pod process using the store
-/// (.NET takes an advisory flock for FileShare.None on Unix).</summary>
+/// (.NET takes an advisory flock for FileShare.None on Unix). Held for milliseconds.</summary>
 internal static class StoreLock
 {
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(60);
+
     public static async Task<IDisposable> AcquireAsync(string path, CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var deadline = DateTime.UtcNow.AddMinutes(2);
+        var deadline = DateTime.UtcNow + MaxWait;
         while (true)
         {
             try
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
-                await Task.Delay(Random.Shared.Next(5, 25), ct);
+                await Task.Delay(Random.Shared.Next(2, 15), ct);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw S3PodException.Operational($"local store is locked by another process ({path}): {e.Message}", e);
+                throw new StorageException(StorageFailure.LocalIO, $"local store lock {path} not acquired within {MaxWait.TotalSeconds:0} s: {e.Message}", e);
             }
         }
     }

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.Runtime.Internal;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.SecurityToken;
+using S3Pod.Streams;
 
 namespace S3Pod.Storage;
 
@@ -16,6 +18,16 @@ internal sealed record S3Target(string? Endpoint, string Region, string Bucket, 
 internal sealed record StaticCredentials(string KeyId, string Secret)
 {
     public override string ToString() => $"StaticCredentials({KeyId[..Math.Min(4, KeyId.Length)]}…)";
+}
+
+/// <summary>How long to wait and how often to retry. Every network wait is bounded by one of these.</summary>
+/// <param name="ConnectTimeout">Establishing a TCP/TLS connection.</param>
+/// <param name="FirstByteTimeout">From a request fully sent to the first byte of its response.</param>
+/// <param name="IdleTimeout">No byte moving in either direction while a body is sent or received.</param>
+/// <param name="Retries">Attempts after the first for a failed request or body read.</param>
+internal sealed record NetworkPolicy(TimeSpan ConnectTimeout, TimeSpan FirstByteTimeout, TimeSpan IdleTimeout, int Retries)
+{
+    public static readonly NetworkPolicy Default = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), 5);
 }
 
 /// <summary>
@@ -31,20 +43,27 @@ internal sealed class S3ObjectStore : IObjectStore
     internal const int PartSize = 8 << 20;
     internal const int Concurrency = 4;
     private const int SingleGetLimit = 16 << 20;
+    private const string ProbePrefix = ".s3pod-probe/";
 
     private readonly AmazonS3Client _client;
     private readonly S3Target _target;
     private readonly string _prefix;
     private readonly bool _https;
+    private readonly CapabilityCache? _capabilityCache;
+    private readonly TimeProvider _clock;
+    private StoreCapabilities? _capabilities;
     // RGW 16 compares If-Match against the unquoted ETag; AWS wants it as HEAD returns it (quoted).
-    // Learned on first use: null until a compare-and-swap has told us which form the server accepts.
+    // Known from the capability probe, or learned on first use.
     private bool? _unquotedIfMatch;
 
-    public S3ObjectStore(S3Target target)
+    public S3ObjectStore(S3Target target, NetworkPolicy? network = null, CapabilityCache? capabilityCache = null, TimeProvider? clock = null)
     {
         _target = target;
-        _prefix = NormalizePrefix(target.Prefix);
+        _prefix = ObjectKeys.NormalizePrefix(target.Prefix);
+        _capabilityCache = capabilityCache;
+        _clock = clock ?? TimeProvider.System;
         _https = string.IsNullOrEmpty(target.Endpoint) || target.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        var policy = network ?? NetworkPolicy.Default;
         var config = new AmazonS3Config
         {
             ForcePathStyle = true,
@@ -53,7 +72,8 @@ internal sealed class S3ObjectStore : IObjectStore
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             // The SDK retries 5xx, throttling (SlowDown), resets and timeouts with jittered backoff.
             RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = 5,
+            MaxErrorRetry = policy.Retries,
+            ConnectTimeout = policy.ConnectTimeout,
             Timeout = TimeSpan.FromMinutes(5),
         };
         if (!string.IsNullOrEmpty(target.Endpoint)) config.ServiceURL = target.Endpoint;
@@ -67,6 +87,8 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
+
+    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : _target.Endpoint!;
 
     private static int _stsRegistered;
 
@@ -85,14 +107,10 @@ internal sealed class S3ObjectStore : IObjectStore
         });
     }
 
-    internal static string NormalizePrefix(string prefix)
-    {
-        var p = prefix.Trim('/');
-        return p.Length == 0 ? "" : p + "/";
-    }
-
     private string FullKey(string key) => _prefix + key;
     private string Describe(string key) => $"s3://{_target.Bucket}/{FullKey(key)}";
+
+    // ------------------------------------------------------------------ reads
 
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
     {
@@ -118,20 +136,112 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)
+    public async Task<ObjectReader?> OpenReadAsync(string key, ReadOptions options, CancellationToken ct)
     {
+        var info = await HeadAsync(key, ct);
+        if (info is null) return null;
+        if (options.IfMatch is { } wanted && wanted.Trim('"') != info.ETag?.Trim('"'))
+            throw new StorageException(StorageFailure.Changed, $"{Describe(key)} was replaced since it was looked up; try again");
+        Stream content = info.Size <= SingleGetLimit
+            ? await GetRangeStreamAsync(key, info.ETag, null, ct)
+            : new PrefetchingRangeStream(info.Size, PartSize, Concurrency,
+                (offset, count, dest, token) => ReadRangeAsync(key, info.ETag, offset, count, dest, token));
+        return new ObjectReader(info, options.Progress is null ? content : new ProgressStream(content, options.Progress));
+    }
+
+    private async Task<Stream> GetRangeStreamAsync(string key, string? etag, ByteRange? range, CancellationToken ct)
+    {
+        try
+        {
+            var r = await _client.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = _target.Bucket,
+                Key = FullKey(key),
+                // Pin every request to the version we looked at, so ranges never mix two writes.
+                EtagToMatch = etag,
+                ByteRange = range,
+            }, ct);
+            return new OwningStream(r.ResponseStream, r);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
+        {
+            throw new StorageException(StorageFailure.Changed,
+                $"{Describe(key)} was {(e.StatusCode == HttpStatusCode.NotFound ? "deleted" : "replaced")} while it was being read", e);
+        }
+        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+        {
+            throw Translate(e, key);
+        }
+    }
+
+    private async Task ReadRangeAsync(string key, string? etag, long offset, int count, Memory<byte> dest, CancellationToken ct)
+    {
+        await using var s = await GetRangeStreamAsync(key, etag, new ByteRange(offset, offset + count - 1), ct);
+        int got;
+        try
+        {
+            got = await ReadFullAsync(s, dest[..count], ct);
+        }
+        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+        {
+            throw Translate(e, key);
+        }
+        if (got != count) throw new StorageException(StorageFailure.Unreachable, $"{Describe(key)}: the server ended a range early at offset {offset} ({got} of {count} bytes)");
+    }
+
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct, string? startAfter = null)
+    {
+        string? token = null;
+        do
+        {
+            ListObjectsV2Response page;
+            try
+            {
+                page = await _client.ListObjectsV2Async(new ListObjectsV2Request
+                {
+                    BucketName = _target.Bucket,
+                    Prefix = FullKey(prefix),
+                    ContinuationToken = token,
+                    StartAfter = token is null && startAfter is not null ? FullKey(startAfter) : null,
+                }, ct);
+            }
+            catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+            {
+                throw Translate(e, prefix);
+            }
+            foreach (var o in page.S3Objects ?? [])
+            {
+                if (!o.Key.StartsWith(_prefix, StringComparison.Ordinal)) continue;
+                yield return new ObjectInfo(o.Key[_prefix.Length..], o.Size ?? 0, ToOffset(o.LastModified), o.ETag, ObjectInfo.NoMetadata);
+            }
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        } while (token is not null);
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    public async Task<PutOutcome> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)
+    {
+        // Every write carries a writer id, so that an ambiguous outcome (the server committed but the
+        // response was lost, and the retry met our own object) can be settled by looking.
+        var metadata = new Dictionary<string, string>(options.Metadata) { [MetadataKeys.Writer] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)) };
+        options = options with { Metadata = metadata };
         try
         {
             if (options.Length is { } known && known > SinglePutLimit)
                 return await PutMultipartAsync(key, content, null, options, ct);
 
-            // Small objects go in one PUT: cheaper, and it keeps create-only writes enforced on servers
-            // (RGW 16) that ignore conditions on CompleteMultipartUpload. A stream of unknown length
-            // is probed with one part's worth: if it fills the part, that buffer becomes part 1.
+            // Small objects go in one PUT: cheaper, and conditions on a single PUT are enforced by more
+            // servers (RGW 16 ignores them on CompleteMultipartUpload). A stream of unknown length is
+            // probed with one part's worth: if it fills the part, that buffer becomes part 1.
             var buffer = GC.AllocateUninitializedArray<byte>(options.Length is { } n ? (int)n : PartSize);
             int filled = await ReadFullAsync(content, buffer, ct);
             if (options.Length is not null || filled < buffer.Length)
             {
+                // Read to the end: a source longer or shorter than announced must fail now, not be cut
+                // silently (and a checking stream sees its end before anything is sent).
+                if (options.Length is not null && (filled < buffer.Length || await content.ReadAsync(new byte[1], ct) > 0))
+                    throw S3PodException.Operational($"{Describe(key)}: the content is not the {options.Length} bytes announced (it changed while it was read); nothing was stored");
                 options.Progress?.Invoke(filled);
                 return await PutSingleAsync(key, buffer, filled, options, ct);
             }
@@ -143,25 +253,47 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    private async Task<ObjectInfo> PutSingleAsync(string key, byte[] buffer, int count, PutOptions options, CancellationToken ct)
+    private async Task<PutOutcome> PutSingleAsync(string key, byte[] buffer, int count, PutOptions options, CancellationToken ct)
     {
-        var request = NewPut(key, buffer, count, options);
         switch (options.Condition)
         {
-            case WriteCondition.Absent:
-                request.IfNoneMatch = "*";
-                break;
             case WriteCondition.Match m:
                 return await PutCompareAndSwapAsync(key, buffer, count, options, m.ETag, ct);
+            case WriteCondition.Absent:
+                var request = NewPut(key, buffer, count, options);
+                request.IfNoneMatch = "*";
+                return await ConditionalAsync(key, options, () => _client.PutObjectAsync(NewPutWith(request, buffer, count), ct), r => r.ETag, count, ct);
+            default:
+                var r = await _client.PutObjectAsync(NewPut(key, buffer, count, options), ct);
+                return new PutOutcome.Written(ToInfo(key, count, _clock.GetUtcNow().UtcDateTime, r.ETag, options.Metadata));
         }
-        try
+    }
+
+    /// <summary>
+    /// Runs a conditional request and turns the answer into an outcome: 412 is a lost condition,
+    /// unless the object now there carries our writer id (a retry of a write that had succeeded);
+    /// 409 ConditionalRequestConflict (AWS, two conditional writes racing) is retried.
+    /// </summary>
+    private async Task<PutOutcome> ConditionalAsync<T>(string key, PutOptions options, Func<Task<T>> send, Func<T, string?> etagOf, long size, CancellationToken ct)
+    {
+        for (int attempt = 0; ; attempt++)
         {
-            var r = await _client.PutObjectAsync(request, ct);
-            return ToInfo(key, count, DateTime.UtcNow, r.ETag, options.Metadata);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
-        {
-            throw S3PodException.Conflict($"{Describe(key)} already exists");
+            try
+            {
+                var r = await send();
+                return new PutOutcome.Written(ToInfo(key, size, _clock.GetUtcNow().UtcDateTime, etagOf(r), options.Metadata));
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Conflict && attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1) + Random.Shared.Next(100)), ct);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                var now = await HeadAsync(key, ct);
+                if (now is not null && now.Writer is { } writer && writer == options.Metadata[MetadataKeys.Writer])
+                    return new PutOutcome.Written(now);
+                return new PutOutcome.PreconditionFailed(now);
+            }
         }
     }
 
@@ -175,40 +307,52 @@ internal sealed class S3ObjectStore : IObjectStore
             UseChunkEncoding = false,
             // Over TLS the payload is protected anyway: skip hashing it for SigV4 (the SDK refuses over plain HTTP).
             DisablePayloadSigning = _https,
-            ContentType = "application/octet-stream",
+            ContentType = options.ContentType,
         };
         foreach (var (k, v) in options.Metadata) request.Metadata[k] = v;
         return request;
     }
 
-    private async Task<ObjectInfo> PutCompareAndSwapAsync(string key, byte[] buffer, int count, PutOptions options, string expectedETag, CancellationToken ct)
+    /// <summary>A request object is consumed by a send; a retry needs a fresh body stream.</summary>
+    private static PutObjectRequest NewPutWith(PutObjectRequest request, byte[] buffer, int count)
+    {
+        request.InputStream = new MemoryStream(buffer, 0, count, writable: false);
+        return request;
+    }
+
+    private async Task<PutOutcome> PutCompareAndSwapAsync(string key, byte[] buffer, int count, PutOptions options, string expectedETag, CancellationToken ct)
     {
         var bare = expectedETag.Trim('"');
+        _unquotedIfMatch ??= _capabilities?.UnquotedIfMatch ?? _capabilityCache?.TryGet(EndpointName, _target.Bucket)?.UnquotedIfMatch;
         foreach (var unquoted in _unquotedIfMatch is { } known ? [known] : new[] { false, true })
         {
             var request = NewPut(key, buffer, count, options);
             request.IfMatch = unquoted ? bare : $"\"{bare}\"";
-            try
+            var outcome = await ConditionalAsync(key, options, () => _client.PutObjectAsync(NewPutWith(request, buffer, count), ct), r => r.ETag, count, ct);
+            if (outcome is PutOutcome.Written)
             {
-                var r = await _client.PutObjectAsync(request, ct);
                 _unquotedIfMatch = unquoted;
-                return ToInfo(key, count, DateTime.UtcNow, r.ETag, options.Metadata);
+                return outcome;
             }
-            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound or HttpStatusCode.Conflict)
-            {
-                // A 412 may be RGW refusing the quoted form of the right ETag: retry unquoted only
-                // when the object really still carries the ETag we were given.
-                var now = await HeadAsync(key, ct);
-                if (_unquotedIfMatch is null && !unquoted && now?.ETag?.Trim('"') == bare) continue;
-                throw S3PodException.Conflict($"{Describe(key)} changed since it was read (compare-and-swap failed)");
-            }
+            // A 412 may be RGW refusing the quoted form of the right ETag: try unquoted only when the
+            // object really still carries the ETag we were given.
+            var current = ((PutOutcome.PreconditionFailed)outcome).Current;
+            if (_unquotedIfMatch is null && !unquoted && current?.ETag?.Trim('"') == bare) continue;
+            return outcome;
         }
-        throw S3PodException.Conflict($"{Describe(key)} changed since it was read (compare-and-swap failed)");
+        return new PutOutcome.PreconditionFailed(await HeadAsync(key, ct));
     }
 
-    private async Task<ObjectInfo> PutMultipartAsync(string key, Stream content, byte[]? firstPart, PutOptions options, CancellationToken ct)
+    private async Task<PutOutcome> PutMultipartAsync(string key, Stream content, byte[]? firstPart, PutOptions options, CancellationToken ct)
     {
-        var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = "application/octet-stream" };
+        bool enforced = options.Condition is WriteCondition.Unconditional || (await GetCapabilitiesAsync(ct)).MultipartConditional;
+        if (!enforced && options.Condition is WriteCondition.Match)
+            throw new StorageException(StorageFailure.Unsupported,
+                $"{Describe(key)}: {EndpointName} does not enforce compare-and-swap on multipart uploads, so objects over {SinglePutLimit >> 20} MiB cannot be replaced conditionally there");
+        if (!enforced && await HeadAsync(key, ct) is { } already)
+            return new PutOutcome.PreconditionFailed(already);
+
+        var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = options.ContentType };
         foreach (var (k, v) in options.Metadata) create.Metadata[k] = v;
         var upload = await _client.InitiateMultipartUploadAsync(create, ct);
         string? uploadId = upload.UploadId;
@@ -245,26 +389,38 @@ internal sealed class S3ObjectStore : IObjectStore
                 inFlight.Add(UploadPartAsync(uploadId, key, partNumber++, buf, n, buffers, ct));
                 total += n;
                 options.Progress?.Invoke(total);
+                // A short part is the last one (ReadFullAsync met the end, so a checking source stream
+                // has run its end-of-stream check before the upload is completed).
                 if (n < PartSize) break;
             }
             foreach (var t in inFlight) etags.Add(await t);
             inFlight.Clear();
             etags.Sort((a, b) => (a.PartNumber ?? 0).CompareTo(b.PartNumber ?? 0));
+            if (options.Length is { } promised && promised != total)
+                throw S3PodException.Operational($"{Describe(key)}: the content was {total} bytes, {promised} were announced; nothing was stored");
 
+            if (!enforced && await HeadAsync(key, ct) is { } meanwhile)
+                return new PutOutcome.PreconditionFailed(meanwhile);
             var complete = new CompleteMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), UploadId = uploadId, PartETags = etags };
-            if (options.Condition is WriteCondition.Absent) complete.IfNoneMatch = "*";
-            if (options.Condition is WriteCondition.Match m) complete.IfMatch = m.ETag;
-            try
-            {
-                await _client.CompleteMultipartUploadAsync(complete, ct);
-            }
-            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
-            {
-                throw S3PodException.Conflict($"{Describe(key)} already exists");
-            }
+            if (options.Condition is WriteCondition.Absent && enforced) complete.IfNoneMatch = "*";
+            if (options.Condition is WriteCondition.Match m) complete.IfMatch = (_unquotedIfMatch ?? _capabilities?.UnquotedIfMatch ?? false) ? m.ETag.Trim('"') : $"\"{m.ETag.Trim('"')}\"";
+            // A retried completion that the server had already committed answers NoSuchUpload (404):
+            // ConditionalAsync settles that by the writer id, as it does a 412 after a lost response.
+            var outcome = await ConditionalAsync(key, options, () => _client.CompleteMultipartUploadAsync(complete, ct), r => r.ETag, total, ct);
+            if (outcome is PutOutcome.PreconditionFailed) return outcome; // the finally block aborts the upload
             uploadId = null;
-            // RGW returns an empty ETag from CompleteMultipartUpload: HEAD for the real one.
-            return await HeadAsync(key, ct) ?? ToInfo(key, total, DateTime.UtcNow, null, options.Metadata);
+
+            // RGW returns an empty ETag from CompleteMultipartUpload: HEAD for the real one. Where the
+            // server does not enforce create-only on completion, the HEAD also tells whether a writer
+            // that completed at the same moment replaced our object (then we report the loss).
+            var stored = await HeadAsync(key, ct);
+            if (stored is null) throw new StorageException(StorageFailure.Changed, $"{Describe(key)} was deleted right after it was written");
+            if (stored.Writer != options.Metadata[MetadataKeys.Writer])
+            {
+                if (options.Condition is WriteCondition.Unconditional) return new PutOutcome.Written(stored); // last writer wins, by definition
+                return new PutOutcome.PreconditionFailed(stored);
+            }
+            return new PutOutcome.Written(stored);
         }
         finally
         {
@@ -305,34 +461,23 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    public async Task<(ObjectInfo Info, Stream Content)?> OpenReadAsync(string key, Action<long>? progress, CancellationToken ct)
+    public async Task<DeleteOutcome> DeleteAsync(string key, CancellationToken ct, string? ifMatch = null)
     {
-        var info = await HeadAsync(key, ct);
-        if (info is null) return null;
-        Stream content = info.Size <= SingleGetLimit
-            ? await GetRangeStreamAsync(key, info.ETag, null, ct)
-            : new PrefetchingRangeStream(info.Size, PartSize, Concurrency,
-                (offset, count, dest, token) => ReadRangeAsync(key, info.ETag, offset, count, dest, token));
-        return (info, progress is null ? content : new ProgressStream(content, progress));
-    }
-
-    private async Task<Stream> GetRangeStreamAsync(string key, string? etag, ByteRange? range, CancellationToken ct)
-    {
+        // S3 answers 204 whether or not the key existed: HEAD first so callers can tell, and so a
+        // conditional delete can be checked where the server would not enforce it.
+        var current = await HeadAsync(key, ct);
+        if (current is null) return DeleteOutcome.NotFound;
+        if (ifMatch is not null && current.ETag?.Trim('"') != ifMatch.Trim('"')) return DeleteOutcome.PreconditionFailed;
+        var request = new DeleteObjectRequest { BucketName = _target.Bucket, Key = FullKey(key) };
+        if (ifMatch is not null && (await GetCapabilitiesAsync(ct)).ConditionalDelete) request.IfMatch = $"\"{ifMatch.Trim('"')}\"";
         try
         {
-            var r = await _client.GetObjectAsync(new GetObjectRequest
-            {
-                BucketName = _target.Bucket,
-                Key = FullKey(key),
-                // Pin every request to the version we looked at, so ranges never mix two writes.
-                EtagToMatch = etag,
-                ByteRange = range,
-            }, ct);
-            return new OwningStream(r.ResponseStream, r);
+            await _client.DeleteObjectAsync(request, ct);
+            return DeleteOutcome.Deleted;
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed && ifMatch is not null)
         {
-            throw S3PodException.Conflict($"{Describe(key)} was replaced while it was being read; try again");
+            return DeleteOutcome.PreconditionFailed;
         }
         catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
         {
@@ -340,55 +485,7 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    private async Task ReadRangeAsync(string key, string? etag, long offset, int count, Memory<byte> dest, CancellationToken ct)
-    {
-        await using var s = await GetRangeStreamAsync(key, etag, new ByteRange(offset, offset + count - 1), ct);
-        int got = await ReadFullAsync(s, dest[..count], ct);
-        if (got != count) throw S3PodException.Integrity($"{Describe(key)}: short read at offset {offset} ({got} of {count} bytes)");
-    }
-
-    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct)
-    {
-        string? token = null;
-        do
-        {
-            ListObjectsV2Response page;
-            try
-            {
-                page = await _client.ListObjectsV2Async(new ListObjectsV2Request
-                {
-                    BucketName = _target.Bucket,
-                    Prefix = FullKey(prefix),
-                    ContinuationToken = token,
-                }, ct);
-            }
-            catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-            {
-                throw Translate(e, prefix);
-            }
-            foreach (var o in page.S3Objects ?? [])
-            {
-                if (!o.Key.StartsWith(_prefix, StringComparison.Ordinal)) continue;
-                yield return new ObjectInfo(o.Key[_prefix.Length..], o.Size ?? 0, ToOffset(o.LastModified), o.ETag, ObjectInfo.NoMetadata);
-            }
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
-        } while (token is not null);
-    }
-
-    public async Task<bool> DeleteAsync(string key, CancellationToken ct)
-    {
-        // S3 answers 204 whether or not the key existed: HEAD first so `delete` can say which.
-        if (await HeadAsync(key, ct) is null) return false;
-        try
-        {
-            await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = FullKey(key) }, ct);
-            return true;
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, key);
-        }
-    }
+    // ------------------------------------------------------------------ bucket and capabilities
 
     public async Task CheckAccessAsync(CancellationToken ct)
     {
@@ -443,69 +540,114 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     /// <summary>What the bucket probe found: usable (no problem), missing, or another problem to report.</summary>
-    private readonly record struct BucketProbe(bool Missing, S3PodException? Problem)
+    private readonly record struct BucketProbe(bool Missing, StorageException? Problem)
     {
         public static BucketProbe Usable => new(false, null);
     }
 
-    public async Task<ConditionalWriteSupport> ProbeConditionalWritesAsync(string probeKey, CancellationToken ct)
+    public async Task<StoreCapabilities> GetCapabilitiesAsync(CancellationToken ct, bool refresh = false)
     {
-        var data = new PutOptions();
-        await PutAsync(probeKey, new MemoryStream([1]), data, ct);
-        bool createOnly, cas = false;
-        string detail;
+        if (!refresh && (_capabilities ?? _capabilityCache?.TryGet(EndpointName, _target.Bucket)) is { } known)
+            return _capabilities = known;
         try
+        {
+            _capabilities = await ProbeCapabilitiesAsync(ct);
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied && !refresh)
+        {
+            // Write-only credentials (sacker's CI pushers) cannot probe: assume nothing is enforced,
+            // and do not remember it, so a better-permitted run probes for real.
+            return _capabilities = new StoreCapabilities(false, false, false, false, false, $"not probed ({e.Message})", _clock.GetUtcNow());
+        }
+        _unquotedIfMatch ??= _capabilities.UnquotedIfMatch;
+        _capabilityCache?.Remember(EndpointName, _target.Bucket, _capabilities);
+        return _capabilities;
+    }
+
+    /// <summary>
+    /// Finds out what the server enforces, with one throw-away object: create-only and
+    /// compare-and-swap on a single PUT, both on CompleteMultipartUpload (one-part uploads of one
+    /// byte), and If-Match on DELETE. A server that accepts the headers and ignores them (Garage,
+    /// s3rver, RGW on multipart and delete) is detected, never reported as enforcing.
+    /// </summary>
+    private async Task<StoreCapabilities> ProbeCapabilitiesAsync(CancellationToken ct)
+    {
+        var key = FullKey(ProbePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+        async Task<bool> Refused(Func<Task> request)
         {
             try
             {
-                await PutAsync(probeKey, new MemoryStream([2]), data with { Condition = WriteCondition.IfAbsent }, ct);
-                createOnly = false;
+                await request();
+                return false;
             }
-            catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict)
+            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound or HttpStatusCode.Conflict)
             {
-                createOnly = true;
+                return true;
             }
-            var current = await HeadAsync(probeKey, ct);
-            if (current?.ETag is { } etag)
+        }
+        Task<PutObjectResponse> Put(byte value, Action<PutObjectRequest>? condition = null)
+        {
+            var request = new PutObjectRequest { BucketName = _target.Bucket, Key = key, InputStream = new MemoryStream([value]), UseChunkEncoding = false, DisablePayloadSigning = _https };
+            condition?.Invoke(request);
+            return _client.PutObjectAsync(request, ct);
+        }
+        async Task<string?> ETag() => (await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _target.Bucket, Key = key }, ct)).ETag;
+
+        try
+        {
+            await Put(1);
+            bool createOnly = await Refused(() => Put(2, r => r.IfNoneMatch = "*"));
+            var etag = (await ETag())?.Trim('"') ?? "";
+            bool cas = false, unquoted = false;
+            if (await Refused(() => Put(3, r => r.IfMatch = "\"0123456789abcdef0123456789abcdef\"")))
             {
+                // The wrong ETag was refused; the right one must be accepted, quoted (AWS) or bare (RGW 16).
+                if (!await Refused(() => Put(4, r => r.IfMatch = $"\"{etag}\""))) cas = true;
+                else if (!await Refused(() => Put(4, r => r.IfMatch = etag))) cas = unquoted = true;
+            }
+
+            bool multipart = await Refused(async () =>
+            {
+                var upload = await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = key }, ct);
                 try
                 {
-                    await PutAsync(probeKey, new MemoryStream([3]), data with { Condition = WriteCondition.IfMatch("0123456789abcdef0123456789abcdef") }, ct);
+                    var part = await _client.UploadPartAsync(new UploadPartRequest { BucketName = _target.Bucket, Key = key, UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream([5]), PartSize = 1, UseChunkEncoding = false, DisablePayloadSigning = _https }, ct);
+                    await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = _target.Bucket, Key = key, UploadId = upload.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" }, ct);
                 }
-                catch (S3PodException e) when (e.ExitCode == ExitCodes.Conflict)
+                catch
                 {
-                    // The wrong ETag was refused; now the right one must be accepted.
-                    try
-                    {
-                        await PutAsync(probeKey, new MemoryStream([4]), data with { Condition = WriteCondition.IfMatch(etag) }, ct);
-                        cas = true;
-                    }
-                    catch (S3PodException e2) when (e2.ExitCode == ExitCodes.Conflict) { }
+                    try { await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = key, UploadId = upload.UploadId }, CancellationToken.None); } catch { /* best effort */ }
+                    throw;
                 }
-            }
-            detail = (createOnly, cas) switch
-            {
-                (true, true) => _unquotedIfMatch == true ? "create-only and compare-and-swap enforced (If-Match needs the unquoted ETag: Ceph RGW behaviour)" : "create-only and compare-and-swap enforced",
-                (true, false) => "create-only enforced; compare-and-swap not enforced",
-                (false, true) => "compare-and-swap enforced; create-only (If-None-Match) ignored",
-                _ => "conditional writes are ignored by this server (last writer wins)",
-            };
+            });
+
+            bool conditionalDelete = false;
+            if (await Refused(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = key, IfMatch = "\"0123456789abcdef0123456789abcdef\"" }, ct)))
+                conditionalDelete = true;
+            else
+                conditionalDelete = false; // deleted despite the wrong ETag (RGW 16, MinIO #21677)
+
+            return new StoreCapabilities(createOnly, cas, multipart && createOnly, conditionalDelete, unquoted,
+                StoreCapabilities.Describe(createOnly, cas, multipart && createOnly, conditionalDelete, unquoted), _clock.GetUtcNow());
+        }
+        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+        {
+            throw Translate(e, ProbePrefix);
         }
         finally
         {
-            try { await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = FullKey(probeKey) }, CancellationToken.None); }
+            try { await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = key }, CancellationToken.None); }
             catch { /* best effort */ }
         }
-        return new ConditionalWriteSupport(createOnly, cas, detail);
     }
 
-    private S3PodException MissingBucket() =>
-        S3PodException.Operational($"bucket '{_target.Bucket}' does not exist at {EndpointName} (create it, or run `s3pod init --create-bucket`)");
+    // ------------------------------------------------------------------ errors
 
-    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : _target.Endpoint!;
+    private StorageException MissingBucket() =>
+        new(StorageFailure.MissingBucket, $"bucket '{_target.Bucket}' does not exist at {EndpointName} (create it, or run `s3pod init --create-bucket`)");
 
     /// <summary>Turns SDK and network failures into one-line messages that name the cause (never a secret).</summary>
-    private S3PodException Translate(Exception e, string key)
+    private StorageException Translate(Exception e, string key)
     {
         var where = key.Length == 0 ? $"s3://{_target.Bucket}" : Describe(key);
         switch (e)
@@ -513,19 +655,23 @@ internal sealed class S3ObjectStore : IObjectStore
             case AmazonS3Exception s3:
                 var code = s3.ErrorCode ?? "";
                 if (code is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "InvalidToken" or "ExpiredToken")
-                    return S3PodException.Operational($"credentials rejected by {EndpointName} ({code}); check the key id and secret (`s3pod doctor`)", e);
+                    return new(StorageFailure.Credentials, $"credentials rejected by {EndpointName} ({code}); check the key id and secret (`s3pod doctor`)", e);
                 if (code == "NoSuchBucket") return MissingBucket();
                 if (s3.StatusCode == HttpStatusCode.Forbidden)
-                    return S3PodException.Operational($"access denied to {where} ({(code.Length > 0 ? code : "403")}); check the credentials and the bucket policy", e);
-                return S3PodException.Operational($"{where}: {(code.Length > 0 ? code : ((int)s3.StatusCode).ToString())}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + OneLine(s3.Message))}", e);
+                    return new(StorageFailure.AccessDenied, $"access denied to {where} ({(code.Length > 0 ? code : "403")}); check the credentials and the bucket policy", e);
+                var failure = code is "SlowDown" or "Throttling" || s3.StatusCode == HttpStatusCode.ServiceUnavailable ? StorageFailure.Throttled
+                    : (int)s3.StatusCode >= 500 ? StorageFailure.Server : StorageFailure.Rejected;
+                return new(failure, $"{where}: {(code.Length > 0 ? code : ((int)s3.StatusCode).ToString())}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + OneLine(s3.Message))}", e);
             case AmazonClientException client when client.InnerException is { } inner && inner is not AmazonClientException:
                 return Translate(inner, key);
             case AmazonClientException client when client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase):
-                return S3PodException.Operational("no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain (AWS_* env, profile, web identity, instance role)", e);
-            case HttpRequestException or SocketException or IOException or TaskCanceledException:
-                return S3PodException.Operational($"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}", e);
+                return new(StorageFailure.Credentials, "no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain (AWS_* env, profile, web identity, instance role)", e);
+            case TaskCanceledException or TimeoutException:
+                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({OneLine(Innermost(e).Message)})", e);
+            case HttpRequestException or SocketException or IOException:
+                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}", e);
             default:
-                return S3PodException.Operational($"{where}: {OneLine(e.Message)}", e);
+                return new(StorageFailure.Rejected, $"{where}: {OneLine(e.Message)}", e);
         }
     }
 
@@ -550,7 +696,7 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     private static ObjectInfo ToInfo(string key, long size, DateTime? lastModified, string? etag, IReadOnlyDictionary<string, string> metadata) =>
-        new(key, size, ToOffset(lastModified), etag, metadata);
+        new(key, size, ToOffset(lastModified), string.IsNullOrEmpty(etag) ? null : etag, metadata);
 
     private static DateTimeOffset ToOffset(DateTime? t) =>
         t is { } v ? new DateTimeOffset(v.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : v.ToUniversalTime()) : DateTimeOffset.UnixEpoch;

@@ -1,3 +1,4 @@
+using S3Pod.Commands;
 using Xunit;
 using S3Pod.Archive;
 using static S3Pod.UnitTests.Archive.ArchiveTestSupport;
@@ -102,7 +103,7 @@ public class TarZstdRoundTripTests
     public async Task Pack_MissingDirectory_IsExit2NamingIt()
     {
         var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.PackDirectoryAsync("/dev/shm/no-such-dir-s3pod", Stream.Null, 3, CancellationToken.None));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("/dev/shm/no-such-dir-s3pod", e.Message);
     }
 
@@ -114,7 +115,7 @@ public class TarZstdRoundTripTests
         using var t = new TempDir();
         WriteFile(t.Sub("src/locked.txt"), "x", mode: 0);
         var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.PackDirectoryAsync(t.Sub("src"), Stream.Null, 3, CancellationToken.None));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("locked.txt", e.Message);
     }
 
@@ -127,7 +128,7 @@ public class TarZstdRoundTripTests
         await Assert.ThrowsAsync<IOException>(() => TarZstd.PackDirectoryAsync(t.Sub("src"), sink, 3, CancellationToken.None));
         var written = sink.Written.ToArray();
         var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.UnpackDirectoryAsync(new MemoryStream(written), t.Sub("dst"), CancellationToken.None));
-        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using S3Pod.Commands;
 using Xunit;
 using System.Formats.Tar;
 using System.Text;
@@ -119,7 +120,7 @@ public class TarZstdSafetyTests
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
             TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
 
-        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains(entry, e.Message);
         Assert.DoesNotContain('\n', e.Message);
         AssertSameTree(destBefore, Snapshot(s.Dest, includeRoot: true));
@@ -138,7 +139,7 @@ public class TarZstdSafetyTests
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
             TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
 
-        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains("cache", e.Message);
         AssertSameTree(destBefore, Snapshot(s.Dest, includeRoot: true));
         AssertSameTree(allBefore, Snapshot(s.Temp.Path, includeRoot: true));
@@ -163,7 +164,7 @@ public class TarZstdSafetyTests
         var before = Snapshot(s.Dest, includeRoot: true);
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
             TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
-        Assert.Equal(ExitCodes.OperationalError, e.ExitCode);
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("sub", e.Message);
         AssertSameTree(before, Snapshot(s.Dest, includeRoot: true));
     }
@@ -194,7 +195,7 @@ public class TarZstdSafetyTests
         var before = Snapshot(s.Dest, includeRoot: true);
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
             TarZstd.UnpackDirectoryAsync(new MemoryStream(bad), s.Dest, CancellationToken.None));
-        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains("archive is truncated or corrupt", e.Message);
         AssertSameTree(before, Snapshot(s.Dest, includeRoot: true));
         Assert.Empty(Directory.GetDirectories(s.Temp.Path, ".s3pod-stage-*", SearchOption.AllDirectories));
@@ -226,7 +227,7 @@ public class TarZstdSafetyTests
         var before = Snapshot(s.Dest, includeRoot: true);
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
             TarZstd.UnpackDirectoryAsync(new MemoryStream(input), s.Dest, CancellationToken.None));
-        Assert.Equal(ExitCodes.Integrity, e.ExitCode);
+        Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains("not a tar.zst archive", e.Message);
         AssertSameTree(before, Snapshot(s.Dest, includeRoot: true));
     }

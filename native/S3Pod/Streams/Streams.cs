@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace S3Pod.Storage;
+namespace S3Pod.Streams;
 
 /// <summary>A few equal-sized buffers reused across parts, so a multipart transfer allocates its
 /// working set once instead of once per part.</summary>
@@ -146,10 +146,13 @@ internal sealed class PrefetchingRangeStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    private bool _disposed;
+
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             _cts.Cancel();
             // Let in-flight range requests finish failing before their buffers go away.
             foreach (var (task, _, _) in _pending)

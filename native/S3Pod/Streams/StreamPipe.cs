@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 
-namespace S3Pod.Cache;
+namespace S3Pod.Streams;
 
 /// <summary>
 /// Connects a producer that writes a stream (tar | zstd, docker save) to a consumer that reads one

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Net;
+using S3Pod.Config;
+using S3Pod.Output;
+using S3Pod.Storage;
+
+namespace S3Pod.Commands;
+
+/// <summary>
+/// One command invocation, on the command layer's side: the parse result, the environment, the two
+/// output channels, and the collaborators services are built from (settings after precedence, the
+/// store, a clock, an HTTP client), each made on first use. Nothing below the command layer sees
+/// a ParseResult or reads the environment.
+/// </summary>
+internal sealed class CommandContext(ParseResult parse, Func<string, string?> env, ResultWriter output, Reporter reporter, string workingDirectory, TimeProvider clock)
+    : IAsyncDisposable
+{
+    private Settings? _settings;
+    private IObjectStore? _store;
+    private HttpClient? _http;
+
+    public ParseResult Parse { get; } = parse;
+    public Func<string, string?> Env { get; } = env;
+    public ResultWriter Output { get; } = output;
+    public Reporter Reporter { get; } = reporter;
+    public string WorkingDirectory { get; } = workingDirectory;
+    public TimeProvider Clock { get; } = clock;
+    public string Home => Settings.Home(Env);
+
+    public Settings Settings => _settings ??= Settings.Resolve(GlobalOptions.ReadFlags(Parse), Env);
+
+    public StoreFactory Stores => new(Settings, Env, Reporter, Clock);
+
+    /// <summary>The configured store, opened once per command.</summary>
+    public IObjectStore Store => _store ??= Stores.Open(announce: true);
+
+    /// <summary>For URL downloads: bounded like every other network wait.</summary>
+    public HttpClient Http => _http ??= new HttpClient(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = true,
+        MaxAutomaticRedirections = 10,
+        ConnectTimeout = Settings.Network.ConnectTimeout,
+        AutomaticDecompression = DecompressionMethods.None,
+    })
+    { Timeout = Settings.Network.FirstByteTimeout };
+
+    /// <summary>A key given on the command line, validated and with the configured arch suffix.</summary>
+    public string StoreKey(string key)
+    {
+        ObjectKeys.Validate(key, Settings.Prefix);
+        var withSuffix = Settings.ArchSuffix ? Keys.KeyTemplate.InsertBeforeExtension(key, "-" + Keys.KeyTemplate.HostPlatform()) : key;
+        return ObjectKeys.Validate(withSuffix, Settings.Prefix);
+    }
+
+    /// <summary>A path given on the command line: ~ expanded, relative to the working directory.</summary>
+    public string ResolvePath(string path)
+    {
+        if (string.IsNullOrEmpty(path)) throw S3PodException.Usage("a path argument is empty");
+        return Path.GetFullPath(Settings.ExpandHome(path, Env)!, WorkingDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_store is not null) await _store.DisposeAsync();
+        _http?.Dispose();
+    }
+}

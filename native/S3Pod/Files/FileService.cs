@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using S3Pod.Output;
+using S3Pod.Storage;
+using S3Pod.Streams;
+
+namespace S3Pod.Files;
+
+/// <summary>Fetch a file: from the store, else from <see cref="Url"/> (then cached).</summary>
+/// <param name="Key">Store key (arch suffix already applied).</param>
+/// <param name="Destination">Absolute path of the file to write.</param>
+/// <param name="Url">http(s) fallback on a miss, or null.</param>
+/// <param name="ExpectedSha256">Lower-case hex the file must have (on a hit and from the URL), or null.</param>
+internal sealed record DownloadRequest(string Key, string Destination, string? Url, string? ExpectedSha256);
+
+/// <summary>Store a file's raw bytes under a key.</summary>
+/// <param name="Force">Overwrite an existing object instead of skipping.</param>
+internal sealed record UploadRequest(string Key, string Source, bool Force);
+
+/// <summary>
+/// The result of every transfer command (download, upload, dir upload/download, docker
+/// upload/download). <see cref="Size"/> is always the stored object's size in bytes.
+/// </summary>
+/// <param name="Action">download, miss, upload, dir-upload, dir-download, docker-upload, docker-download, docker-pull.</param>
+/// <param name="Source">Where the bytes came from on a download: cache, url, pull.</param>
+/// <param name="Path">The local file or directory.</param>
+/// <param name="SkippedReason">exists (was there before), created-meanwhile (a racing writer won).</param>
+internal sealed record TransferResult(
+    string Key,
+    string Action,
+    long Size,
+    double Seconds,
+    string? Sha256 = null,
+    string? Source = null,
+    string? Path = null,
+    bool Skipped = false,
+    string? SkippedReason = null,
+    long? Files = null,
+    long? UncompressedSize = null)
+{
+    public bool IsMiss => Action == "miss";
+
+    public static TransferResult Skip(string key, string action, string? path, TimeSpan elapsed, bool meanwhile) =>
+        new(key, action, 0, elapsed.TotalSeconds, Path: path, Skipped: true, SkippedReason: meanwhile ? "created-meanwhile" : "exists");
+}
+
+internal sealed record ExistsResult(string Key, bool Exists, long? Size, DateTimeOffset? LastModified);
+
+internal sealed record ListEntry(string Key, long Size, DateTimeOffset LastModified);
+
+internal sealed record ListResult(string Prefix, IReadOnlyList<ListEntry> Objects);
+
+internal sealed record DeleteResult(string Key, bool Deleted);
+
+/// <summary>
+/// ci-cacher's single-file commands as a service: download (fetch-or-download with sha256 checks and
+/// cache-back), upload, exists, list, delete. Objects are stored as their raw bytes with their sha256
+/// as metadata, so other S3 tools read them. The assets feature reuses <see cref="DownloadAsync"/>.
+/// </summary>
+internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter)
+{
+    public async Task<TransferResult> DownloadAsync(DownloadRequest request, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        if (Directory.Exists(request.Destination)) throw S3PodException.Usage($"destination {request.Destination} is a directory");
+        await using (var hit = await store.OpenReadAsync(request.Key, ReadOptions.Default, ct))
+        {
+            if (hit is not null)
+            {
+                using var progress = reporter.Progress($"download {request.Key}", hit.Info.Size);
+                await using var content = new ProgressStream(hit.Content, progress.Report);
+                var actual = await LocalFiles.WriteVerifiedAsync(content, request.Destination, ct, (hash, size) =>
+                {
+                    if (size != hit.Info.Size)
+                        throw S3PodException.Integrity($"{request.Key}: got {size} bytes, expected {hit.Info.Size}; {request.Destination} left untouched");
+                    if (hit.Info.Sha256 is { } recorded && !recorded.Equals(hash, StringComparison.OrdinalIgnoreCase))
+                        throw S3PodException.Integrity($"{request.Key}: sha256 mismatch (stored object {hash}, recorded {recorded}); {request.Destination} left untouched");
+                    if (request.ExpectedSha256 is { } expected && expected != hash)
+                        throw S3PodException.Integrity($"{request.Key}: sha256 {hash} does not match --sha256 {expected}; {request.Destination} left untouched");
+                });
+                reporter.Info($"HIT {request.Key} -> {request.Destination} ({TransferProgress.Size(hit.Info.Size)} in {clock.Elapsed.TotalSeconds:0.00} s)");
+                return new TransferResult(request.Key, "download", hit.Info.Size, clock.Elapsed.TotalSeconds, actual, "cache", request.Destination);
+            }
+        }
+
+        if (request.Url is null)
+        {
+            reporter.Info($"MISS {request.Key} (no --url given)");
+            return new TransferResult(request.Key, "miss", 0, clock.Elapsed.TotalSeconds, Path: request.Destination);
+        }
+
+        var shown = RedactUrl(request.Url);
+        reporter.Info($"MISS {request.Key}; downloading {shown}");
+        var (hashHex, bytes) = await DownloadUrlAsync(request, shown, ct);
+
+        // The file is in place; failing to cache it only costs the next run a download.
+        try
+        {
+            await using var file = new FileStream(request.Destination, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var outcome = await store.PutAsync(request.Key, new HashingReadStream(file, hashHex, bytes, request.Destination, FailureKind.Operational), new PutOptions
+            {
+                Condition = WriteCondition.IfAbsent,
+                Length = bytes,
+                Metadata = new Dictionary<string, string> { [MetadataKeys.Sha256] = hashHex },
+            }, ct);
+            reporter.Info(outcome is PutOutcome.Written ? $"cached {request.Key} ({TransferProgress.Size(bytes)})" : $"{request.Key} was cached meanwhile by another job");
+        }
+        catch (S3PodException e)
+        {
+            reporter.Warn($"downloaded {request.Destination} but could not cache it: {e.Message}");
+        }
+        return new TransferResult(request.Key, "download", bytes, clock.Elapsed.TotalSeconds, hashHex, "url", request.Destination);
+    }
+
+    private async Task<(string Sha256, long Size)> DownloadUrlAsync(DownloadRequest request, string shown, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.GetAsync(request.Url, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw S3PodException.Operational($"cannot download {shown}: {e.Message}", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw S3PodException.Operational($"cannot download {shown}: no answer within {Config.Values.Describe(http.Timeout)}", e);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw S3PodException.Operational($"cannot download {shown}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            using var progress = reporter.Progress($"download {shown}", response.Content.Headers.ContentLength);
+            await using var body = new ProgressStream(await response.Content.ReadAsStreamAsync(ct), progress.Report);
+            long got = 0;
+            string hash;
+            try
+            {
+                hash = await LocalFiles.WriteVerifiedAsync(body, request.Destination, ct, (h, size) =>
+                {
+                    got = size;
+                    if (response.Content.Headers.ContentLength is { } announced && announced != size)
+                        throw S3PodException.Operational($"{shown}: the server sent {size} of {announced} bytes; nothing written or cached");
+                    if (request.ExpectedSha256 is { } expected && expected != h)
+                        throw S3PodException.Integrity($"{shown}: sha256 {h} does not match --sha256 {expected}; nothing written or cached");
+                });
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                throw S3PodException.Operational($"cannot download {shown}: {e.Message}", e);
+            }
+            return (hash, got);
+        }
+    }
+
+    public async Task<TransferResult> UploadAsync(UploadRequest request, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        LocalFiles.CheckRegularFile(request.Source);
+        if (!request.Force && await store.HeadAsync(request.Key, ct) is not null)
+            return Skipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: false);
+        var source = await LocalFiles.OpenSourceAsync(request.Source, ct);
+        await using (source.Stream)
+        {
+            using var progress = reporter.Progress($"upload {request.Key}", source.Length);
+            // Read again through a check of the length and digest taken above: a file that changes now
+            // fails the upload (nothing is stored) instead of storing bytes that contradict their digest.
+            var outcome = await store.PutAsync(request.Key, new HashingReadStream(source.Stream, source.Sha256, source.Length, source.Path, FailureKind.Operational), new PutOptions
+            {
+                Condition = request.Force ? WriteCondition.None : WriteCondition.IfAbsent,
+                Length = source.Length,
+                Metadata = new Dictionary<string, string> { [MetadataKeys.Sha256] = source.Sha256 },
+                Progress = progress.Report,
+            }, ct);
+            if (outcome is PutOutcome.PreconditionFailed)
+                return Skipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: true);
+        }
+        reporter.Info($"uploaded {request.Source} -> {request.Key} ({TransferProgress.Size(source.Length)} in {clock.Elapsed.TotalSeconds:0.00} s)");
+        return new TransferResult(request.Key, "upload", source.Length, clock.Elapsed.TotalSeconds, source.Sha256, Path: request.Source);
+    }
+
+    /// <summary>An upload that did not happen because the key is there: it existed, or a racing writer
+    /// created it first (create-only write lost). Both are a success, reported the same way by
+    /// upload, dir upload and docker upload.</summary>
+    internal static TransferResult Skipped(Reporter reporter, string key, string action, string? path, TimeSpan elapsed, bool meanwhile)
+    {
+        reporter.Info(meanwhile ? $"{key} was created meanwhile by another writer; skipping upload" : $"{key} exists; skipping upload (use --force to overwrite)");
+        return TransferResult.Skip(key, action, path, elapsed, meanwhile);
+    }
+
+    public async Task<ExistsResult> ExistsAsync(string key, CancellationToken ct)
+    {
+        var info = await store.HeadAsync(key, ct);
+        return new ExistsResult(key, info is not null, info?.Size, info?.LastModified);
+    }
+
+    public async Task<ListResult> ListAsync(string prefix, CancellationToken ct)
+    {
+        var entries = new List<ListEntry>();
+        await foreach (var o in store.ListAsync(prefix, ct)) entries.Add(new ListEntry(o.Key, o.Size, o.LastModified));
+        return new ListResult(prefix, entries);
+    }
+
+    public async Task<DeleteResult> DeleteAsync(string key, CancellationToken ct)
+    {
+        bool deleted = await store.DeleteAsync(key, ct) == DeleteOutcome.Deleted;
+        reporter.Info(deleted ? $"deleted {key}" : $"{key} not found");
+        return new DeleteResult(key, deleted);
+    }
+
+    /// <summary>URLs may carry tokens in their query or user info: show only scheme, host and path.</summary>
+    internal static string RedactUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) ? $"{u.Scheme}://{u.Host}{(u.IsDefaultPort ? "" : ":" + u.Port)}{u.AbsolutePath}" : "(url)";
+}

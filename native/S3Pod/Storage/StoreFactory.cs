@@ -1,0 +1,27 @@
+using S3Pod.Config;
+using S3Pod.Output;
+
+namespace S3Pod.Storage;
+
+/// <summary>Opens the configured store: S3 when a bucket is set, else the embedded local directory
+/// store (said once on stderr, so nobody mistakes it for their bucket).</summary>
+internal sealed class StoreFactory(Settings settings, Func<string, string?> env, Reporter reporter, TimeProvider clock)
+{
+    public Settings Settings => settings;
+
+    public IObjectStore Open(bool announce = true)
+    {
+        if (settings.Bucket is null)
+        {
+            var local = new LocalObjectStore(settings.StoreDir, settings.Prefix, clock);
+            if (announce) reporter.Info($"s3pod: no bucket configured; using the local store {local.Location}");
+            return local;
+        }
+        var credentials = Credentials.Resolve(settings, env);
+        return new S3ObjectStore(
+            new S3Target(settings.Endpoint, settings.Region, settings.Bucket, settings.Prefix, credentials.Static),
+            settings.Network,
+            new CapabilityCache(settings.CacheDir, clock),
+            clock);
+    }
+}

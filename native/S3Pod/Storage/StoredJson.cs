@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace S3Pod.Storage;
+
+/// <summary>
+/// Every format s3pod keeps on disk or in a bucket (cache manifests, local-store metadata, the
+/// capability cache, artifact records): versioned records with a <c>schema</c> field, serialised
+/// separately from CLI output so one can change without the other.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = false)]
+[JsonSerializable(typeof(LocalMeta))]
+[JsonSerializable(typeof(CapabilityRecord))]
+[JsonSerializable(typeof(Cache.CacheManifest))]
+internal sealed partial class StoredJson : JsonSerializerContext;
