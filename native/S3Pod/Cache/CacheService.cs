@@ -57,7 +57,7 @@ internal sealed record PruneResult(bool DryRun, IReadOnlyList<PruneEntry> Delete
 /// create-only, exact key before restore-key prefixes, scopes searched in order, last-use marks
 /// for eviction.
 /// </summary>
-internal sealed class CacheService(IObjectStore store, Reporter reporter, string workingDirectory, string home)
+internal sealed class CacheService(IObjectStore store, Reporter reporter, string workingDirectory, string home, IFileSystem fileSystem)
 {
     public const string Format = "tar+zstd/1";
 
@@ -82,7 +82,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, string
         try
         {
             info = await StreamPipe.RunAsync(
-                async (output, token) => stats = await TarZstd.PackAsync(inputs, output, request.Level, paths.IsExcluded, token),
+                async (output, token) => stats = await TarZstd.PackAsync(fileSystem, inputs, output, request.Level, paths.IsExcluded, token),
                 async (input, token) =>
                 {
                     hashed = new HashingReadStream(input);
@@ -136,7 +136,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, string
             // Trust the manifest's digest only if it describes this very object (a racing save may have replaced it).
             manifest is not null && manifest.ETag == opened.Info.ETag ? manifest.Sha256 : null, opened.Info.Size, $"cache {key}"))
         {
-            stats = await TarZstd.UnpackAsync(content, paths.Locator(), ct);
+            stats = await TarZstd.UnpackAsync(fileSystem, content, paths.Locator(), ct);
         }
         await TouchAsync(scope, key, paths.Version, ct);
         reporter.Info($"restored {key}: {stats.Files + stats.Symlinks + stats.HardLinks} files, {TransferProgress.Size(stats.UncompressedBytes)} in {clock.Elapsed.TotalSeconds:0.00} s");

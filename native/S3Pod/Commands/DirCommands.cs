@@ -41,7 +41,7 @@ internal static class DirCommands
             try
             {
                 var info = await StreamPipe.RunAsync(
-                    async (output, token) => stats = await TarZstd.PackDirectoryAsync(source, output, lvl, token),
+                    async (output, token) => stats = await TarZstd.PackDirectoryAsync(ctx.FileSystem, source, output, lvl, token),
                     (input, token) => ctx.Store.PutAsync(storeKey, input, new PutOptions
                     {
                         Condition = overwrite ? WriteCondition.None : WriteCondition.IfAbsent,
@@ -82,7 +82,7 @@ internal static class DirCommands
             using (var progress = ctx.Reporter.Progress($"download {storeKey}", hit.Info.Size))
             await using (var content = new HashingReadStream(new ProgressStream(hit.Content, progress.Report), expectedLength: hit.Info.Size, what: storeKey))
             {
-                stats = await TarZstd.UnpackDirectoryAsync(content, dest, ct);
+                stats = await TarZstd.UnpackDirectoryAsync(ctx.FileSystem, content, dest, ct);
             }
             ctx.Reporter.Info($"HIT {storeKey} -> {dest}: {stats.Files} files, {TransferProgress.Size(stats.UncompressedBytes)} in {clock.Elapsed.TotalSeconds:0.00} s");
             if (ctx.Json) ctx.WriteJson(new TransferResult(storeKey, "dir-download", hit.Info.Size, clock.Elapsed.TotalSeconds, Path: dest, Files: stats.Files, UncompressedBytes: stats.UncompressedBytes), S3PodJson.Default.TransferResult);

@@ -16,6 +16,7 @@ internal sealed class RunContext(ParseResult parse, Func<string, string?> env, T
 {
     private Settings? _settings;
     private IObjectStore? _store;
+    private Archive.IFileSystem? _fileSystem;
 
     public ParseResult Parse { get; } = parse;
     public Func<string, string?> Env { get; } = env;
@@ -27,6 +28,9 @@ internal sealed class RunContext(ParseResult parse, Func<string, string?> env, T
     public Settings Settings => _settings ??= Settings.Resolve(GlobalOptions.ReadCli(Parse), Env);
 
     public bool ArchSuffix => Settings.ArchSuffix;
+
+    /// <summary>The archive layer's file system: by OS, or S3POD_FS (bad value: exit 2 when a command first archives).</summary>
+    public Archive.IFileSystem FileSystem => _fileSystem ??= Archive.FileSystems.Select(Env("S3POD_FS"));
 
     /// <summary>The configured store: S3 when a bucket is set, else the embedded local directory store.</summary>
     public IObjectStore Store => _store ??= OpenStore(announce: true);
