@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace S3Pod.Archive;
 
 /// <summary>
@@ -38,21 +36,13 @@ internal static class FileNameRules
         return null;
     }
 
-    /// <summary>The form under which two names are one file on a case-insensitive, normalization-insensitive
-    /// file system (APFS also folds Unicode normalization; NTFS does not, so this errs on the safe side there).</summary>
-    public static string Fold(string name)
-    {
-        string normalized = name;
-        try
-        {
-            if (!name.IsNormalized(NormalizationForm.FormC)) normalized = name.Normalize(NormalizationForm.FormC);
-        }
-        catch (ArgumentException)
-        {
-            // Not valid Unicode (a lone surrogate): compare it as it is.
-        }
-        return normalized.ToUpperInvariant();
-    }
+    /// <summary>
+    /// The form under which two names are one file on a case-insensitive file system: Unicode simple
+    /// upper-casing, as NTFS and APFS compare. APFS also ignores Unicode normalization (NFC "é" and NFD
+    /// "e"+U+0301 are one name there); the binary runs with invariant globalization, which has no
+    /// normalization tables, so that pair is not caught (documented in the README's "Platforms").
+    /// </summary>
+    public static string Fold(string name) => name.ToUpperInvariant();
 
     /// <summary>
     /// Creates a probe file in <paramref name="directory"/> (a fresh private staging directory) and
