@@ -50,6 +50,7 @@ public class FileSystemSelectionTests
     }
 
     [Theory]
+    [Trait("Requires", "unix")]
     [InlineData("portable")]
     [InlineData("")]
     public async Task Cli_DirUploadDownload_WorksInEachMode(string mode)
@@ -66,6 +67,7 @@ public class FileSystemSelectionTests
     }
 
     [Fact]
+    [Trait("Requires", "linux")]
     public void CaseProbe_SeesThatThisFileSystemIsCaseSensitive()
     {
         // tmpfs and ext4 here are case-sensitive; a wrong probe would refuse "A" next to "a" on Linux.

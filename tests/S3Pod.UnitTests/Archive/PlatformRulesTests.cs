@@ -51,6 +51,7 @@ public class PlatformRulesTests
     }
 
     [Fact]
+    [Trait("Requires", "linux")] // Windows refuses the names; this is about the OSes that allow them
     public async Task WindowsForbiddenName_IsRestoredWhereTheOsAllowsIt()
     {
         using var t = new TempDir();
@@ -105,6 +106,7 @@ public class PlatformRulesTests
     }
 
     [Theory]
+    [Trait("Requires", "linux")] // a case-sensitive temp directory: not macOS's or Windows' default
     [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
     public async Task CaseVariants_AreRestoredOnACaseSensitiveDestination(string fsName)
     {

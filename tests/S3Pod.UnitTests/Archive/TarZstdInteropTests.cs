@@ -5,6 +5,8 @@ using static S3Pod.UnitTests.Archive.ArchiveTestSupport;
 namespace S3Pod.UnitTests.Archive;
 
 /// <summary>Both directions against the real GNU tar and Debian zstd binaries.</summary>
+/// <remarks>Needs GNU tar, zstd and bash (Linux CI only).</remarks>
+[Trait("Requires", "gnu-tar")]
 public class TarZstdInteropTests
 {
     private static SortedDictionary<string, string> WithoutSetuid(SortedDictionary<string, string> snap)

@@ -4,6 +4,8 @@ using static S3Pod.UnitTests.Archive.ArchiveTestSupport;
 
 namespace S3Pod.UnitTests.Archive;
 
+/// <remarks>Unix modes, symlinks and /-paths throughout: not run on Windows (the README's "Platforms" says what differs there).</remarks>
+[Trait("Requires", "unix")]
 public class TarZstdRoundTripTests
 {
     /// <summary>What extraction is documented to change: setuid/setgid are dropped.</summary>

@@ -10,6 +10,8 @@ namespace S3Pod.UnitTests.Archive;
 /// Hostile and damaged archives: each must fail with exit 5 and a message naming the entry, write
 /// nothing outside the destination, leave the destination exactly as it was and leave no staging.
 /// </summary>
+/// <remarks>Unix modes, symlinks and /-paths throughout: not run on Windows (the README's "Platforms" says what differs there).</remarks>
+[Trait("Requires", "unix")]
 public class TarZstdSafetyTests
 {
     private sealed class Scene : IDisposable
