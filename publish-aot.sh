@@ -6,8 +6,10 @@
 #
 # Each RID gives dist/s3pod-<RID> (dist/s3pod-<RID>.exe for win-*); a binary over 16 MiB is an
 # error. dist/SHA256SUMS then lists every binary in dist/ (sha256sum format, `sha256sum -c` works).
-# AOT cannot cross OSes: win-* must be built on Windows, osx-* on macOS, other arches need a
-# cross toolchain. Override the project with S3POD_PUBLISH_PROJECT (used to test this script).
+# AOT cannot cross OSes: win-* must be built on Windows, osx-* on macOS. On an x64 Linux host,
+# linux-arm64 is cross-compiled with Debian's gcc-aarch64-linux-gnu (installed here when missing and
+# running as root; the arm64 ILCompiler/runtime packs come from NuGet like any package).
+# Override the project with S3POD_PUBLISH_PROJECT (used to test this script).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -37,14 +39,43 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/s3pod-publish.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$DIST"
 
+# Extra `dotnet publish` arguments for cross-compiling linux-arm64 on an x64 Linux host, printed one
+# per line. The ILCompiler targets pass clang's --target=aarch64-linux-gnu to the linker; the Debian
+# cross gcc knows its target by name and rejects that flag, so a two-line wrapper drops it.
+cross_linux_arm64_args() {
+  if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+      say "installing the arm64 cross toolchain (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross)"
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+        gcc-aarch64-linux-gnu libc6-dev-arm64-cross >&2 \
+        || { apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 && DEBIAN_FRONTEND=noninteractive \
+             apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross >&2; } \
+        || { say "could not install gcc-aarch64-linux-gnu"; return 1; }
+    else
+      say "linux-arm64 on $(uname -m) needs aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+      return 1
+    fi
+  fi
+  local wrapper=$WORK/aarch64-linux-gnu-gcc-notarget
+  printf '%s\n' '#!/bin/sh' \
+    'for a; do shift; case $a in --target=*) ;; *) set -- "$@" "$a" ;; esac; done' \
+    'exec aarch64-linux-gnu-gcc "$@"' >"$wrapper"
+  chmod +x "$wrapper"
+  printf '%s\n' "-p:CppCompilerAndLinker=$wrapper" "-p:ObjCopyName=aarch64-linux-gnu-objcopy"
+}
+
 for rid in "${RIDS[@]}"; do
   exe=; [[ $rid == win-* ]] && exe=.exe
   name=$(sed -n 's:.*<AssemblyName>\(.*\)</AssemblyName>.*:\1:p' "$PROJECT" | head -1)
   name=${name:-$(basename "$PROJECT" .csproj)}
   out=$WORK/$rid
-  say "dotnet publish $PROJECT -c Release -r $rid"
+  extra=()
+  if [[ $rid == linux-arm64 && $(uname -s) == Linux && $(uname -m) == x86_64 ]]; then
+    mapfile -t extra < <(cross_linux_arm64_args) && ((${#extra[@]})) || exit 1
+  fi
+  say "dotnet publish $PROJECT -c Release -r $rid ${extra[*]}"
   t0=$(date +%s)
-  dotnet publish "$PROJECT" -c Release -r "$rid" -o "$out" -nologo -clp:NoSummary >&2
+  dotnet publish "$PROJECT" -c Release -r "$rid" -o "$out" -nologo -clp:NoSummary "${extra[@]}" >&2
   built=$out/$name$exe
   [[ -f $built ]] || { say "no binary $built after publish"; exit 1; }
   size=$(wc -c <"$built" | tr -d ' ')   # portable: GNU and BSD (macOS) alike

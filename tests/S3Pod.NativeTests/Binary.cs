@@ -11,12 +11,32 @@ internal sealed record Run(int Code, string Out, string Err)
 }
 
 /// <summary>
-/// The published binary, run the way CI runs it: a clean environment (no inherited AWS_* or S3POD_*),
-/// its own HOME, a working directory. Tests skip with a reason when the binary or server is absent.
+/// The published binary, run the way CI runs it: a clean environment (no inherited AWS_* or S3POD_*,
+/// except S3POD_FS, which selects the file-system layer for the suite's second pass), its own HOME,
+/// a working directory. Tests skip with a reason when the binary or server is absent.
+/// S3POD_TEST_BINARY_LAUNCHER runs it through an emulator, e.g. "qemu-aarch64 -L /" for the
+/// cross-built linux-arm64 binary (binfmt_misc is not needed).
 /// </summary>
 internal sealed class Binary : IDisposable
 {
     public static string? Path => Environment.GetEnvironmentVariable("S3POD_TEST_BINARY");
+
+    /// <summary>The launcher's words (program, then arguments before the binary), empty to run the binary itself.</summary>
+    /// <summary>True when the binary runs under an emulator (timing bounds and signal delivery differ there).</summary>
+    public static bool Emulated => Launcher.Length > 0;
+
+    private static readonly string[] Launcher =
+        (Environment.GetEnvironmentVariable("S3POD_TEST_BINARY_LAUNCHER") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Start info for the binary (through the launcher if one is set), arguments still to add.</summary>
+    private static ProcessStartInfo StartInfo()
+    {
+        if (Launcher.Length == 0) return new ProcessStartInfo(Path!);
+        var psi = new ProcessStartInfo(Launcher[0]);
+        foreach (var word in Launcher.Skip(1)) psi.ArgumentList.Add(word);
+        psi.ArgumentList.Add(Path!);
+        return psi;
+    }
     public static string? Endpoint => Environment.GetEnvironmentVariable("S3POD_TEST_S3_ENDPOINT");
     public static string KeyId => Environment.GetEnvironmentVariable("S3POD_TEST_S3_KEY_ID") ?? "";
     public static string Secret => Environment.GetEnvironmentVariable("S3POD_TEST_S3_SECRET") ?? "";
@@ -47,6 +67,7 @@ internal sealed class Binary : IDisposable
         Env["TMPDIR"] = System.IO.Path.GetTempPath();
         if (Environment.GetEnvironmentVariable("DOCKER_HOST") is { } dh) Env["DOCKER_HOST"] = dh;
         if (Environment.GetEnvironmentVariable("DOCKER_API_VERSION") is { } dv) Env["DOCKER_API_VERSION"] = dv;
+        if (Environment.GetEnvironmentVariable("S3POD_FS") is { } fs) Env["S3POD_FS"] = fs;
         Bucket = $"s3pod-nt-{Guid.NewGuid():N}"[..36];
         if (useServer && !string.IsNullOrEmpty(Endpoint))
         {
@@ -62,7 +83,12 @@ internal sealed class Binary : IDisposable
 
     public Run ExecIn(string cwd, byte[]? stdin, params string[] args)
     {
-        var psi = new ProcessStartInfo(Path!) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
+        var psi = StartInfo();
+        psi.WorkingDirectory = cwd;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.RedirectStandardInput = stdin is not null;
+        psi.UseShellExecute = false;
         psi.Environment.Clear();
         foreach (var (k, v) in Env) psi.Environment[k] = v;
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -76,7 +102,11 @@ internal sealed class Binary : IDisposable
 
     public Process Start(params string[] args)
     {
-        var psi = new ProcessStartInfo(Path!) { WorkingDirectory = Work, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = StartInfo();
+        psi.WorkingDirectory = Work;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
         psi.Environment.Clear();
         foreach (var (k, v) in Env) psi.Environment[k] = v;
         foreach (var a in args) psi.ArgumentList.Add(a);

@@ -160,6 +160,7 @@ public sealed class CacheTests
     public void Interrupt_DuringUpload_AbortsTheMultipartUpload_AndLeavesNoObject()
     {
         Binary.SkipIfAbsent();
+        Skip.If(Binary.Emulated, "SIGINT sent to qemu-user does not reach the emulated binary's handler (measured: no 'cancelled'); covered by the native x64 run");
         using var b = new Binary();
         b.CreateBucket();
         var made = b.Shell("head -c 600000000 /dev/urandom > big.bin");

@@ -18,7 +18,8 @@ public sealed class ContractTests
         var r = b.Exec("--version");
         Assert.Equal(0, r.Code);
         Assert.Matches(@"^\d+\.\d+\.\d+$", r.Out.Trim());
-        Assert.True(clock.ElapsedMilliseconds < 2000, $"--version took {clock.ElapsedMilliseconds} ms"); // a sanity bound, not a benchmark
+        // A sanity bound, not a benchmark; under qemu-user everything is an order of magnitude slower.
+        if (!Binary.Emulated) Assert.True(clock.ElapsedMilliseconds < 2000, $"--version took {clock.ElapsedMilliseconds} ms");
     }
 
     [SkippableTheory]

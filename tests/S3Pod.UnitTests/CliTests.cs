@@ -172,7 +172,7 @@ public class CliTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(_dir, "loop-a"), Path.Combine(_dir, "loop-b"));
         File.CreateSymbolicLink(Path.Combine(_dir, "loop-b"), Path.Combine(_dir, "loop-a"));
         Directory.CreateDirectory(Path.Combine(_dir, "adir"));
-        foreach (var (source, expected) in new[] { (fifo, "pipe or FIFO"), ("/dev/zero", "device"), ("/proc/self/status", "size of 0"),
+        foreach (var (source, expected) in new[] { (fifo, "not a regular file"), ("/dev/zero", "not a regular file"), ("/proc/self/status", "size of 0"),
                      (Path.Combine(_dir, "loop-a"), "cannot read"), (Path.Combine(_dir, "adir"), "is a directory"), ("missing", "no such file") })
         {
             var clock = Stopwatch.StartNew();

@@ -17,6 +17,8 @@ public class EngineTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    private static readonly S3Pod.Archive.IFileSystem Fs = S3Pod.Archive.FileSystems.Select(Environment.GetEnvironmentVariable("S3POD_FS"));
+
     private static string RepoFile(string relative)
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
@@ -47,7 +49,7 @@ public class EngineTests : IDisposable
         foreach (var s in SettingsTable.All)
         {
             Assert.Equal("S3POD_" + s.Key.ToUpperInvariant(), s.EnvVar);
-            Assert.Contains(GlobalOptions.All, o => o.Name == s.Flag);
+            if (s.Flag is not null) Assert.Contains(GlobalOptions.All, o => o.Name == s.Flag);
         }
         var config = Path.Combine(_dir, "c.toml");
         File.WriteAllText(config, "retries = 3\nidle_timeout = \"2s\"\nassume_single_writer = true\n");
@@ -125,7 +127,7 @@ public class EngineTests : IDisposable
         var local = new LocalObjectStore(Path.Combine(_dir, "store"), "");
         File.WriteAllText(Path.Combine(_dir, "f"), "payload");
         await local.PutAsync("k", File.OpenRead(Path.Combine(_dir, "f")), new PutOptions(), default);
-        var service = new FileService(new ShortDeliveryStore(local), new HttpClient(), new Reporter(new StringWriter(), false));
+        var service = new FileService(new ShortDeliveryStore(local), new HttpClient(), new Reporter(new StringWriter(), false), Fs);
         var e = await Assert.ThrowsAsync<S3PodException>(() => service.DownloadAsync(new DownloadRequest("k", Path.Combine(_dir, "out"), null, null), default));
         Assert.Equal(FailureKind.Integrity, e.Kind);
         Assert.False(File.Exists(Path.Combine(_dir, "out")));
@@ -138,8 +140,8 @@ public class EngineTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_dir, "tree"));
         File.WriteAllText(Path.Combine(_dir, "tree/a"), "alpha");
         var reporter = new Reporter(new StringWriter(), false);
-        await new DirService(local, reporter).UploadAsync(new DirUploadRequest("d", Path.Combine(_dir, "tree"), false, 3), default);
-        var e = await Assert.ThrowsAsync<S3PodException>(() => new DirService(new ShortDeliveryStore(local), reporter).DownloadAsync(new DirDownloadRequest("d", Path.Combine(_dir, "out")), default));
+        await new DirService(local, reporter, Fs).UploadAsync(new DirUploadRequest("d", Path.Combine(_dir, "tree"), false, 3), default);
+        var e = await Assert.ThrowsAsync<S3PodException>(() => new DirService(new ShortDeliveryStore(local), reporter, Fs).DownloadAsync(new DirDownloadRequest("d", Path.Combine(_dir, "out")), default));
         Assert.Equal(FailureKind.Integrity, e.Kind);
         Assert.Contains("truncated", e.Message);
         Assert.False(Directory.Exists(Path.Combine(_dir, "out/a")));

@@ -303,3 +303,50 @@ internal sealed class PrefixedStream(byte[] prefix, int prefixCount, Stream inne
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>
+/// A read-only pass-through that remembers the last 512 bytes read: when TarReader gives up right
+/// after reading a header (an entry type it does not support), that header is what it read last, and
+/// the error can name the entry.
+/// </summary>
+internal sealed class LastBlockStream(Stream inner) : Stream
+{
+    private readonly byte[] _tail = new byte[512];
+    private long _total;
+
+    /// <summary>A copy of the last 512 bytes read, or null before that many were read.</summary>
+    public byte[]? LastBlock => _total >= _tail.Length ? (byte[])_tail.Clone() : null;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        Remember(buffer[..n]);
+        return n;
+    }
+
+    private void Remember(ReadOnlySpan<byte> read)
+    {
+        if (read.Length >= _tail.Length)
+        {
+            read[^_tail.Length..].CopyTo(_tail);
+        }
+        else if (read.Length > 0)
+        {
+            _tail.AsSpan(read.Length).CopyTo(_tail);
+            read.CopyTo(_tail.AsSpan(_tail.Length - read.Length));
+        }
+        _total += read.Length;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _total; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

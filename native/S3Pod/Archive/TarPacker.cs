@@ -17,21 +17,23 @@ internal sealed class TarPacker
 {
     private const int BufferSize = 1 << 20;
 
+    private readonly IFileSystem _fs;
     private readonly Func<string, bool>? _exclude;
     private readonly CancellationToken _ct;
     private readonly byte[] _copyBuffer = new byte[BufferSize];
-    // (dev, ino) of regular files with more than one link -> the entry name they were first stored under.
-    private readonly Dictionary<(ulong Dev, ulong Ino), string> _links = new();
+    // Identity of regular files with more than one link -> the entry name they were first stored under.
+    private readonly Dictionary<FileIdentity, string> _links = new();
     private TarWriter _tar = null!;
     private long _files, _dirs, _symlinks, _hardLinks, _bytes, _skipped, _entries;
 
-    private TarPacker(Func<string, bool>? exclude, CancellationToken ct)
+    private TarPacker(IFileSystem fs, Func<string, bool>? exclude, CancellationToken ct)
     {
+        _fs = fs;
         _exclude = exclude;
         _ct = ct;
     }
 
-    public static ArchiveStats Pack(IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct)
+    public static ArchiveStats Pack(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct)
     {
         foreach (var input in inputs)
         {
@@ -41,7 +43,7 @@ internal sealed class TarPacker
                 throw new ArgumentException($"entry name must be relative and canonical: {input.EntryName}", nameof(inputs));
         }
 
-        var packer = new TarPacker(exclude, ct);
+        var packer = new TarPacker(fs, exclude, ct);
         var guard = new GuardedOutputStream(output, ct);
         var zstd = ZstdEncoder.Create(guard, level, BufferSize);
         bool ok = false;
@@ -78,12 +80,11 @@ internal sealed class TarPacker
     private void AddInput(ArchiveInput input)
     {
         string path = Path.TrimEndingDirectorySeparator(input.SourcePath);
-        if (path.Length == 0) path = "/";
-        if (!Posix.TryLstat(path, out var st))
+        if (!_fs.TryGetInfo(path, out var st))
             throw S3PodException.Operational($"{input.SourcePath}: no such file or directory");
         if (input.EntryName.Length == 0)
         {
-            if (st.Type != Posix.TypeDirectory)
+            if (st.Kind != EntryKind.Directory)
                 throw S3PodException.Operational($"{input.SourcePath}: not a directory");
             AddDirectoryContents(path, "");
             return;
@@ -92,25 +93,24 @@ internal sealed class TarPacker
         AddEntry(path, input.EntryName, st);
     }
 
-    private void AddEntry(string path, string name, in Posix.Stat st)
+    private void AddEntry(string path, string name, in FileEntryInfo st)
     {
         _ct.ThrowIfCancellationRequested();
-        switch (st.Type)
+        switch (st.Kind)
         {
-            case Posix.TypeDirectory:
+            case EntryKind.Directory:
                 Write(new PaxTarEntry(TarEntryType.Directory, name + "/"), st);
                 _dirs++;
                 AddDirectoryContents(path, name);
                 break;
-            case Posix.TypeRegular:
+            case EntryKind.Regular:
                 AddFile(path, name, st);
                 break;
-            case Posix.TypeSymlink:
+            case EntryKind.Symlink:
                 string target;
                 try
                 {
-                    // LinkTarget is readlink(2): the target text verbatim, never resolved.
-                    target = new FileInfo(path).LinkTarget ?? throw new IOException("not a symlink any more");
+                    target = _fs.ReadLink(path);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -127,17 +127,17 @@ internal sealed class TarPacker
         }
     }
 
-    private void AddFile(string path, string name, in Posix.Stat st)
+    private void AddFile(string path, string name, in FileEntryInfo st)
     {
-        if (st.Nlink > 1)
+        if (st.LinkCount > 1)
         {
-            if (_links.TryGetValue((st.Dev, st.Ino), out var first))
+            if (_links.TryGetValue(st.Identity, out var first))
             {
                 Write(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = first }, st);
                 _hardLinks++;
                 return;
             }
-            _links[(st.Dev, st.Ino)] = name;
+            _links[st.Identity] = name;
         }
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         try
@@ -154,7 +154,7 @@ internal sealed class TarPacker
         _bytes += st.Size;
     }
 
-    private void Write(PaxTarEntry entry, in Posix.Stat st)
+    private void Write(PaxTarEntry entry, in FileEntryInfo st)
     {
         // Setuid/setgid bits are stored as found (tar does); extraction drops them.
         entry.Mode = (UnixFileMode)st.Permissions;
@@ -178,8 +178,8 @@ internal sealed class TarPacker
             string childPath = Path.Join(d, children[next]);
             string childName = EntryNames.Join(p, children[next]);
             if (_exclude?.Invoke(childName) == true) continue;
-            if (!Posix.TryLstat(childPath, out var st)) continue; // deleted since it was listed
-            if (st.Type == Posix.TypeDirectory)
+            if (!_fs.TryGetInfo(childPath, out var st)) continue; // deleted since it was listed
+            if (st.Kind == EntryKind.Directory)
             {
                 _ct.ThrowIfCancellationRequested();
                 Write(new PaxTarEntry(TarEntryType.Directory, childName + "/"), st);

@@ -23,6 +23,10 @@ namespace S3Pod.Archive;
 /// Setuid and setgid bits are dropped on extraction (a cache must not mint privileged binaries); the
 /// sticky bit and rwx are restored exactly, not masked by the umask. Ownership is not restored: files
 /// belong to the user running s3pod, as with GNU tar run by a non-root user.
+/// Names the target OS cannot hold (<see cref="IFileSystem.RefuseName"/>) and names that would become
+/// one file on a case-insensitive destination are refused in phase 1, before anything moves.
+/// GNU sparse files (PAX formats 0.1 and 1.0) are restored with their holes; format 0.0 and the old
+/// GNU 'S' type are refused (see <see cref="SparseFile"/>).
 /// </summary>
 internal sealed class TarUnpacker
 {
@@ -38,7 +42,8 @@ internal sealed class TarUnpacker
         public required string StageBase; // NewDir[/path from Anchor to BaseDir]: mirrors BaseDir
         public required string OldDir;    // StageDir/o: replaced destination files, until success
         public (long Sec, long Nsec) AnchorMtime;
-        public readonly HashSet<string> Symlinks = new(StringComparer.Ordinal); // rel paths of staged symlinks
+        public required HashSet<string> Symlinks;  // rel paths of staged symlinks (case-folded where names are)
+        public Dictionary<string, string>? FoldedNames; // case-insensitive destinations: folded rel -> the rel first seen
         public string? LastParent;        // last staged parent known to exist (skips a mkdir per entry)
         public int Replaced;
     }
@@ -47,6 +52,7 @@ internal sealed class TarUnpacker
 
     private enum Step { Created, MovedAside }
 
+    private readonly IFileSystem _fs;
     private readonly Func<string, (string BaseDir, string RelativePath)?> _locate;
     private readonly CancellationToken _ct;
     private readonly Dictionary<string, Root> _roots = new(StringComparer.Ordinal);
@@ -55,15 +61,16 @@ internal sealed class TarUnpacker
     private readonly byte[] _buffer = new byte[BufferSize];
     private long _files, _dirCount, _symlinks, _hardLinks, _bytes;
 
-    private TarUnpacker(Func<string, (string, string)?> locate, CancellationToken ct)
+    private TarUnpacker(IFileSystem fs, Func<string, (string, string)?> locate, CancellationToken ct)
     {
+        _fs = fs;
         _locate = locate;
         _ct = ct;
     }
 
-    public static ArchiveStats Unpack(Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct)
+    public static ArchiveStats Unpack(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct)
     {
-        var unpacker = new TarUnpacker(locate, ct);
+        var unpacker = new TarUnpacker(fs, locate, ct);
         bool ok = false;
         try
         {
@@ -94,7 +101,8 @@ internal sealed class TarUnpacker
         if (got == 0) { DrainToEnd(data); return; } // an empty stream: an archive of nothing
         if (got < first.Length || !LooksLikeTarHeader(first))
             throw S3PodException.Integrity("not a tar.zst archive: the zstd stream does not hold a tar archive");
-        using var reader = new TarReader(new PrefixedStream(first, got, data), leaveOpen: true);
+        var headers = new LastBlockStream(new PrefixedStream(first, got, data));
+        using var reader = new TarReader(headers, leaveOpen: true);
         while (true)
         {
             _ct.ThrowIfCancellationRequested();
@@ -102,6 +110,17 @@ internal sealed class TarUnpacker
             try
             {
                 entry = reader.GetNextEntry(copyData: false);
+            }
+            catch (NotSupportedException) when (headers.LastBlock is { } block && block[156] == (byte)'S' && LooksLikeTarHeader(block))
+            {
+                // TarReader reads the old GNU sparse type's header, then gives up.
+                throw SparseFile.Unsupported(HeaderName(block), "GNU sparse ('S' type, tar --format=gnu -S)");
+            }
+            catch (InvalidDataException e) when (e.Message.Contains("duplicate extended attribute", StringComparison.OrdinalIgnoreCase))
+            {
+                // GNU sparse format 0.0 repeats GNU.sparse.offset/numbytes; TarReader rejects repeated keys
+                // in the extended header, before the entry itself is read. Its message names that header.
+                throw SparseFile.Unsupported(e.Message.ReplaceLineEndings(" "), "GNU sparse format 0.0 (or another extended header repeating a keyword)");
             }
             catch (Exception e) when (IsFormatError(e))
             {
@@ -147,10 +166,18 @@ internal sealed class TarUnpacker
     private static S3PodException Refuse(string entry, string why) =>
         S3PodException.Integrity($"refusing unsafe archive entry {EntryNames.Quote(entry)}: {why}");
 
+    /// <summary>The name field of a raw header block (old GNU headers have no prefix field).</summary>
+    private static string HeaderName(byte[] block)
+    {
+        int end = Array.IndexOf(block, (byte)0, 0, 100);
+        return System.Text.Encoding.UTF8.GetString(block, 0, end < 0 ? 100 : end);
+    }
+
     private void Extract(TarEntry entry)
     {
-        string raw = entry.Name;
         if (entry.EntryType == TarEntryType.GlobalExtendedAttributes) return; // metadata only
+        var sparse = SparseFile.Describe(entry);
+        string raw = sparse?.Name ?? entry.Name;
         switch (entry.EntryType)
         {
             case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
@@ -165,8 +192,9 @@ internal sealed class TarUnpacker
         var (root, rel) = Locate(raw, raw, "its path is absolute or contains '..'");
         if (rel.Length == 0 && entry.EntryType != TarEntryType.Directory)
             throw Refuse(raw, "it would replace the destination directory itself");
+        CheckName(root, rel, raw);
         CheckNoSymlinkOnPath(root, rel, raw);
-        string staged = rel.Length == 0 ? root.StageBase : Path.Join(root.StageBase, rel);
+        string staged = rel.Length == 0 ? root.StageBase : Join(root.StageBase, rel);
         if (rel.Length > 0) EnsureParent(root, rel, raw);
 
         var (sec, nsec) = ToUnix(entry.ModificationTime);
@@ -174,9 +202,9 @@ internal sealed class TarUnpacker
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
-                if (Posix.TryLstat(staged, out var st))
+                if (_fs.TryGetInfo(staged, out var st))
                 {
-                    if (st.Type != Posix.TypeDirectory) throw Refuse(raw, "it clashes with an earlier entry of another type");
+                    if (st.Kind != EntryKind.Directory) throw Refuse(raw, "it clashes with an earlier entry of another type");
                 }
                 else
                 {
@@ -193,8 +221,15 @@ internal sealed class TarUnpacker
                 PrepareNonDirectory(root, rel, staged, raw);
                 // Stored verbatim, as GNU tar does; what matters is that nothing is written through it,
                 // which CheckNoSymlinkOnPath (archive) and CheckDestinations (destination) enforce.
-                File.CreateSymbolicLink(staged, target);
-                Posix.SetMtimeNoFollow(staged, sec, nsec);
+                try
+                {
+                    _fs.CreateSymbolicLink(staged, target);
+                    _fs.SetModificationTime(staged, EntryKind.Symlink, sec, nsec);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw S3PodException.Operational($"cannot create the symlink {Join(root.BaseDir, rel)}: {e.Message}", e);
+                }
                 root.Symlinks.Add(rel);
                 _symlinks++;
                 break;
@@ -205,7 +240,7 @@ internal sealed class TarUnpacker
 
             default:
                 PrepareNonDirectory(root, rel, staged, raw);
-                ExtractFile(entry, root, rel, staged, mode, sec, nsec, raw);
+                ExtractFile(entry, sparse, root, rel, staged, mode, sec, nsec, raw);
                 break;
         }
     }
@@ -219,6 +254,29 @@ internal sealed class TarUnpacker
             throw Refuse(entryForMessages, "its path is absolute or contains '..'");
         return (GetRoot(loc.BaseDir), rel);
     }
+
+    /// <summary>
+    /// Names the destination cannot hold as they are: forbidden by the OS, or (case-insensitive
+    /// destination) another entry's name, or a parent's, in another case. Checked before the entry is
+    /// written even to staging, so two names never silently become one file.
+    /// </summary>
+    private void CheckName(Root root, string rel, string raw)
+    {
+        if (rel.Length == 0) return;
+        if (_fs.RefuseName(rel) is { } why) throw Refuse(raw, why);
+        if (root.FoldedNames is not { } seen) return;
+        for (int i = rel.IndexOf('/'); ; i = rel.IndexOf('/', i + 1))
+        {
+            string prefix = i < 0 ? rel : rel[..i];
+            string folded = FileNameRules.Fold(prefix);
+            if (!seen.TryAdd(folded, prefix) && seen[folded] != prefix)
+                throw Refuse(raw, $"on this case-insensitive file system {EntryNames.Quote(prefix)} and the earlier entry {EntryNames.Quote(seen[folded])} would be one file");
+            if (i < 0) break;
+        }
+    }
+
+    private static string Join(string dir, string rel) =>
+        Path.Join(dir, OperatingSystem.IsWindows() ? rel.Replace('/', '\\') : rel);
 
     private static void CheckNoSymlinkOnPath(Root root, string rel, string raw)
     {
@@ -235,7 +293,7 @@ internal sealed class TarUnpacker
     {
         string parent = EntryNames.Parent(rel);
         if (parent.Length == 0 || parent == root.LastParent) return;
-        string stagedParent = Path.Join(root.StageBase, parent);
+        string stagedParent = Join(root.StageBase, parent);
         try
         {
             // Directories implied by a path but without an entry of their own get the default mode
@@ -250,52 +308,81 @@ internal sealed class TarUnpacker
     }
 
     /// <summary>A later entry of the same name replaces an earlier file or symlink (tar semantics), never a directory.</summary>
-    private static void PrepareNonDirectory(Root root, string rel, string staged, string raw)
+    private void PrepareNonDirectory(Root root, string rel, string staged, string raw)
     {
-        if (!Posix.TryLstat(staged, out var st)) return;
-        if (st.Type == Posix.TypeDirectory) throw Refuse(raw, "it clashes with an earlier directory entry");
+        if (!_fs.TryGetInfo(staged, out var st)) return;
+        if (st.Kind == EntryKind.Directory) throw Refuse(raw, "it clashes with an earlier directory entry");
         File.Delete(staged);
         root.Symlinks.Remove(rel);
     }
 
-    private void ExtractFile(TarEntry entry, Root root, string rel, string staged, int mode, long sec, long nsec, string raw)
+    private void ExtractFile(TarEntry entry, SparseFile? sparse, Root root, string rel, string staged, int mode, long sec, long nsec, string raw)
     {
-        string dest = Path.Join(root.BaseDir, rel);
-        long written = 0;
+        string dest = Join(root.BaseDir, rel);
+        long size;
         try
         {
             using var handle = File.OpenHandle(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            var dataStream = entry.DataStream;
-            if (dataStream is not null)
+            var data = entry.DataStream ?? Stream.Null;
+            if (sparse is null)
             {
-                while (true)
-                {
-                    int n;
-                    try
-                    {
-                        n = dataStream.Read(_buffer);
-                    }
-                    catch (Exception e) when (IsFormatError(e))
-                    {
-                        throw Corrupt(e);
-                    }
-                    if (n == 0) break;
-                    _ct.ThrowIfCancellationRequested();
-                    RandomAccess.Write(handle, _buffer.AsSpan(0, n), written);
-                    written += n;
-                }
+                size = Copy(data, handle, 0, long.MaxValue, raw);
+                if (size != entry.Length)
+                    throw S3PodException.Integrity($"archive is truncated or corrupt (entry {EntryNames.Quote(raw)} is short)");
             }
-            if (written != entry.Length)
-                throw S3PodException.Integrity($"archive is truncated or corrupt (entry {EntryNames.Quote(raw)} is short)");
-            Posix.Chmod(handle, mode, dest);
-            Posix.SetMtime(handle, sec, nsec, dest); // after the data: writing sets mtime
+            else
+            {
+                IReadOnlyList<SparseRegion> map;
+                try
+                {
+                    map = sparse.ReadMap(data, entry.Length);
+                }
+                catch (Exception e) when (IsFormatError(e))
+                {
+                    throw Corrupt(e);
+                }
+                // Only the regions are written: what lies between stays a hole where the file system has them.
+                foreach (var region in map)
+                {
+                    if (Copy(data, handle, region.Offset, region.Length, raw) != region.Length)
+                        throw S3PodException.Integrity($"archive is truncated or corrupt (entry {EntryNames.Quote(raw)} is short)");
+                }
+                RandomAccess.SetLength(handle, sparse.RealSize);
+                size = sparse.RealSize;
+            }
+            _fs.SetPermissions(handle, mode, dest);
+            _fs.SetModificationTime(handle, sec, nsec, dest); // after the data: writing sets mtime
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw S3PodException.Operational($"cannot write {dest}: {e.Message}", e);
         }
         _files++;
-        _bytes += written;
+        _bytes += size;
+    }
+
+    /// <summary>Copies up to <paramref name="limit"/> bytes of the entry's data into the file at
+    /// <paramref name="offset"/>; returns how many there were.</summary>
+    private long Copy(Stream data, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long limit, string raw)
+    {
+        long written = 0;
+        while (written < limit)
+        {
+            int n;
+            try
+            {
+                n = data.Read(_buffer, 0, (int)Math.Min(_buffer.Length, limit - written));
+            }
+            catch (Exception e) when (IsFormatError(e))
+            {
+                throw Corrupt(e);
+            }
+            if (n == 0) break;
+            _ct.ThrowIfCancellationRequested();
+            RandomAccess.Write(handle, _buffer.AsSpan(0, n), offset + written);
+            written += n;
+        }
+        return written;
     }
 
     private void ExtractHardLink(TarEntry entry, Root root, string rel, string staged, string raw)
@@ -303,33 +390,33 @@ internal sealed class TarUnpacker
         const string badTarget = "hard link target is absolute or contains '..'";
         var (troot, trel) = Locate(entry.LinkName, raw, badTarget);
         if (trel.Length == 0) throw Refuse(raw, "hard link to a directory");
+        // The target's name goes through the same checks as an entry's: on a case-insensitive file
+        // system "L/x" would otherwise pass through the archive's symlink "l".
+        CheckName(troot, trel, raw);
         CheckNoSymlinkOnPath(troot, trel, raw);
-        string stagedTarget = Path.Join(troot.StageBase, trel);
+        string stagedTarget = Join(troot.StageBase, trel);
         // Everything in staging came from this archive, so "exists in staging" means "an earlier entry".
-        if (!Posix.TryLstat(stagedTarget, out var tst) || (tst.Type != Posix.TypeRegular && tst.Type != Posix.TypeSymlink))
+        if (!_fs.TryGetInfo(stagedTarget, out var tst) || (tst.Kind != EntryKind.Regular && tst.Kind != EntryKind.Symlink))
             throw Refuse(raw, $"hard link target {EntryNames.Quote(entry.LinkName)} is not an earlier file of the archive");
         if (stagedTarget == staged) { _hardLinks++; return; } // a link to itself: nothing to do
         PrepareNonDirectory(root, rel, staged, raw);
-        string dest = Path.Join(root.BaseDir, rel);
-        int errno = Posix.Link(stagedTarget, staged);
-        if (errno == Posix.EXDEV)
+        string dest = Join(root.BaseDir, rel);
+        try
         {
-            // Two destinations on different filesystems: a copy is the best a hard link can become.
-            try
+            if (!_fs.TryCreateHardLink(stagedTarget, staged))
             {
-                File.Copy(stagedTarget, staged);
-                Posix.SetMtimeNoFollow(staged, tst.MtimeSec, tst.MtimeNsec);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw S3PodException.Operational($"cannot write {dest}: {e.Message}", e);
+                // Two destinations on different file systems: a copy is the best a hard link can become.
+                // A symlink is copied as a symlink: File.Copy would read through it.
+                if (tst.Kind == EntryKind.Symlink) _fs.CreateSymbolicLink(staged, _fs.ReadLink(stagedTarget));
+                else File.Copy(stagedTarget, staged);
+                _fs.SetModificationTime(staged, tst.Kind, tst.MtimeSec, tst.MtimeNsec);
             }
         }
-        else if (errno != 0)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw S3PodException.Operational($"cannot create hard link {dest}: {Posix.Error(errno, dest).Message}");
+            throw S3PodException.Operational($"cannot create hard link {dest}: {e.Message}", e);
         }
-        if (tst.Type == Posix.TypeSymlink) root.Symlinks.Add(rel);
+        if (tst.Kind == EntryKind.Symlink) root.Symlinks.Add(rel);
         _hardLinks++;
     }
 
@@ -344,18 +431,18 @@ internal sealed class TarUnpacker
         // nothing is followed.
         while (!Directory.Exists(anchor))
         {
-            if (File.Exists(anchor) || Posix.TryLstat(anchor, out _))
+            if (File.Exists(anchor) || _fs.TryGetInfo(anchor, out _))
                 throw S3PodException.Operational($"{anchor} exists and is not a directory");
             anchor = Path.GetDirectoryName(anchor) ?? throw S3PodException.Operational($"{full}: no existing parent directory");
         }
         string stageDir = Path.Join(anchor, ".s3pod-stage-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        var anchorStat = Posix.TryLstat(anchor, out var ast) ? ast : default;
+        var anchorStat = _fs.TryGetInfo(anchor, out var ast) ? ast : default;
         try
         {
             // New, so no one else can have put anything in it; 0700 keeps half-restored content private.
             if (Directory.Exists(stageDir)) throw new IOException($"{stageDir} already exists");
             Directory.CreateDirectory(stageDir);
-            Posix.Chmod(stageDir, 0x1C0);
+            _fs.SetPermissions(stageDir, 0x1C0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -372,10 +459,20 @@ internal sealed class TarUnpacker
             StageBase = relFromAnchor == "." ? newDir : Path.Join(newDir, relFromAnchor),
             OldDir = Path.Join(stageDir, "o"),
             AnchorMtime = (anchorStat.MtimeSec, anchorStat.MtimeNsec),
+            Symlinks = new HashSet<string>(StringComparer.Ordinal),
         };
         _roots[baseDir] = root; // registered first, so Cleanup removes it whatever happens next
-        Directory.CreateDirectory(root.StageBase);
-        Directory.CreateDirectory(root.OldDir);
+        try
+        {
+            Directory.CreateDirectory(root.StageBase);
+            Directory.CreateDirectory(root.OldDir);
+            // Staging is on the destination's file system, so it answers for the destination.
+            if (_fs.IsCaseInsensitive(root.StageDir)) root.FoldedNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw S3PodException.Operational($"cannot use the staging directory {stageDir}: {e.Message}", e);
+        }
         return root;
     }
 
@@ -415,23 +512,23 @@ internal sealed class TarUnpacker
         {
             string s = Path.Join(src, name);
             string d = Path.Join(dst, name);
-            Posix.TryLstat(s, out var sst);
-            bool exists = Posix.TryLstat(d, out var dst2);
+            _fs.TryGetInfo(s, out var sst);
+            bool exists = _fs.TryGetInfo(d, out var dst2);
             string entry = Path.GetRelativePath(root.BaseDir, d);
             if (!exists)
             {
                 if (commit) Move(Step.Created, s, d);
                 continue;
             }
-            if (sst.Type == Posix.TypeDirectory)
+            if (sst.Kind == EntryKind.Directory)
             {
-                if (dst2.Type == Posix.TypeDirectory) Walk(root, s, d, commit);
-                else if (dst2.Type == Posix.TypeSymlink)
+                if (dst2.Kind == EntryKind.Directory) Walk(root, s, d, commit);
+                else if (dst2.Kind == EntryKind.Symlink)
                     throw Refuse(entry, $"the destination {d} is a symlink, and extracting through it could write anywhere");
                 else
                     throw S3PodException.Operational($"cannot restore {EntryNames.Quote(entry)}: {d} exists and is not a directory");
             }
-            else if (dst2.Type == Posix.TypeDirectory)
+            else if (dst2.Kind == EntryKind.Directory)
             {
                 throw S3PodException.Operational($"cannot restore {EntryNames.Quote(entry)}: {d} is a directory");
             }
@@ -448,9 +545,9 @@ internal sealed class TarUnpacker
     {
         try
         {
-            Posix.Rename(from, to);
+            _fs.MoveToNew(from, to);
         }
-        catch (PosixIOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw S3PodException.Operational($"cannot move {to} into place: {e.Message}", e);
         }
@@ -462,7 +559,7 @@ internal sealed class TarUnpacker
         for (int i = _journal.Count - 1; i >= 0; i--)
         {
             var (_, from, to) = _journal[i];
-            try { Posix.Rename(to, from); } catch (IOException) { /* keep undoing the rest */ }
+            try { _fs.MoveToNew(to, from); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* keep undoing the rest */ }
         }
         _journal.Clear();
     }
@@ -473,13 +570,13 @@ internal sealed class TarUnpacker
         // parent must not be locked before its children are done.
         foreach (var d in _dirs.OrderByDescending(d => d.Rel.Length == 0 ? -1 : d.Rel.Count(c => c == '/')))
         {
-            string path = d.Rel.Length == 0 ? d.Root.BaseDir : Path.Join(d.Root.BaseDir, d.Rel);
+            string path = d.Rel.Length == 0 ? d.Root.BaseDir : Join(d.Root.BaseDir, d.Rel);
             try
             {
-                Posix.Chmod(path, d.Mode);
-                Posix.SetMtimeNoFollow(path, d.Sec, d.Nsec);
+                _fs.SetPermissions(path, d.Mode);
+                _fs.SetModificationTime(path, EntryKind.Directory, d.Sec, d.Nsec);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw S3PodException.Operational($"cannot set the mode or time of {path}: {e.Message}", e);
             }
@@ -498,8 +595,8 @@ internal sealed class TarUnpacker
             if (!ok)
             {
                 // Creating and removing the staging directory touched the anchor's mtime; put it back.
-                try { Posix.SetMtimeNoFollow(root.Anchor, root.AnchorMtime.Sec, root.AnchorMtime.Nsec); }
-                catch (IOException) { }
+                try { _fs.SetModificationTime(root.Anchor, EntryKind.Directory, root.AnchorMtime.Sec, root.AnchorMtime.Nsec); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             }
         }
     }

@@ -9,27 +9,32 @@ namespace S3Pod.Archive;
 //   ArchiveStats(Files, Directories, Symlinks, HardLinks, UncompressedBytes, Skipped)  Skipped counts
 //       sockets/FIFOs/devices left out on pack (always 0 on unpack).
 //
-//   TarZstd.PackAsync(inputs, output, level, exclude, ct)
+// Every entry point takes the IFileSystem to work through first (FileSystems.Select picks it from the
+// OS and S3POD_FS).
+//
+//   TarZstd.PackAsync(fs, inputs, output, level, exclude, ct)
 //       PAX tar -> zstd (level, nbWorkers = processor count, checksum flag on) -> output, which is
 //       written through its async API (so ct reaches it) and flushed but not closed. exclude(entryName)
 //       returning true leaves that entry (and a directory's whole subtree) out. On failure or
 //       cancellation the output never ends with a complete frame: the caller must discard it anyway.
 //       Errors: S3PodException.Operational (exit 2) naming an unreadable/missing file.
-//   TarZstd.UnpackAsync(input, locate, ct)
+//   TarZstd.UnpackAsync(fs, input, locate, ct)
 //       zstd -> tar from input. locate(entryName) maps a canonical entry name to (BaseDir, RelativePath),
 //       or null to refuse it (exit 5). Extracts into staging next to each BaseDir, validates everything
 //       (the whole stream, the zstd checksum, every entry), then moves entries into place, merging into
 //       existing directories and replacing existing files. On any failure or cancellation destinations
 //       are as before and staging is removed. Errors: S3PodException.Integrity (exit 5) for "not a
 //       tar.zst archive", "archive is truncated or corrupt (...)", "refusing unsafe archive entry '...':
-//       ..."; Operational (exit 2) for I/O problems and file/directory clashes with the destination.
+//       ..." (also names this OS or a case-insensitive destination cannot hold), "refusing archive
+//       entry '...'" (sparse formats it cannot restore); Operational (exit 2) for I/O problems,
+//       file/directory clashes with the destination and symlinks the OS will not create.
 //       Exceptions of the input stream itself (network) pass through unchanged.
-//   TarZstd.PackDirectoryAsync(dir, ...) / UnpackDirectoryAsync(input, dir, ct)
+//   TarZstd.PackDirectoryAsync(fs, dir, ...) / UnpackDirectoryAsync(fs, input, dir, ct)
 //       the same for one directory whose contents are the archive root (`dir upload/download`).
 //
 // Format: archives read back with `zstd -d | tar -x`; archives from `tar --posix -c . | zstd` and GNU-format
-// `tar -c` are read (GNU long names, PAX records; "./" prefixes are stripped). See TarPacker and
-// TarUnpacker for what is kept and what is refused.
+// `tar -c` are read (GNU long names, PAX records, GNU sparse files in PAX formats 0.1 and 1.0; "./"
+// prefixes are stripped). See TarPacker and TarUnpacker for what is kept and what is refused.
 
 /// <summary>One thing to archive; see the header of TarZstd.cs.</summary>
 internal sealed record ArchiveInput(string SourcePath, string EntryName);
@@ -41,25 +46,25 @@ internal static class TarZstd
 {
     public const int DefaultLevel = 3;
 
-    public static Task<ArchiveStats> PackAsync(IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct) =>
+    public static Task<ArchiveStats> PackAsync(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct) =>
         // Its own thread: the tar walk does synchronous file I/O (cheaper per file than async), and a
         // long pack must not hold a thread-pool thread.
-        Task.Factory.StartNew(() => TarPacker.Pack(inputs, output, level, exclude, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(() => TarPacker.Pack(fs, inputs, output, level, exclude, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    public static Task<ArchiveStats> UnpackAsync(Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct) =>
-        Task.Factory.StartNew(() => TarUnpacker.Unpack(input, locate, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public static Task<ArchiveStats> UnpackAsync(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct) =>
+        Task.Factory.StartNew(() => TarUnpacker.Unpack(fs, input, locate, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    public static Task<ArchiveStats> PackDirectoryAsync(string dir, Stream output, int level, CancellationToken ct)
+    public static Task<ArchiveStats> PackDirectoryAsync(IFileSystem fs, string dir, Stream output, int level, CancellationToken ct)
     {
         string full = Path.GetFullPath(dir);
         if (!Directory.Exists(full)) throw S3PodException.Operational($"{dir}: no such directory");
-        return PackAsync([new ArchiveInput(full, "")], output, level, null, ct);
+        return PackAsync(fs, [new ArchiveInput(full, "")], output, level, null, ct);
     }
 
-    public static async Task<ArchiveStats> UnpackDirectoryAsync(Stream input, string dir, CancellationToken ct)
+    public static async Task<ArchiveStats> UnpackDirectoryAsync(IFileSystem fs, Stream input, string dir, CancellationToken ct)
     {
         string full = Path.GetFullPath(dir);
-        var stats = await UnpackAsync(input, name => (full, name), ct).ConfigureAwait(false);
+        var stats = await UnpackAsync(fs, input, name => (full, name), ct).ConfigureAwait(false);
         // An archive of an empty directory has no entries, so nothing above created the destination.
         try
         {

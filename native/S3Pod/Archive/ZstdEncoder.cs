@@ -18,9 +18,13 @@ internal static class ZstdEncoder
     // about 2% larger (measured on a NuGet cache).
     private const int JobSize = 2 << 20;
 
-    /// <summary>Set S3POD_ZSTD=managed to force the managed encoder (comparisons, a suspect libzstd).</summary>
+    /// <summary>False forces the managed encoder (the <c>zstd = managed</c> setting, S3POD_ZSTD=managed:
+    /// comparisons, a suspect libzstd). A process-wide choice, set once by the command layer from
+    /// the settings; the environment is not read here.</summary>
+    public static bool PreferNative { get; set; } = true;
+
     public static Stream Create(Stream output, int level, int bufferSize) =>
-        Create(output, level, bufferSize, preferNative: Environment.GetEnvironmentVariable("S3POD_ZSTD") != "managed");
+        Create(output, level, bufferSize, PreferNative);
 
     internal static bool NativeAvailable => NativeZstd.Available;
 

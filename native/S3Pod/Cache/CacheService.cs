@@ -13,7 +13,7 @@ namespace S3Pod.Cache;
 /// create-only manifest, exact key before restore-key prefixes, scopes searched in order, last-use
 /// marks for eviction, and an explanation on every miss.
 /// </summary>
-internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home)
+internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem)
 {
     public const string Format = "tar+zstd/1";
 
@@ -62,7 +62,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
         using (var progress = reporter.Progress($"save {request.Key}", null))
         {
             var outcome = await StreamPipe.RunAsync(
-                async (output, token) => stats = await TarZstd.PackAsync(inputs, output, request.Level, paths.IsExcluded, token),
+                async (output, token) => stats = await TarZstd.PackAsync(fileSystem, inputs, output, request.Level, paths.IsExcluded, token),
                 async (input, token) =>
                 {
                     hashed = new HashingReadStream(input);
@@ -192,7 +192,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             using var progress = reporter.Progress($"restore {entry.Key}", opened.Info.Size);
             await using var content = new HashingReadStream(new ProgressStream(opened.Content, progress.Report),
                 TrustedDigest(entry), entry.Manifest.Size, $"cache {entry.Key}");
-            return await TarZstd.UnpackAsync(content, paths.Locator(), ct);
+            return await TarZstd.UnpackAsync(fileSystem, content, paths.Locator(), ct);
         }
         catch (StorageException e) when (e.Failure == StorageFailure.Changed)
         {

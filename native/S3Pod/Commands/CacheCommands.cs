@@ -17,7 +17,7 @@ internal static class CacheCommands
 
     internal static int ValidLevel(int level) => level is >= 1 and <= 19 ? level : throw S3PodException.Usage($"--level must be between 1 and 19, not {level}");
 
-    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home);
+    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home, ctx.FileSystem);
 
     public static Command Save(CliApp app)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using S3Pod.Archive;
 using S3Pod.Config;
 using S3Pod.Output;
 using S3Pod.Storage;
@@ -18,6 +19,7 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
     private Settings? _settings;
     private IObjectStore? _store;
     private HttpClient? _http;
+    private IFileSystem? _fileSystem;
 
     public ParseResult Parse { get; } = parse;
     public Func<string, string?> Env { get; } = env;
@@ -27,9 +29,19 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
     public TimeProvider Clock { get; } = clock;
     public string Home => Settings.Home(Env);
 
-    public Settings Settings => _settings ??= Settings.Resolve(GlobalOptions.ReadFlags(Parse), Env);
+    public Settings Settings => _settings ??= Apply(Settings.Resolve(GlobalOptions.ReadFlags(Parse), Env));
+
+    /// <summary>The few settings that are process-wide choices of lower layers.</summary>
+    private static Settings Apply(Settings settings)
+    {
+        ZstdEncoder.PreferNative = !settings.ManagedZstd;
+        return settings;
+    }
 
     public StoreFactory Stores => new(Settings, Env, Reporter, Clock);
+
+    /// <summary>The archive layer's file system: by OS, or the <c>fs</c> setting (S3POD_FS=portable).</summary>
+    public IFileSystem FileSystem => _fileSystem ??= FileSystems.Select(Settings.FileSystem);
 
     /// <summary>The configured store, opened once per command.</summary>
     public IObjectStore Store => _store ??= Stores.Open(announce: true);

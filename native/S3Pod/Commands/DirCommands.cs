@@ -26,7 +26,7 @@ internal static class DirCommands
         {
             var request = new DirUploadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.ResolvePath(ctx.Parse.GetValue(path)!),
                 ctx.Parse.GetValue(force), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
-            ctx.Output.Write(await new DirService(ctx.Store, ctx.Reporter).UploadAsync(request, ct), CliJson.Default.TransferResult);
+            ctx.Output.Write(await new DirService(ctx.Store, ctx.Reporter, ctx.FileSystem).UploadAsync(request, ct), CliJson.Default.TransferResult);
             return ExitCodes.Success;
         });
         return command;
@@ -40,7 +40,7 @@ internal static class DirCommands
         app.Bind(command, async (ctx, ct) =>
         {
             var request = new DirDownloadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.ResolvePath(ctx.Parse.GetValue(path)!));
-            var result = await new DirService(ctx.Store, ctx.Reporter).DownloadAsync(request, ct);
+            var result = await new DirService(ctx.Store, ctx.Reporter, ctx.FileSystem).DownloadAsync(request, ct);
             ctx.Output.Write(result, CliJson.Default.TransferResult);
             return result.IsMiss ? ExitCodes.CacheMiss : ExitCodes.Success;
         });

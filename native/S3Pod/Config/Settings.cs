@@ -20,6 +20,8 @@ internal sealed record Settings(
     string CacheDir,
     NetworkPolicy Network,
     bool AssumeSingleWriter,
+    string? FileSystem,
+    bool ManagedZstd,
     string ConfigFilePath,
     bool ConfigFileFound)
 {
@@ -62,6 +64,13 @@ internal sealed record Settings(
             cacheDir,
             network,
             Bool(SettingsTable.AssumeSingleWriter, Pick(SettingsTable.AssumeSingleWriter)) ?? false,
+            Pick(SettingsTable.FileSystem),
+            Pick(SettingsTable.Zstd) switch
+            {
+                null or "native" => false,
+                "managed" => true,
+                var other => throw S3PodException.Usage($"zstd must be 'native' or 'managed', not '{other}'"),
+            },
             configPath,
             file is not null);
     }

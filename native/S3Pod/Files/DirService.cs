@@ -18,7 +18,7 @@ internal sealed record DirDownloadRequest(string Key, string Directory);
 /// ci-cacher's <c>dir upload/download</c>: a directory as one standard tar.zst object
 /// (<c>aws s3 cp s3://b/k - | zstd -d | tar -x</c> restores it), streamed both ways with no temp file.
 /// </summary>
-internal sealed class DirService(IObjectStore store, Reporter reporter)
+internal sealed class DirService(IObjectStore store, Reporter reporter, IFileSystem fileSystem)
 {
     public const string Format = "dir+tar+zstd/1";
 
@@ -31,7 +31,7 @@ internal sealed class DirService(IObjectStore store, Reporter reporter)
         ArchiveStats? stats = null;
         using var progress = reporter.Progress($"upload {request.Key}", null);
         var outcome = await StreamPipe.RunAsync(
-            async (output, token) => stats = await TarZstd.PackDirectoryAsync(request.Directory, output, request.Level, token),
+            async (output, token) => stats = await TarZstd.PackDirectoryAsync(fileSystem, request.Directory, output, request.Level, token),
             (input, token) => store.PutAsync(request.Key, input, new PutOptions
             {
                 Condition = request.Force ? WriteCondition.None : WriteCondition.IfAbsent,
@@ -58,7 +58,7 @@ internal sealed class DirService(IObjectStore store, Reporter reporter)
         using (var progress = reporter.Progress($"download {request.Key}", hit.Info.Size))
         await using (var content = new HashingReadStream(new ProgressStream(hit.Content, progress.Report), hit.Info.Sha256, hit.Info.Size, request.Key))
         {
-            stats = await TarZstd.UnpackDirectoryAsync(content, request.Directory, ct);
+            stats = await TarZstd.UnpackDirectoryAsync(fileSystem, content, request.Directory, ct);
         }
         reporter.Info($"HIT {request.Key} -> {request.Directory}: {stats.Files} files, {TransferProgress.Size(stats.UncompressedBytes)} in {clock.Elapsed.TotalSeconds:0.00} s");
         return new TransferResult(request.Key, "dir-download", hit.Info.Size, clock.Elapsed.TotalSeconds, Path: request.Directory, Files: stats.Files, UncompressedSize: stats.UncompressedBytes);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;
 using S3Pod.Streams;
@@ -56,7 +57,7 @@ internal sealed record DeleteResult(string Key, bool Deleted);
 /// cache-back), upload, exists, list, delete. Objects are stored as their raw bytes with their sha256
 /// as metadata, so other S3 tools read them. The assets feature reuses <see cref="DownloadAsync"/>.
 /// </summary>
-internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter)
+internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter, IFileSystem fileSystem)
 {
     public async Task<TransferResult> DownloadAsync(DownloadRequest request, CancellationToken ct)
     {
@@ -156,10 +157,10 @@ internal sealed class FileService(IObjectStore store, HttpClient http, Reporter 
     public async Task<TransferResult> UploadAsync(UploadRequest request, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        LocalFiles.CheckRegularFile(request.Source);
+        LocalFiles.CheckRegularFile(fileSystem, request.Source);
         if (!request.Force && await store.HeadAsync(request.Key, ct) is not null)
             return Skipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: false);
-        var source = await LocalFiles.OpenSourceAsync(request.Source, ct);
+        var source = await LocalFiles.OpenSourceAsync(fileSystem, request.Source, ct);
         await using (source.Stream)
         {
             using var progress = reporter.Progress($"upload {request.Key}", source.Length);

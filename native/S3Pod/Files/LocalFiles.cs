@@ -21,10 +21,10 @@ internal static class LocalFiles
     /// (/proc). The caller re-reads through a check of this length and digest, so a file that changes
     /// during the upload fails it instead of storing bytes that do not match their digest.
     /// </summary>
-    public static async Task<Source> OpenSourceAsync(string path, CancellationToken ct)
+    public static async Task<Source> OpenSourceAsync(IFileSystem fileSystem, string path, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(path)) throw S3PodException.Usage("the file to upload is an empty argument");
-        CheckRegularFile(path);
+        CheckRegularFile(fileSystem, path);
         FileStream stream;
         try
         {
@@ -70,7 +70,7 @@ internal static class LocalFiles
 
     /// <summary>Refuses what is not a regular file (see <see cref="OpenSourceAsync"/>) without opening it:
     /// opening a FIFO would block until a writer appears.</summary>
-    public static void CheckRegularFile(string path)
+    public static void CheckRegularFile(IFileSystem fileSystem, string path)
     {
         string target = path;
         if (new FileInfo(path).LinkTarget is null && !File.Exists(path) && !Directory.Exists(path))
@@ -85,19 +85,9 @@ internal static class LocalFiles
             throw S3PodException.Usage($"cannot read {path}: {e.Message}");
         }
         if (Directory.Exists(target)) throw S3PodException.Usage($"{path} is a directory (use `s3pod dir upload`)");
-        if (!OperatingSystem.IsLinux())
-            return; // elsewhere the open below reports what it meets
-        if (!Posix.TryLstat(target, out var stat)) throw S3PodException.Usage($"cannot read {path}: no such file");
-        var kind = stat.Type switch
-        {
-            Posix.TypeRegular => null,
-            Posix.TypeFifo => "a pipe or FIFO",
-            Posix.TypeChar or Posix.TypeBlock => "a device",
-            Posix.TypeSocket => "a socket",
-            _ => "not a regular file",
-        };
-        if (kind is not null)
-            throw S3PodException.Usage($"{path} is {kind}; s3pod uploads regular files (write the data to a file first)");
+        if (!fileSystem.TryGetInfo(target, out var info)) throw S3PodException.Usage($"cannot read {path}: no such file");
+        if (info.Kind != EntryKind.Regular)
+            throw S3PodException.Usage($"{path} is not a regular file (a pipe, FIFO, device or socket); s3pod uploads regular files (write the data to a file first)");
     }
 
     /// <summary>

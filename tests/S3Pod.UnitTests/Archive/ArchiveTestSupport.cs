@@ -28,8 +28,8 @@ internal sealed class TempDir : IDisposable
         // Read-only directories from the tests must be made writable before they can be removed.
         foreach (var d in Directory.EnumerateDirectories(Path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
-            if (!Posix.TryLstat(d, out var st) || st.Type != Posix.TypeDirectory) continue;
-            try { Posix.Chmod(d, 0x1FF); } catch (Exception) { }
+            if (!ArchiveTestSupport.Native.TryGetInfo(d, out var st) || st.Kind != EntryKind.Directory) continue;
+            try { ArchiveTestSupport.Native.SetPermissions(d, 0x1FF); } catch (Exception) { }
         }
         try { Directory.Delete(Path, recursive: true); } catch (Exception) { }
     }
@@ -37,6 +37,23 @@ internal sealed class TempDir : IDisposable
 
 internal static class ArchiveTestSupport
 {
+    /// <summary>The ground truth the tests set up and inspect trees with, whatever implementation is under test.</summary>
+    public static readonly IFileSystem Native = OperatingSystem.IsLinux() ? LinuxFileSystem.Instance : PortableFileSystem.ForThisOs();
+
+    /// <summary>The implementations every archive test runs against, by the name S3POD_FS gives them
+    /// (off Linux only the portable one exists).</summary>
+    public static TheoryData<string> FileSystemNames() => OperatingSystem.IsLinux() ? new("linux", "portable") : new("portable");
+
+    public static IFileSystem Fs(string name) => name switch
+    {
+        "linux" when OperatingSystem.IsLinux() => LinuxFileSystem.Instance,
+        "portable" => PortableFileSystem.ForThisOs(),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>What the binary would pick here (S3POD_FS honoured): for tests that are not about the file system.</summary>
+    public static IFileSystem Default => FileSystems.Select(Environment.GetEnvironmentVariable("S3POD_FS"));
+
     /// <summary>
     /// Everything restoration must keep, per relative path: type, mode, size, link target, mtime, content
     /// hash, and which paths share an inode (hard links), as comparable text lines.
@@ -51,27 +68,27 @@ internal static class ArchiveTestSupport
             {
                 string name = System.IO.Path.GetFileName(full);
                 string rel = prefix.Length == 0 ? name : prefix + "/" + name;
-                Assert.True(Posix.TryLstat(full, out var st));
+                Assert.True(Native.TryGetInfo(full, out var st));
                 string mtime = mtimeSecondsOnly ? $"{st.MtimeSec}" : $"{st.MtimeSec}.{st.MtimeNsec / 100:D7}";
-                string line = st.Type switch
+                string line = st.Kind switch
                 {
-                    Posix.TypeDirectory => $"dir mode={Oct(st.Permissions)} mtime={mtime}",
-                    Posix.TypeSymlink => $"symlink -> {new FileInfo(full).LinkTarget}" + (symlinkMtimes ? $" mtime={mtime}" : ""),
-                    Posix.TypeRegular => $"file mode={Oct(st.Permissions)} size={st.Size} mtime={mtime} sha={Hash(full)}",
-                    _ => $"other type={st.Type:x}",
+                    EntryKind.Directory => $"dir mode={Oct(st.Permissions)} mtime={mtime}",
+                    EntryKind.Symlink => $"symlink -> {new FileInfo(full).LinkTarget}" + (symlinkMtimes ? $" mtime={mtime}" : ""),
+                    EntryKind.Regular => $"file mode={Oct(st.Permissions)} size={st.Size} mtime={mtime} sha={Hash(full)}",
+                    _ => "other",
                 };
-                if (st.Type == Posix.TypeRegular && st.Nlink > 1)
+                if (st.Kind == EntryKind.Regular && st.LinkCount > 1)
                 {
-                    if (inodes.TryGetValue(st.Ino, out var first)) line += $" link-of={first}";
-                    else inodes[st.Ino] = rel;
+                    if (inodes.TryGetValue(st.Identity.Inode, out var first)) line += $" link-of={first}";
+                    else inodes[st.Identity.Inode] = rel;
                 }
                 result[rel] = line;
-                if (st.Type == Posix.TypeDirectory) Visit(full, rel);
+                if (st.Kind == EntryKind.Directory) Visit(full, rel);
             }
         }
         if (includeRoot)
         {
-            Assert.True(Posix.TryLstat(root, out var rs));
+            Assert.True(Native.TryGetInfo(root, out var rs));
             result["."] = $"dir mode={Oct(rs.Permissions)} mtime={(mtimeSecondsOnly ? $"{rs.MtimeSec}" : $"{rs.MtimeSec}.{rs.MtimeNsec / 100:D7}")}";
         }
         Visit(root, "");
@@ -92,13 +109,14 @@ internal static class ArchiveTestSupport
         return Convert.ToHexString(SHA256.HashData(f))[..16];
     }
 
-    public static void SetMtime(string path, long sec, long nsec = 0) => Posix.SetMtimeNoFollow(path, sec, nsec);
+    public static void SetMtime(string path, long sec, long nsec = 0) =>
+        Native.SetModificationTime(path, Native.TryGetInfo(path, out var st) ? st.Kind : EntryKind.Regular, sec, nsec);
 
     public static void WriteFile(string path, string text, int mode = 0x1A4 /*0644*/, long mtime = 1_600_000_000, long nsec = 0)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text);
-        Posix.Chmod(path, mode);
+        Native.SetPermissions(path, mode);
         SetMtime(path, mtime, nsec);
     }
 
@@ -121,7 +139,7 @@ internal static class ArchiveTestSupport
         SetMtime(System.IO.Path.Join(root, "big.bin"), 1_500_000_000, 999_999_900);
         Directory.CreateDirectory(System.IO.Path.Join(root, "empty-dir"));
         Directory.CreateDirectory(System.IO.Path.Join(root, "sticky"));
-        Posix.Chmod(System.IO.Path.Join(root, "sticky"), 0x3FF /*01777*/);
+        Native.SetPermissions(System.IO.Path.Join(root, "sticky"), 0x3FF /*01777*/);
         WriteFile(System.IO.Path.Join(root, "nested/a/b/c/deep.txt"), "deep");
         WriteFile(System.IO.Path.Join(root, "ünïcødé 日本語/файл с пробелами.txt"), "unicode ✓");
         string longDir = string.Join("/", Enumerable.Range(0, 4).Select(i => new string((char)('a' + i), 100)));
@@ -132,19 +150,19 @@ internal static class ArchiveTestSupport
         File.CreateSymbolicLink(System.IO.Path.Join(root, "links/dangling"), "../no/such/file");
         File.CreateSymbolicLink(System.IO.Path.Join(root, "links/dir-link"), "../nested");
         File.CreateSymbolicLink(System.IO.Path.Join(root, "links/long-target"), new string('x', 600));
-        Assert.Equal(0, Posix.Link(System.IO.Path.Join(root, "links/original.txt"), System.IO.Path.Join(root, "links/hard1.txt")));
-        Assert.Equal(0, Posix.Link(System.IO.Path.Join(root, "links/original.txt"), System.IO.Path.Join(root, "nested/hard2.txt")));
+        Assert.True(Native.TryCreateHardLink(System.IO.Path.Join(root, "links/original.txt"), System.IO.Path.Join(root, "links/hard1.txt")));
+        Assert.True(Native.TryCreateHardLink(System.IO.Path.Join(root, "links/original.txt"), System.IO.Path.Join(root, "nested/hard2.txt")));
         // Directory mtimes last: creating entries changes them.
         SetMtime(System.IO.Path.Join(root, "nested/a/b/c"), 1_234_567_890);
         SetMtime(System.IO.Path.Join(root, "nested"), 1_234_567_891, 500_000_000);
         SetMtime(System.IO.Path.Join(root, "empty-dir"), 1_111_111_111);
-        Posix.Chmod(System.IO.Path.Join(root, "nested/a/b"), 0x16D /*0555*/);
+        Native.SetPermissions(System.IO.Path.Join(root, "nested/a/b"), 0x16D /*0555*/);
     }
 
-    public static async Task<byte[]> PackToBytesAsync(string dir, int level = 3)
+    public static async Task<byte[]> PackToBytesAsync(string dir, int level = 3, IFileSystem? fs = null)
     {
         var ms = new MemoryStream();
-        await TarZstd.PackDirectoryAsync(dir, ms, level, CancellationToken.None);
+        await TarZstd.PackDirectoryAsync(fs ?? Default, dir, ms, level, CancellationToken.None);
         return ms.ToArray();
     }
 

@@ -5,6 +5,8 @@ using static S3Pod.UnitTests.Archive.ArchiveTestSupport;
 namespace S3Pod.UnitTests.Archive;
 
 /// <summary>Both directions against the real GNU tar and Debian zstd binaries.</summary>
+/// <remarks>Needs GNU tar, zstd and bash (Linux CI only).</remarks>
+[Trait("Requires", "gnu-tar")]
 public class TarZstdInteropTests
 {
     private static SortedDictionary<string, string> WithoutSetuid(SortedDictionary<string, string> snap)
@@ -14,15 +16,17 @@ public class TarZstdInteropTests
         return copy;
     }
 
-    [Fact]
-    public async Task OurArchive_IsRestoredByZstdAndGnuTar()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task OurArchive_IsRestoredByZstdAndGnuTar(string fsName)
     {
+        var fs = Fs(fsName);
         Assert.True(HaveTools(), "zstd and GNU tar are needed (apt-get install zstd tar)");
         using var t = new TempDir();
         string src = t.Sub("src"), dst = t.Sub("dst");
         MakeRichTree(src);
         var before = Snapshot(src);
-        File.WriteAllBytes(t.Sub("a.tar.zst"), await PackToBytesAsync(src));
+        File.WriteAllBytes(t.Sub("a.tar.zst"), await PackToBytesAsync(src, fs: fs));
         Directory.CreateDirectory(dst);
 
         string info = Sh($"zstd -lv '{t.Sub("a.tar.zst")}'");
@@ -35,9 +39,11 @@ public class TarZstdInteropTests
         AssertSameTree(before, Snapshot(dst));
     }
 
-    [Fact]
-    public async Task GnuTarPosixArchive_IsRestored()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task GnuTarPosixArchive_IsRestored(string fsName)
     {
+        var fs = Fs(fsName);
         Assert.True(HaveTools(), "zstd and GNU tar are needed");
         using var t = new TempDir();
         string src = t.Sub("src"), dst = t.Sub("dst");
@@ -46,15 +52,17 @@ public class TarZstdInteropTests
         Sh($"cd '{src}' && tar --posix -cf - . | zstd -3 -T0 -q > '{t.Sub("g.tar.zst")}'");
 
         await using var input = File.OpenRead(t.Sub("g.tar.zst"));
-        var stats = await TarZstd.UnpackDirectoryAsync(input, dst, CancellationToken.None);
+        var stats = await TarZstd.UnpackDirectoryAsync(fs, input, dst, CancellationToken.None);
 
         AssertSameTree(WithoutSetuid(before), Snapshot(dst));
         Assert.Equal(2, stats.HardLinks);
     }
 
-    [Fact]
-    public async Task GnuTarGnuFormatArchive_IsRestored()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task GnuTarGnuFormatArchive_IsRestored(string fsName)
     {
+        var fs = Fs(fsName);
         Assert.True(HaveTools(), "zstd and GNU tar are needed");
         using var t = new TempDir();
         string src = t.Sub("src"), dst = t.Sub("dst");
@@ -64,7 +72,7 @@ public class TarZstdInteropTests
         Sh($"tar --format=gnu -C '{src}' -cf - . | zstd -q > '{t.Sub("g.tar.zst")}'");
 
         await using var input = File.OpenRead(t.Sub("g.tar.zst"));
-        await TarZstd.UnpackDirectoryAsync(input, dst, CancellationToken.None);
+        await TarZstd.UnpackDirectoryAsync(fs, input, dst, CancellationToken.None);
 
         AssertSameTree(WithoutSetuid(before), Snapshot(dst, mtimeSecondsOnly: true));
     }

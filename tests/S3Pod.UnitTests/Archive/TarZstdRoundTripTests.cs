@@ -5,6 +5,8 @@ using static S3Pod.UnitTests.Archive.ArchiveTestSupport;
 
 namespace S3Pod.UnitTests.Archive;
 
+/// <remarks>Unix modes, symlinks and /-paths throughout: not run on Windows (the README's "Platforms" says what differs there).</remarks>
+[Trait("Requires", "unix")]
 public class TarZstdRoundTripTests
 {
     /// <summary>What extraction is documented to change: setuid/setgid are dropped.</summary>
@@ -15,16 +17,18 @@ public class TarZstdRoundTripTests
         return copy;
     }
 
-    [Fact]
-    public async Task RoundTrip_KeepsTypesModesLinksSizesMtimesAndContent()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task RoundTrip_KeepsTypesModesLinksSizesMtimesAndContent(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         string src = t.Sub("src"), dst = t.Sub("dst");
         MakeRichTree(src);
         var before = Snapshot(src);
 
-        var bytes = await PackToBytesAsync(src);
-        var stats = await TarZstd.UnpackDirectoryAsync(new MemoryStream(bytes), dst, CancellationToken.None);
+        var bytes = await PackToBytesAsync(src, fs: fs);
+        var stats = await TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(bytes), dst, CancellationToken.None);
 
         AssertSameTree(WithoutSetuid(before), Snapshot(dst));
         Assert.Equal(2, stats.HardLinks);
@@ -33,25 +37,29 @@ public class TarZstdRoundTripTests
         Assert.Empty(Directory.GetDirectories(t.Path, ".s3pod-stage-*", SearchOption.AllDirectories));
     }
 
-    [Fact]
-    public async Task Pack_StoresHardLinksOnce_AndCountsPayload()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Pack_StoresHardLinksOnce_AndCountsPayload(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         string src = t.Sub("src");
         MakeRichTree(src);
         var ms = new MemoryStream();
-        var stats = await TarZstd.PackDirectoryAsync(src, ms, 3, CancellationToken.None);
+        var stats = await TarZstd.PackDirectoryAsync(fs, src, ms, 3, CancellationToken.None);
         Assert.Equal(2, stats.HardLinks);
         Assert.Equal(5, stats.Symlinks);
         long expected = Directory.EnumerateFiles(src, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
-            .Where(f => Posix.TryLstat(f, out var st) && st.Type == Posix.TypeRegular && !f.Contains("hard"))
+            .Where(f => Native.TryGetInfo(f, out var st) && st.Kind == EntryKind.Regular && !f.Contains("hard"))
             .Sum(f => new FileInfo(f).Length);
         Assert.Equal(expected, stats.UncompressedBytes);
     }
 
-    [Fact]
-    public async Task Unpack_MergesIntoExistingDestination_ReplacingFilesAndKeepingOthers()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Unpack_MergesIntoExistingDestination_ReplacingFilesAndKeepingOthers(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         string src = t.Sub("src"), dst = t.Sub("dst");
         WriteFile(Path.Join(src, "a/new.txt"), "new");
@@ -62,7 +70,7 @@ public class TarZstdRoundTripTests
         File.CreateSymbolicLink(Path.Join(dst, "a/was-link.txt"), "/etc/passwd");
         WriteFile(Path.Join(src, "a/was-link.txt"), "a file now");
 
-        await TarZstd.UnpackDirectoryAsync(new MemoryStream(await PackToBytesAsync(src)), dst, CancellationToken.None);
+        await TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(await PackToBytesAsync(src, fs: fs)), dst, CancellationToken.None);
 
         Assert.Equal("new", File.ReadAllText(Path.Join(dst, "a/new.txt")));
         Assert.Equal("from archive", File.ReadAllText(Path.Join(dst, "a/replaced.txt")));
@@ -73,22 +81,24 @@ public class TarZstdRoundTripTests
         Assert.Empty(Directory.GetDirectories(t.Path, ".s3pod-stage-*", SearchOption.AllDirectories));
     }
 
-    [Fact]
-    public async Task MultipleInputs_RestoreToTheirOwnBaseDirs_CreatingMissingParents()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task MultipleInputs_RestoreToTheirOwnBaseDirs_CreatingMissingParents(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         WriteFile(t.Sub("one/x.txt"), "x");
         WriteFile(t.Sub("two/file.bin"), "single file");
         WriteFile(t.Sub("one/skip/me.txt"), "excluded");
         var ms = new MemoryStream();
-        var stats = await TarZstd.PackAsync(
+        var stats = await TarZstd.PackAsync(fs, 
             [new ArchiveInput(t.Sub("one"), "0"), new ArchiveInput(t.Sub("two/file.bin"), "1/file.bin")],
             ms, 3, name => name == "0/skip", CancellationToken.None);
         Assert.Equal(2, stats.Files);
 
         string a = t.Sub("restore/deep/one"), b = t.Sub("restore2");
         ms.Position = 0;
-        await TarZstd.UnpackAsync(ms, name =>
+        await TarZstd.UnpackAsync(fs, ms, name =>
         {
             var (head, rest) = name.IndexOf('/') is var i && i < 0 ? (name, "") : (name[..i], name[(i + 1)..]);
             return head switch { "0" => (a, rest), "1" => (b, rest), _ => null };
@@ -99,59 +109,69 @@ public class TarZstdRoundTripTests
         Assert.Empty(Directory.GetDirectories(t.Path, ".s3pod-stage-*", SearchOption.AllDirectories));
     }
 
-    [Fact]
-    public async Task Pack_MissingDirectory_IsExit2NamingIt()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Pack_MissingDirectory_IsExit2NamingIt(string fsName)
     {
-        var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.PackDirectoryAsync("/dev/shm/no-such-dir-s3pod", Stream.Null, 3, CancellationToken.None));
+        var fs = Fs(fsName);
+        var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.PackDirectoryAsync(fs, "/dev/shm/no-such-dir-s3pod", Stream.Null, 3, CancellationToken.None));
         Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("/dev/shm/no-such-dir-s3pod", e.Message);
     }
 
-    [Fact]
-    public async Task Pack_UnreadableFile_IsExit2NamingIt()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Pack_UnreadableFile_IsExit2NamingIt(string fsName)
     {
+        var fs = Fs(fsName);
         // Root reads anything; only a non-root run can see a permission error.
         if (Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root") return;
         using var t = new TempDir();
         WriteFile(t.Sub("src/locked.txt"), "x", mode: 0);
-        var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.PackDirectoryAsync(t.Sub("src"), Stream.Null, 3, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.PackDirectoryAsync(fs, t.Sub("src"), Stream.Null, 3, CancellationToken.None));
         Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("locked.txt", e.Message);
     }
 
-    [Fact]
-    public async Task Pack_FailingOutput_NeverLeavesACompleteFrame()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Pack_FailingOutput_NeverLeavesACompleteFrame(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         MakeRichTree(t.Sub("src"));
         var sink = new FailAfterStream(200_000);
-        await Assert.ThrowsAsync<IOException>(() => TarZstd.PackDirectoryAsync(t.Sub("src"), sink, 3, CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => TarZstd.PackDirectoryAsync(fs, t.Sub("src"), sink, 3, CancellationToken.None));
         var written = sink.Written.ToArray();
-        var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.UnpackDirectoryAsync(new MemoryStream(written), t.Sub("dst"), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<S3PodException>(() => TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(written), t.Sub("dst"), CancellationToken.None));
         Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
     }
 
-    [Fact]
-    public async Task Pack_Cancelled_Throws()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Pack_Cancelled_Throws(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         MakeRichTree(t.Sub("src"));
         using var cts = new CancellationTokenSource();
         var sink = new CancelAfterStream(1, cts);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TarZstd.PackDirectoryAsync(t.Sub("src"), sink, 3, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TarZstd.PackDirectoryAsync(fs, t.Sub("src"), sink, 3, cts.Token));
     }
 
-    [Fact]
-    public async Task Unpack_Cancelled_LeavesDestinationUnchangedAndNoStaging()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task Unpack_Cancelled_LeavesDestinationUnchangedAndNoStaging(string fsName)
     {
+        var fs = Fs(fsName);
         using var t = new TempDir();
         MakeRichTree(t.Sub("src"));
         WriteFile(t.Sub("dst/existing.txt"), "before");
         var before = Snapshot(t.Sub("dst"), includeRoot: true);
-        var bytes = await PackToBytesAsync(t.Sub("src"), 1);
+        var bytes = await PackToBytesAsync(t.Sub("src"), 1, fs: fs);
         using var cts = new CancellationTokenSource();
         var input = new CancelOnReadStream(bytes, bytes.Length / 2, cts);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TarZstd.UnpackDirectoryAsync(input, t.Sub("dst"), cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TarZstd.UnpackDirectoryAsync(fs, input, t.Sub("dst"), cts.Token));
         AssertSameTree(before, Snapshot(t.Sub("dst"), includeRoot: true));
         Assert.Empty(Directory.GetDirectories(t.Path, ".s3pod-stage-*", SearchOption.AllDirectories));
     }

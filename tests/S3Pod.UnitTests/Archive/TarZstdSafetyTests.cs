@@ -11,6 +11,8 @@ namespace S3Pod.UnitTests.Archive;
 /// Hostile and damaged archives: each must fail with exit 5 and a message naming the entry, write
 /// nothing outside the destination, leave the destination exactly as it was and leave no staging.
 /// </summary>
+/// <remarks>Unix modes, symlinks and /-paths throughout: not run on Windows (the README's "Platforms" says what differs there).</remarks>
+[Trait("Requires", "unix")]
 public class TarZstdSafetyTests
 {
     private sealed class Scene : IDisposable
@@ -102,23 +104,37 @@ public class TarZstdSafetyTests
         return b;
     }
 
-    public static TheoryData<string> Kinds() => new(
+    private static readonly string[] HostileKinds =
+    [
         "absolute-path", "dotdot", "dotdot-inside", "file-through-archive-symlink", "file-through-relative-symlink",
         "dir-through-archive-symlink", "symlink-through-archive-symlink", "hardlink-absolute-target", "hardlink-dotdot-target",
         "hardlink-to-later-entry", "hardlink-to-missing-entry", "hardlink-through-symlink", "hardlink-to-directory",
-        "character-device", "block-device", "fifo", "unknown-type", "newline-in-name");
+        "character-device", "block-device", "fifo", "unknown-type", "newline-in-name",
+    ];
+
+    /// <summary>Every case against every file-system implementation: the rules must hold identically.</summary>
+    public static TheoryData<string, string> Kinds() => Cross(HostileKinds);
+
+    private static TheoryData<string, string> Cross(IEnumerable<string> cases)
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var c in cases)
+            foreach (string fs in FileSystemNames()) data.Add(c, fs);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public async Task HostileArchive_IsRefusedWithExit5_AndChangesNothing(string kind)
+    public async Task HostileArchive_IsRefusedWithExit5_AndChangesNothing(string kind, string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         var (tar, entry) = Build(kind, s);
         var destBefore = Snapshot(s.Dest, includeRoot: true);
         var outsideBefore = Snapshot(s.Temp.Path, includeRoot: true);
 
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
-            TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
+            TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
 
         Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains(entry, e.Message);
@@ -127,9 +143,11 @@ public class TarZstdSafetyTests
         AssertSameTree(outsideBefore, Snapshot(s.Temp.Path, includeRoot: true));
     }
 
-    [Fact]
-    public async Task SymlinkAlreadyInDestination_IsNotWrittenThrough()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task SymlinkAlreadyInDestination_IsNotWrittenThrough(string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         System.IO.File.CreateSymbolicLink(Path.Join(s.Dest, "cache"), s.Outside);
         var tar = Tar(File("fine.txt", "fine"), new PaxTarEntry(TarEntryType.Directory, "cache/"), File("cache/evil"));
@@ -137,7 +155,7 @@ public class TarZstdSafetyTests
         var allBefore = Snapshot(s.Temp.Path, includeRoot: true);
 
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
-            TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
+            TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
 
         Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains("cache", e.Message);
@@ -146,43 +164,48 @@ public class TarZstdSafetyTests
         Assert.False(System.IO.File.Exists(Path.Join(s.Dest, "fine.txt"))); // nothing half-restored
     }
 
-    [Fact]
-    public async Task ArchiveSymlinks_AreRestoredVerbatim_EvenWhenTheyPointOutside()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task ArchiveSymlinks_AreRestoredVerbatim_EvenWhenTheyPointOutside(string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         var tar = Tar(Link(TarEntryType.SymbolicLink, "abs", "/etc/passwd"), Link(TarEntryType.SymbolicLink, "up", "../../x"));
-        await TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None);
+        await TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None);
         Assert.Equal("/etc/passwd", new FileInfo(Path.Join(s.Dest, "abs")).LinkTarget);
         Assert.Equal("../../x", new FileInfo(Path.Join(s.Dest, "up")).LinkTarget);
     }
 
-    [Fact]
-    public async Task FileWhereDestinationHasDirectory_IsExit2_AndChangesNothing()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task FileWhereDestinationHasDirectory_IsExit2_AndChangesNothing(string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         var tar = Tar(File("new.txt", "new"), File("sub", "a file where a directory is"));
         var before = Snapshot(s.Dest, includeRoot: true);
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
-            TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
+            TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(Zstd(tar)), s.Dest, CancellationToken.None));
         Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
         Assert.Contains("sub", e.Message);
         AssertSameTree(before, Snapshot(s.Dest, includeRoot: true));
     }
 
-    private static async Task<byte[]> GoodArchiveAsync(TempDir t)
+    private static async Task<byte[]> GoodArchiveAsync(TempDir t, IFileSystem fs)
     {
         MakeRichTree(t.Sub("src"));
-        return await PackToBytesAsync(t.Sub("src"));
+        return await PackToBytesAsync(t.Sub("src"), fs: fs);
     }
 
-    public static TheoryData<string> Damages() => new("cut-early", "cut-late", "cut-one-byte", "flipped-byte", "trailing-garbage");
+    public static TheoryData<string, string> Damages() => Cross(["cut-early", "cut-late", "cut-one-byte", "flipped-byte", "trailing-garbage"]);
 
     [Theory]
     [MemberData(nameof(Damages))]
-    public async Task DamagedArchive_IsExit5_AndDestinationUnchanged(string damage)
+    public async Task DamagedArchive_IsExit5_AndDestinationUnchanged(string damage, string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
-        var good = await GoodArchiveAsync(s.Temp);
+        var good = await GoodArchiveAsync(s.Temp, fs);
         byte[] bad = damage switch
         {
             "cut-early" => good[..(good.Length / 3)],
@@ -194,7 +217,7 @@ public class TarZstdSafetyTests
         };
         var before = Snapshot(s.Dest, includeRoot: true);
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
-            TarZstd.UnpackDirectoryAsync(new MemoryStream(bad), s.Dest, CancellationToken.None));
+            TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(bad), s.Dest, CancellationToken.None));
         Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains("archive is truncated or corrupt", e.Message);
         AssertSameTree(before, Snapshot(s.Dest, includeRoot: true));
@@ -208,12 +231,13 @@ public class TarZstdSafetyTests
         return c;
     }
 
-    public static TheoryData<string> NotArchives() => new("empty", "text", "plain-tar", "gzip", "zstd-of-text");
+    public static TheoryData<string, string> NotArchives() => Cross(["empty", "text", "plain-tar", "gzip", "zstd-of-text"]);
 
     [Theory]
     [MemberData(nameof(NotArchives))]
-    public async Task NotATarZst_IsExit5(string what)
+    public async Task NotATarZst_IsExit5(string what, string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         byte[] input = what switch
         {
@@ -226,30 +250,34 @@ public class TarZstdSafetyTests
         };
         var before = Snapshot(s.Dest, includeRoot: true);
         var e = await Assert.ThrowsAsync<S3PodException>(() =>
-            TarZstd.UnpackDirectoryAsync(new MemoryStream(input), s.Dest, CancellationToken.None));
+            TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(input), s.Dest, CancellationToken.None));
         Assert.Equal(ExitCodes.Integrity, ExitCodes.For(e.Kind));
         Assert.Contains("not a tar.zst archive", e.Message);
         AssertSameTree(before, Snapshot(s.Dest, includeRoot: true));
     }
 
-    [Fact]
-    public async Task EmptyDirectory_PacksToAValidEmptyTar_ThatGnuTarAndWeRead()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task EmptyDirectory_PacksToAValidEmptyTar_ThatGnuTarAndWeRead(string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         Directory.CreateDirectory(s.Temp.Sub("empty"));
-        var bytes = await PackToBytesAsync(s.Temp.Sub("empty"));
+        var bytes = await PackToBytesAsync(s.Temp.Sub("empty"), fs: fs);
         Assert.Equal("", Sh("zstd -d -q | tar -t", bytes));
-        var stats = await TarZstd.UnpackDirectoryAsync(new MemoryStream(bytes), s.Temp.Sub("restored"), CancellationToken.None);
+        var stats = await TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(bytes), s.Temp.Sub("restored"), CancellationToken.None);
         Assert.Equal(0, stats.Files);
         Assert.True(Directory.Exists(s.Temp.Sub("restored")));
     }
 
-    [Fact]
-    public async Task EmptyArchive_RestoresNothing_AndSucceeds()
+    [Theory]
+    [MemberData(nameof(FileSystemNames), MemberType = typeof(ArchiveTestSupport))]
+    public async Task EmptyArchive_RestoresNothing_AndSucceeds(string fsName)
     {
+        var fs = Fs(fsName);
         using var s = new Scene();
         var before = Snapshot(s.Dest);
-        var stats = await TarZstd.UnpackDirectoryAsync(new MemoryStream(Zstd(Tar())), s.Dest, CancellationToken.None);
+        var stats = await TarZstd.UnpackDirectoryAsync(fs, new MemoryStream(Zstd(Tar())), s.Dest, CancellationToken.None);
         Assert.Equal(0, stats.Files);
         AssertSameTree(before, Snapshot(s.Dest));
     }
