@@ -54,6 +54,7 @@ internal sealed class TarUnpacker
 
     private readonly IFileSystem _fs;
     private readonly Func<string, (string BaseDir, string RelativePath)?> _locate;
+    private readonly Func<string, bool>? _include;
     private readonly CancellationToken _ct;
     private readonly Dictionary<string, Root> _roots = new(StringComparer.Ordinal);
     private readonly List<DirMeta> _dirs = new();
@@ -61,16 +62,18 @@ internal sealed class TarUnpacker
     private readonly byte[] _buffer = new byte[BufferSize];
     private long _files, _dirCount, _symlinks, _hardLinks, _bytes;
 
-    private TarUnpacker(IFileSystem fs, Func<string, (string, string)?> locate, CancellationToken ct)
+    private TarUnpacker(IFileSystem fs, Func<string, (string, string)?> locate, Func<string, bool>? include, CancellationToken ct)
     {
         _fs = fs;
         _locate = locate;
+        _include = include;
         _ct = ct;
     }
 
-    public static ArchiveStats Unpack(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct)
+    /// <param name="include">Selects the entries to extract (by canonical name); the others are skipped. Null: all.</param>
+    public static ArchiveStats Unpack(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null)
     {
-        var unpacker = new TarUnpacker(fs, locate, ct);
+        var unpacker = new TarUnpacker(fs, locate, include, ct);
         bool ok = false;
         try
         {
@@ -189,6 +192,8 @@ internal sealed class TarUnpacker
                 throw Refuse(raw, $"unsupported entry type {entry.EntryType}");
         }
 
+        // Not selected: skipped (its data is passed over by the reader). Unsafe names still refuse the archive below.
+        if (_include is not null && EntryNames.Normalize(raw) is { } selectable && !_include(selectable)) return;
         var (root, rel) = Locate(raw, raw, "its path is absolute or contains '..'");
         if (rel.Length == 0 && entry.EntryType != TarEntryType.Directory)
             throw Refuse(raw, "it would replace the destination directory itself");
@@ -388,6 +393,8 @@ internal sealed class TarUnpacker
     private void ExtractHardLink(TarEntry entry, Root root, string rel, string staged, string raw)
     {
         const string badTarget = "hard link target is absolute or contains '..'";
+        if (_include is not null && EntryNames.Normalize(entry.LinkName) is { } target && !_include(target))
+            throw S3PodException.Operational($"cannot extract {EntryNames.Quote(raw)} on its own: it is a hard link to {EntryNames.Quote(target)}, which is outside the selected part of the archive");
         var (troot, trel) = Locate(entry.LinkName, raw, badTarget);
         if (trel.Length == 0) throw Refuse(raw, "hard link to a directory");
         // The target's name goes through the same checks as an entry's: on a case-insensitive file

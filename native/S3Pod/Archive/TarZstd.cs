@@ -29,6 +29,9 @@ namespace S3Pod.Archive;
 //       entry '...'" (sparse formats it cannot restore); Operational (exit 2) for I/O problems,
 //       file/directory clashes with the destination and symlinks the OS will not create.
 //       Exceptions of the input stream itself (network) pass through unchanged.
+//       include(entryName), when given, selects entries (artifact sub-paths): entries it returns false
+//       for are skipped, not refused, after the checks that refuse a whole archive (types, names); a
+//       selected hard link whose target was skipped fails with exit 2 naming both.
 //   TarZstd.PackDirectoryAsync(fs, dir, ...) / UnpackDirectoryAsync(fs, input, dir, ct)
 //       the same for one directory whose contents are the archive root (`dir upload/download`).
 //
@@ -51,8 +54,8 @@ internal static class TarZstd
         // long pack must not hold a thread-pool thread.
         Task.Factory.StartNew(() => TarPacker.Pack(fs, inputs, output, level, exclude, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    public static Task<ArchiveStats> UnpackAsync(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct) =>
-        Task.Factory.StartNew(() => TarUnpacker.Unpack(fs, input, locate, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public static Task<ArchiveStats> UnpackAsync(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null) =>
+        Task.Factory.StartNew(() => TarUnpacker.Unpack(fs, input, locate, ct, include), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public static Task<ArchiveStats> PackDirectoryAsync(IFileSystem fs, string dir, Stream output, int level, CancellationToken ct)
     {

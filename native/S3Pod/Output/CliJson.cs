@@ -21,6 +21,20 @@ namespace S3Pod.Output;
 [JsonSerializable(typeof(Cache.InspectResult))]
 [JsonSerializable(typeof(Cache.PruneResult))]
 [JsonSerializable(typeof(Cache.ExplainResult))]
+[JsonSerializable(typeof(Artifacts.PushResult))]
+[JsonSerializable(typeof(Artifacts.StageResult))]
+[JsonSerializable(typeof(Artifacts.PullResult))]
+[JsonSerializable(typeof(Artifacts.PathResult))]
+[JsonSerializable(typeof(Artifacts.InfoResult))]
+[JsonSerializable(typeof(Artifacts.VersionsResult))]
+[JsonSerializable(typeof(Artifacts.ArtifactListResult))]
+[JsonSerializable(typeof(Artifacts.AliasResult))]
+[JsonSerializable(typeof(Artifacts.AliasListResult))]
+[JsonSerializable(typeof(Artifacts.AliasRemoveResult))]
+[JsonSerializable(typeof(Artifacts.PickResult))]
+[JsonSerializable(typeof(Artifacts.RemoveResult))]
+[JsonSerializable(typeof(Artifacts.PurgeResult))]
+[JsonSerializable(typeof(Artifacts.GcResult))]
 internal sealed partial class CliJson : JsonSerializerContext;
 
 internal sealed record KeyResult(string Key, string? Hash);

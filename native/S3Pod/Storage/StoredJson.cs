@@ -14,4 +14,11 @@ namespace S3Pod.Storage;
 [JsonSerializable(typeof(LocalMeta))]
 [JsonSerializable(typeof(CapabilityRecord))]
 [JsonSerializable(typeof(Cache.CacheManifest))]
+[JsonSerializable(typeof(Artifacts.ArtifactRecord))]
+[JsonSerializable(typeof(Artifacts.VersionRecord))]
+[JsonSerializable(typeof(Artifacts.TombstoneRecord))]
+[JsonSerializable(typeof(Artifacts.HeadRecord))]
+[JsonSerializable(typeof(Artifacts.AliasRecord))]
+[JsonSerializable(typeof(Artifacts.CachedAlias))]
+[JsonSerializable(typeof(Artifacts.CachedHead))]
 internal sealed partial class StoredJson : JsonSerializerContext;
