@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace S3Pod.Artifacts;
 
 /// <summary><c>artifacts/&lt;name&gt;/_artifact.json</c>: written once, create-only, by the first push or stage.</summary>
@@ -44,6 +46,7 @@ internal sealed record VersionRecord(
 {
     public const string CurrentSchema = "s3pod.version/v1";
 
+    [JsonIgnore]
     public ContentRef Content => new(Kind, Blob, Digest, Size, ContentSize, Files, Basename, Mode, ContentType);
 }
 
@@ -72,6 +75,7 @@ internal sealed record HeadRecord(
 {
     public const string CurrentSchema = "s3pod.head/v1";
 
+    [JsonIgnore]
     public ContentRef Content => new(Kind, Blob, Digest, Size, ContentSize, Files, Basename, Mode, ContentType);
 }
 
@@ -86,6 +90,7 @@ internal sealed record AliasRecord(string Schema, string Alias, string? Version,
 {
     public const string CurrentSchema = "s3pod.alias/v1";
 
+    [JsonIgnore]
     public bool Removed => Version is null;
 }
 

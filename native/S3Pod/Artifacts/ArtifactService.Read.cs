@@ -61,7 +61,8 @@ internal sealed partial class ArtifactService
             return await VersionAsync(one, scheme, exact.Version, "version", null, allowDeleted, ct);
         }
 
-        var listing = await _ledger.ListAsync(name, ct);
+        // Latest and partial versions need only the versions; an alias's listed ETag lets a local copy answer.
+        var listing = selector is Selector.Alias ? await _ledger.ListAsync(name, ct) : await _ledger.ListVersionsAsync(name, ct);
         switch (selector)
         {
             case Selector.Latest:
@@ -228,8 +229,8 @@ internal sealed partial class ArtifactService
 
     /// <summary>
     /// <c>versions</c>: live versions newest first (all with <paramref name="all"/>), with the aliases
-    /// pointing at each. One LIST (2 requests for 2,000 versions); aliases come from local copies
-    /// while their ETags are unchanged, so when nothing changed that is all.
+    /// pointing at each. One LIST (3 requests for 2,000 versions and their aliases); aliases come from
+    /// local copies while their ETags are unchanged, so when nothing changed that is all.
     /// </summary>
     public async Task<VersionsResult> VersionsAsync(string name, bool all, CancellationToken ct)
     {

@@ -187,7 +187,7 @@ internal sealed partial class ArtifactService
             ?? throw S3PodException.NotFound($"{request.Name} has no staged head to publish (use `s3pod artifact stage`)");
         if (request.IfChanged)
         {
-            var listing = await _ledger.ListAsync(request.Name, ct);
+            var listing = await _ledger.ListVersionsAsync(request.Name, ct);
             if (VersionRules.Max(listing.Live(scheme)) is { } latest && await _ledger.VersionAsync(request.Name, latest.Text, ct) is { } latestRecord && latestRecord.Digest == head.Digest)
             {
                 _reporter.Info($"{request.Name}: the head equals version {latest}; nothing published");
@@ -230,7 +230,7 @@ internal sealed partial class ArtifactService
     {
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var listing = await _ledger.ListAsync(name, ct);
+            var listing = await _ledger.ListVersionsAsync(name, ct);
             if (sameHead is not null && await sameHead(listing) is { } existing) return (existing, 0);
             var version = VersionRules.Next(scheme, request, listing.Taken(scheme), _clock.GetUtcNow(), name);
             var record = NewVersionRecord(name, version, scheme, content, metadata, fromHead);
