@@ -33,6 +33,23 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
         var capabilities = await Store.GetCapabilitiesAsync(ct);
         _enforced = capabilities.SupportsLedger;
         if (capabilities.SupportsLedger) return;
+        // Before refusing, probe afresh: the remembered answer may be a day old, and credentials that
+        // may not read (write-only pushers) fail the probe itself, which is then the error to report.
+        if (!assumeSingleWriter)
+        {
+            try
+            {
+                if ((await Store.GetCapabilitiesAsync(ct, refresh: true)).SupportsLedger)
+                {
+                    _enforced = true;
+                    return;
+                }
+            }
+            catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
+            {
+                throw S3PodException.Operational($"{Store.Location}: cannot check that the server enforces conditional writes ({e.Message}); credentials that may only write can use `artifact push --write-only --scheme date`", e);
+            }
+        }
         if (!assumeSingleWriter)
             throw S3PodException.Operational(
                 $"{Store.Location}: the server does not enforce conditional writes (If-None-Match/If-Match), which artifact writes need to stay correct with concurrent writers; run one writer at a time and pass --assume-single-writer (or assume_single_writer = true)");

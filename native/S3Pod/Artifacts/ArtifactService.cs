@@ -122,8 +122,12 @@ internal sealed partial class ArtifactService
             {
                 lost = await _ledger.CreateAsync(ArtifactLayout.Version(request.Name, version.Text), record, StoredJson.Default.VersionRecord, ct) is PutOutcome.PreconditionFailed;
             }
-            catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied && attempt < 5 && request.Version.IsRelative)
+            catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
             {
+                // A refused create-only write is looked at with a read these credentials may not do.
+                if (!request.Version.IsRelative)
+                    throw S3PodException.Operational($"version {version} of {request.Name} was not written: access denied, or it exists (write-only credentials cannot tell which)", e);
+                if (attempt >= 5) throw;
                 lost = true;
             }
             if (!lost)
