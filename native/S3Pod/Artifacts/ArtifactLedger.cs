@@ -75,7 +75,7 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     }
 
     /// <summary>The record and tombstone of one version, in one small LIST (<c>_versions/&lt;v&gt;.</c>).</summary>
-    public Task<ArtifactListing> ListVersionAsync(string name, string version, CancellationToken ct) =>
+    public Task<ArtifactListing> ListOneVersionAsync(string name, string version, CancellationToken ct) =>
         ListPrefixAsync(name, ArtifactLayout.Version(name, version)[..^"json".Length], ct);
 
     // ------------------------------------------------------------------ reads

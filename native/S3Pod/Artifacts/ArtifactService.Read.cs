@@ -57,7 +57,7 @@ internal sealed partial class ArtifactService
         }
         if (selector is Selector.Exact exact)
         {
-            var one = await _ledger.ListVersionAsync(name, exact.Version.Text, ct);
+            var one = await _ledger.ListOneVersionAsync(name, exact.Version.Text, ct);
             return await VersionAsync(one, scheme, exact.Version, "version", null, allowDeleted, ct);
         }
 
@@ -192,7 +192,7 @@ internal sealed partial class ArtifactService
     {
         if (subPath is not null) return subPath[(subPath.LastIndexOf('/') + 1)..];
         var basename = resolved.Content.Basename;
-        if (!resolved.Content.IsDirectory && basename is { Length: > 0 } && basename is not "." and not ".." && Path.GetFileName(basename) == basename
+        if (!resolved.Content.IsDirectory && basename is { Length: > 0 } and not "." and not ".."
             && basename.IndexOfAny(['/', '\\']) < 0 && !basename.Any(char.IsControl) && _fileSystem.RefuseName(basename) is null)
             return basename;
         return resolved.Name[(resolved.Name.LastIndexOf('/') + 1)..];
