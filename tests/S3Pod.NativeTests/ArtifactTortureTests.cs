@@ -72,18 +72,22 @@ public sealed class ArtifactTortureTests
     }
 
     [SkippableFact]
-    public void EightConcurrentAliasSets_WithTheSameExpectation_ExactlyOneWins()
+    public async Task EightConcurrentAliasSets_WithTheSameExpectation_ExactlyOneWins()
     {
         SkipUnlessEnforcing();
         using var b = new Binary();
         b.CreateBucket();
         var f = b.WriteFile("f", "x");
         for (int v = 1; v <= 9; v++) Assert.Equal(0, b.Exec("artifact", "push", "app", f).Code);
+        // Every request held 250 ms: all eight read the alias before the first write lands.
+        await using var slow = new ArtifactSlowProxy(Binary.Endpoint!, TimeSpan.FromMilliseconds(250));
         for (int round = 1; round <= Rounds; round++)
         {
             var alias = $"live{round}";
             Assert.Equal(0, b.Exec("artifact", "alias", "set", "app", alias, "1").Code);
+            b.Env["S3POD_ENDPOINT"] = slow.Endpoint;
             var runs = RunAtOnce(b, Enumerable.Range(2, 8).Select(v => new[] { "artifact", "alias", "set", "app", alias, v.ToString(), "--expect", "1", "--json" }));
+            b.Env["S3POD_ENDPOINT"] = Binary.Endpoint!;
             Assert.Single(runs, r => r.Code == 0);
             Assert.Equal(7, runs.Count(r => r.Code == 4));
             var winner = Json(runs.Single(r => r.Code == 0)).GetProperty("version").GetString();
