@@ -35,6 +35,7 @@ if [ ! -f "$BIG" ]; then
   mkdir -p "$(dirname "$BIG")"; echo "making $BIG (1 GiB from /dev/urandom)"
   head -c $((1 << 30)) /dev/urandom > "$BIG"
 fi
+export S3POD BIG TMPFS
 BLOB=blobs/sha256/$(sha256sum "$BIG" | cut -c1-2)/$(sha256sum "$BIG" | cut -c1-64)
 echo "small" > "$SCRATCH/small.txt"
 flt() { mawk "BEGIN{printf \"%.${2:-3}f\", $1}"; }

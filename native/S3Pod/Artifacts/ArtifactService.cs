@@ -137,6 +137,7 @@ internal sealed partial class ArtifactService
                 return ToPushResult(record, uploaded, published: true, [], attempt, watch);
             }
             if (!request.Version.IsRelative) throw S3PodException.Conflict($"version {version} of {request.Name} exists");
+            if (attempt >= MaxAttempts) throw S3PodException.Conflict($"{request.Name}: {MaxAttempts} seconds in a row were taken by other pushes; try again");
             tried.Add(version);
         }
     }
