@@ -1,7 +1,13 @@
 'use strict';
-// Azure's cache scopes (as Cache@2's docs describe them): a run writes the branch it builds
-// (Build.SourceBranch; refs/pull/N/merge for a pull request) and reads it first; a pull request
-// then reads its target branch (System.PullRequest.TargetBranch), and never writes there.
+// Azure's rules for the host adapter, as pure functions of the agent's variables:
+//   scopes   (as Cache@2's docs describe them) a run writes the branch it builds
+//            (Build.SourceBranch; refs/pull/N/merge for a pull request) and reads it first; a pull
+//            request then reads its target branch (System.PullRequest.TargetBranch), and never
+//            writes there
+//   trust    a pull request from a fork (System.PullRequest.IsFork) is read-only under readOnly: auto
+//   status   Cache@2 saves only after Succeeded
+
+const { normalizeJobStatus } = require('./core');
 
 function branchRef(name) {
   if (!name) return null;
@@ -25,4 +31,21 @@ function computeScopes(scopeInput, getVariable) {
   return { scope, fallbackScopes };
 }
 
-module.exports = { computeScopes, branchRef };
+/** Why this run must not save under readOnly: auto ('' when it may). */
+function untrustedReason(getVariable) {
+  // The agent sets 'True' / 'False'; a fork's code must not write caches that trusted runs restore.
+  return /^true$/i.test((getVariable('System.PullRequest.IsFork') || '').trim()) ? 'pull requests from forks are read-only' : '';
+}
+
+/**
+ * Agent.JobStatus for the post-job step. A status that is missing or that has no name in the
+ * core must not count as success (Cache@2 saves only after Succeeded), so it is passed on in
+ * words ("'not set'") rather than as 'unknown', which the core would treat as success.
+ */
+function jobStatus(getVariable) {
+  const raw = (getVariable('Agent.JobStatus') || '').trim();
+  const status = normalizeJobStatus(raw);
+  return status === 'unknown' ? `'${raw || 'not set'}'` : status;
+}
+
+module.exports = { computeScopes, untrustedReason, jobStatus, branchRef };
