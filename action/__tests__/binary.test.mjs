@@ -161,6 +161,14 @@ describe('locateBinary (core)', () => {
   });
 });
 
+test('a runner with no s3pod build: one ::error:: naming RUNNER_OS/RUNNER_ARCH and listing what exists', async () => {
+  const job = createJob();
+  const main = await runStep(job, 'main', { key: 'k', path: 'deps', binary: '' }, { env: { RUNNER_OS: 'Linux', RUNNER_ARCH: 'ARM' }, path: path.dirname(process.execPath) });
+  assert.equal(main.code, 1, main.log);
+  const platforms = Object.keys(core.RELEASE_SUMS.assets).map((a) => a.replace(/^s3pod-|\.exe$/g, '')).sort().join(', ');
+  assert.deepEqual(main.errors, [`::error::No s3pod ${core.RELEASE_SUMS.version} binary for Linux ARM (RUNNER_OS/RUNNER_ARCH); binaries exist for: ${platforms}. Put s3pod on PATH or set the binary input`]);
+});
+
 // The bundled action downloads the real release asset: needs dist/<asset> and its SHA-256 committed
 // in release-sums.json (npm run update-sums after ./publish-aot.sh).
 describe('release download through the bundled action', () => {

@@ -76,6 +76,16 @@ describe('core flows on an in-memory host (stub binary)', () => {
     assert.deepEqual(h.log.info.slice(at + 2, at + 4), ['  - no entry has key flow-miss in any scope', '  - restore key flow-none- matched nothing in scopes default']);
   });
 
+  test('restore keys with {hash} are resolved like the key; the others are prefixes as written', async () => {
+    fs.writeFileSync(path.join(work, 'lock'), 'v1');
+    const h = host({ key: 'rk-{hash}', 'hash-files': 'lock', 'restore-keys': 'rk-{hash}-old\nrk-' });
+    const result = await core.runRestore(h);
+    assert.equal(result.status, 'miss');
+    const hash = result.primaryKey.slice('rk-'.length);
+    assert.match(hash, /^[0-9a-f]{16}$/);
+    assert.ok(h.log.info.includes(`Cache not found for input keys: rk-${hash}, rk-${hash}-old, rk-`), h.log.info.join('\n'));
+  });
+
   test('post: read-only from the restore step holds even if the post step would allow saving', async () => {
     const state = { S3POD_RESTORE_RAN: 'true', S3POD_PRIMARY_KEY: 'k', S3POD_EXACT_MATCH: 'false', S3POD_READ_ONLY: 'true', S3POD_READ_ONLY_REASON: 'pull requests from forks are read-only (read-only: auto)' };
     const h = host({ key: 'k', 'read-only': 'false' }, state);
