@@ -47,61 +47,68 @@ const realSkip = !binary || !fs.existsSync(binary)
   ? 'S3POD_TEST_BINARY is not set or missing (build the binary with ./publish-aot.sh; .ci/run sets it)'
   : !s3 ? 'S3POD_TEST_S3_ENDPOINT/KEY_ID/SECRET are not set (start tests/servers/ceph-rgw.sh)' : false;
 
-test('npm run package writes a .vsix whose task runs its flow: miss, save, then an exact hit', async (t) => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-vsix-'));
-  try {
+let packaged;
+/** Packages once (npm run package into a temp directory) and unzips the .vsix; both tests use it. */
+async function vsixTask() {
+  packaged ||= (async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-vsix-'));
+    process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
     const vsix = await packageExtension(out);
-    assert.equal(path.basename(vsix), 's3pod.s3pod-1.0.0.vsix');
-    const names = zipEntries(vsix);
-    for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js']) assert.ok(names.includes(n), `${n} in ${names}`);
-    assert.ok(!names.some((n) => n.includes('node_modules')), 'no node_modules: the entries are bundled');
-
-    // Run what the package holds, from a directory with nothing else in it.
     const unpacked = path.join(out, 'unpacked');
     extractZip(vsix, unpacked);
-    const taskDir = path.join(unpacked, 'S3PodV1');
-    for (const entry of ['main.js', 'post.js']) {
-      const src = fs.readFileSync(path.join(taskDir, entry), 'utf8');
-      const required = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1].replace(/^node:/, ''));
-      const outside = required.filter((name) => !builtinModules.includes(name));
-      assert.deepEqual(outside, [], `${entry} requires only Node built-ins (task-lib, minimatch and the shared core are inlined)`);
-    }
-    const bare = spawnSync(process.execPath, [path.join(taskDir, 'post.js')], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, AGENT_TEMPDIRECTORY: out }, encoding: 'utf8' });
-    assert.match(bare.stdout, /Not saving: the restore step did not complete/, bare.stdout + bare.stderr);
+    return { out, vsix, taskDir: path.join(unpacked, 'S3PodV1') };
+  })();
+  return packaged;
+}
 
-    if (realSkip) {
-      t.skip(`the job against S3 is skipped: ${realSkip}`);
-      return;
+test('npm run package writes a .vsix holding task.json and two self-contained entry points', async () => {
+  const { out, vsix, taskDir } = await vsixTask();
+  assert.equal(path.basename(vsix), 's3pod.s3pod-1.0.0.vsix');
+  const names = zipEntries(vsix);
+  for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js']) assert.ok(names.includes(n), `${n} in ${names}`);
+  assert.ok(!names.some((n) => n.includes('node_modules')), 'no node_modules: the entries are bundled');
+  for (const entry of ['main.js', 'post.js']) {
+    const src = fs.readFileSync(path.join(taskDir, entry), 'utf8');
+    const required = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1].replace(/^node:/, ''));
+    const outside = required.filter((name) => !builtinModules.includes(name));
+    assert.deepEqual(outside, [], `${entry} requires only Node built-ins (task-lib, minimatch and the shared core are inlined)`);
+  }
+  // What the package holds runs from a directory with nothing else in it.
+  const bare = spawnSync(process.execPath, [path.join(taskDir, 'post.js')], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, AGENT_TEMPDIRECTORY: out }, encoding: 'utf8' });
+  assert.match(bare.stdout, /Not saving: the restore step did not complete/, bare.stdout + bare.stderr);
+});
+
+test('the task in the .vsix runs a whole job: miss, post-job save, then an exact hit', { skip: realSkip }, async () => {
+  const { out, taskDir } = await vsixTask();
+  await ensureBucket(s3);
+  const prefix = `vsix-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
+  const inputs = {
+    key: 'vsix | "k" | lock.txt', path: 'deps', cacheHitVar: 'HIT',
+    endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, accessKeyId: s3.keyId, secretAccessKey: s3.secret, binary,
+  };
+  const job = (files) => {
+    const dir = fs.mkdtempSync(path.join(out, 'work-'));
+    for (const [rel, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), content);
     }
-    await ensureBucket(s3);
-    const prefix = `vsix-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
-    const inputs = {
-      key: 'vsix | "k" | lock.txt', path: 'deps', cacheHitVar: 'HIT',
-      endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, accessKeyId: s3.keyId, secretAccessKey: s3.secret, binary,
-    };
-    const job = (files) => {
-      const dir = fs.mkdtempSync(path.join(out, 'work-'));
-      for (const [rel, content] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-        fs.writeFileSync(path.join(dir, rel), content);
-      }
-      const agent = createJob({ taskDir, workdir: dir });
+    const agent = createJob({ taskDir, workdir: dir });
+    try {
       const main = agent.runStep('main', { inputs });
       const post = agent.runStep('post', { inputs, taskVariables: main.taskVariables });
-      agent.cleanup();
       return { dir, main, post };
-    };
-    const first = job({ 'lock.txt': 'v1', 'deps/a.txt': 'alpha' });
-    assert.equal(first.main.result, 'Succeeded', first.main.log());
-    assert.equal(first.main.variables.HIT, 'false', first.main.log());
-    assert.equal(first.post.result, 'Succeeded', first.post.log());
-    assert.match(first.post.stdout, /Cache saved with key vsix\/k\/[0-9a-f]{64}/, first.post.log());
-    const second = job({ 'lock.txt': 'v1' });
-    assert.equal(second.main.variables.HIT, 'true', second.main.log());
-    assert.equal(second.main.variables.cacheHit, 'true', second.main.log());
-    assert.deepEqual(readTree(path.join(second.dir, 'deps')), { 'a.txt': 'alpha' });
-    assert.match(second.post.stdout, /Not saving: cache hit occurred on the primary key/, second.post.log());
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
-  }
+    } finally {
+      agent.cleanup();
+    }
+  };
+  const first = job({ 'lock.txt': 'v1', 'deps/a.txt': 'alpha' });
+  assert.equal(first.main.result, 'Succeeded', first.main.log());
+  assert.equal(first.main.variables.HIT, 'false', first.main.log());
+  assert.equal(first.post.result, 'Succeeded', first.post.log());
+  assert.match(first.post.stdout, /Cache saved with key vsix\/k\/[0-9a-f]{64}/, first.post.log());
+  const second = job({ 'lock.txt': 'v1' });
+  assert.equal(second.main.variables.HIT, 'true', second.main.log());
+  assert.equal(second.main.variables.cacheHit, 'true', second.main.log());
+  assert.deepEqual(readTree(path.join(second.dir, 'deps')), { 'a.txt': 'alpha' });
+  assert.match(second.post.stdout, /Not saving: cache hit occurred on the primary key/, second.post.log());
 });
