@@ -404,11 +404,7 @@ var require_binary = __commonJS({
       } };
       const sums = options.sums || RELEASE_SUMS;
       const binaryInput = options.binaryInput || "binary";
-      const runner = {
-        os: options.runner?.os || process.platform,
-        arch: options.runner?.arch || process.arch,
-        names: options.runner?.os && options.runner?.arch ? options.runner.names : "process.platform/process.arch"
-      };
+      const runner = options.runner?.os && options.runner?.arch ? options.runner : { os: process.platform, arch: process.arch, names: "process.platform/process.arch" };
       const version = (options.version || sums.version || "").replace(/^v/, "");
       if (options.binary) {
         const file = path.resolve(options.binary.replace(/^~(?=$|[\\/])/, os5.homedir()));

@@ -124,11 +124,9 @@ async function locateBinary(options = {}) {
   const log = options.log || { info() {}, debug() {} };
   const sums = options.sums || RELEASE_SUMS;
   const binaryInput = options.binaryInput || 'binary';
-  const runner = {
-    os: options.runner?.os || process.platform,
-    arch: options.runner?.arch || process.arch,
-    names: options.runner?.os && options.runner?.arch ? options.runner.names : 'process.platform/process.arch',
-  };
+  const runner = options.runner?.os && options.runner?.arch
+    ? options.runner
+    : { os: process.platform, arch: process.arch, names: 'process.platform/process.arch' };
   const version = (options.version || sums.version || '').replace(/^v/, '');
 
   if (options.binary) {
