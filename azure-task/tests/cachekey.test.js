@@ -10,8 +10,11 @@ const ck = require('../S3PodV1/src/cachekey');
 const { computeScopes, untrustedReason, jobStatus } = require('../S3PodV1/src/azure-rules');
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const trees = [];
+process.once('exit', () => trees.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 function tree(files) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-ck-'));
+  trees.push(dir);
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), content);
