@@ -38,7 +38,7 @@ const SCHEMAS = {
   nearest: { scope: T.string, key: T.string, paths: T.strings, lastModified: T.isoDate, differences: T.strings },
   transfer: {
     key: T.string, action: T.string, size: T.number, seconds: T.number, sha256: orNull(T.string),
-    source: orNull(T.string), path: orNull(T.string), skipped: T.boolean, files: orNull(T.number),
+    source: orNull(T.string), path: orNull(T.string), skipped: T.boolean, skippedReason: orNull(T.string), files: orNull(T.number),
     uncompressedSize: orNull(T.number),
   },
   exists: { key: T.string, exists: T.boolean, size: orNull(T.number), lastModified: orNull(T.isoDate) },

@@ -38,6 +38,7 @@ internal sealed record TransferResult(
     long? Files = null,
     long? UncompressedSize = null)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsMiss => Action == "miss";
 
     public static TransferResult Skip(string key, string action, string? path, TimeSpan elapsed, bool meanwhile) =>
