@@ -29,16 +29,20 @@ internal static class MatrixRunner
                 S3PodRun run;
                 string trace;
                 List<string> proxyProblems;
+                bool fired;
                 await using (var proxy = new FaultProxy(new Uri(server.Endpoint)))
                 {
                     foreach (var rule in fault.Rules(op)) proxy.Add(rule);
                     run = await box.ThroughInAsync(proxy, op.Cwd(box), [.. op.Args, "--json"]);
                     trace = proxy.Describe();
                     proxyProblems = [.. proxy.Problems];
+                    fired = proxy.Requests.Any(r => r.Fault is not null);
                 }
 
                 var violations = Contract.Check(run, fault.Expect, json: true);
                 foreach (var p in proxyProblems) violations.Add(new("proxy", p));
+                // A case whose rule matched nothing tested nothing.
+                if (!fired) violations.Add(new("proxy", "the fault never fired (no request matched its rule)"));
                 foreach (var left in box.TmpLeftovers()) violations.Add(new("leak", $"left in TMPDIR: {left}"));
                 foreach (var (dir, before) in watched)
                     foreach (var added in Tree.Names(dir).Except(before).Where(n => n != op.DestinationName))

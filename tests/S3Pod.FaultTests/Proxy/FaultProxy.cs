@@ -256,6 +256,8 @@ internal sealed class FaultProxy : IAsyncDisposable
             }
             else
             {
+                await client.FlushAsync(ct);
+                await Task.Delay(ResetDelay, ct);
                 Reset(clientSocket);
             }
             return false;
@@ -333,6 +335,9 @@ internal sealed class FaultProxy : IAsyncDisposable
         try { await Task.Delay(Timeout.Infinite, _stop.Token); }
         catch (OperationCanceledException) { }
     }
+
+    /// <summary>Time for the client to read what it was sent before a mid-body RST discards it.</summary>
+    private static readonly TimeSpan ResetDelay = TimeSpan.FromMilliseconds(200);
 
     private static void Reset(Socket socket)
     {

@@ -9,19 +9,25 @@ internal sealed record RequestMatch
     public string? Method { get; init; }
     public string? PathContains { get; init; }
     public string? PathEndsWith { get; init; }
+    /// <summary>A substring of the raw query, e.g. <c>partNumber=2&amp;</c>.</summary>
+    public string? QueryContains { get; init; }
     public IReadOnlyList<string> QueryHas { get; init; } = [];
     public IReadOnlyList<string> QueryLacks { get; init; } = [];
     public IReadOnlyList<string> HeaderHas { get; init; } = [];
     public IReadOnlyList<string> HeaderLacks { get; init; } = [];
+    /// <summary>A header whose value starts with a prefix, e.g. (Range, <c>bytes=8388608-</c>).</summary>
+    public (string Name, string Prefix)? HeaderStartsWith { get; init; }
 
     public bool Matches(HttpHead request) =>
         (Method is null || request.Method == Method)
         && (PathContains is null || request.Path.Contains(PathContains, StringComparison.Ordinal))
         && (PathEndsWith is null || request.Path.EndsWith(PathEndsWith, StringComparison.Ordinal))
+        && (QueryContains is null || ("&" + request.Query + "&").Contains(QueryContains, StringComparison.Ordinal))
         && QueryHas.All(q => request.QueryNames.Contains(q))
         && !QueryLacks.Any(q => request.QueryNames.Contains(q))
         && HeaderHas.All(h => request.Header(h) is not null)
-        && !HeaderLacks.Any(h => request.Header(h) is not null);
+        && !HeaderLacks.Any(h => request.Header(h) is not null)
+        && (HeaderStartsWith is not { } hp || request.Header(hp.Name)?.StartsWith(hp.Prefix, StringComparison.Ordinal) == true);
 
     public override string ToString()
     {
@@ -29,10 +35,12 @@ internal sealed record RequestMatch
         if (Method is not null) parts.Add(Method);
         if (PathContains is not null) parts.Add($"path~{PathContains}");
         if (PathEndsWith is not null) parts.Add($"path$={PathEndsWith}");
+        if (QueryContains is not null) parts.Add($"?~{QueryContains}");
         parts.AddRange(QueryHas.Select(q => $"?{q}"));
         parts.AddRange(QueryLacks.Select(q => $"!?{q}"));
         parts.AddRange(HeaderHas.Select(h => $"[{h}]"));
         parts.AddRange(HeaderLacks.Select(h => $"![{h}]"));
+        if (HeaderStartsWith is { } p) parts.Add($"[{p.Name}: {p.Prefix}…]");
         return parts.Count == 0 ? "any" : string.Join(' ', parts);
     }
 }
@@ -70,7 +78,9 @@ internal abstract record Fault
     /// <summary>Read nothing, answer nothing; the socket stays open until the proxy is disposed.</summary>
     public sealed record Silent : Fault;
 
-    /// <summary>Forward; relay the response head and N body bytes, then reset the client connection.</summary>
+    /// <summary>Forward; relay the response head and N body bytes, then reset the client connection
+    /// (after a moment: an RST makes the kernel drop what the client has not read yet, which would
+    /// turn a mid-body reset into a reset before the response, which clients retry anyway).</summary>
     public sealed record ResetResponse(long AfterBytes) : Fault;
 
     /// <summary>Forward; relay the response head (with its full Content-Length) and N body bytes, then close (FIN).</summary>
