@@ -69,7 +69,7 @@ public sealed class ProxyTests
     {
         await using var origin = new EchoOrigin();
         await using var proxy = new FaultProxy(origin.Url);
-        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1) });
+        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1) }) { Timeout = TimeSpan.FromSeconds(10) };
         for (int i = 0; i < 3; i++)
         {
             var body = Tree.RandomBytes(200_000 + i);
@@ -97,6 +97,29 @@ public sealed class ProxyTests
             var (got, error) = await Fetch(proxy, body);
             Assert.Equal(100_000, got);
             Assert.NotNull(error);
+        }
+        // The same for a client busy for a moment, with a small receive buffer: a reset (linger 0)
+        // discards what the proxy's kernel has not sent yet, so the proxy gives the client time to
+        // take all N bytes first; otherwise "after N bytes" would mean "after fewer".
+        await using (var proxy = new FaultProxy(origin.Url).Add(On.Any, new Fault.ResetResponse(100_000)))
+        {
+            using var raw = new TcpClient { ReceiveBufferSize = 16 * 1024 };
+            await raw.ConnectAsync(IPAddress.Loopback, new Uri(proxy.Endpoint).Port);
+            var stream = raw.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await stream.WriteAsync(body);
+            await Task.Delay(100);
+            var received = new MemoryStream();
+            var buffer = new byte[65536];
+            try
+            {
+                int n;
+                while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
+            }
+            catch (IOException) { }
+            var bytes = received.ToArray();
+            int headEnd = Encoding.Latin1.GetString(bytes).IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+            Assert.Equal(100_000, bytes.Length - headEnd);
         }
         // Truncated: N bytes of a longer Content-Length, then EOF.
         await using (var proxy = new FaultProxy(origin.Url).Add(On.Any, new Fault.TruncateResponse(70_000)))

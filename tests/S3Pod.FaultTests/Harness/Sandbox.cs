@@ -42,8 +42,11 @@ internal sealed class Sandbox : IAsyncDisposable
         Bucket = bucket;
     }
 
-    public static async Task<Sandbox> CreateAsync(ServerInfo server) =>
-        new(Directory.CreateTempSubdirectory("s3pod-ft-").FullName, await TestBucket.CreateAsync(server));
+    public static async Task<Sandbox> CreateAsync(ServerInfo server)
+    {
+        var bucket = await TestBucket.CreateAsync(server); // first: when it fails, no directory is left behind
+        return new(Directory.CreateTempSubdirectory("s3pod-ft-").FullName, bucket);
+    }
 
     public Dictionary<string, string> Env(string endpoint, bool shortTimeouts)
     {

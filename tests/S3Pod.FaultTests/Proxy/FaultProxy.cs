@@ -336,7 +336,7 @@ internal sealed class FaultProxy : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
-    /// <summary>Time for the client to read what it was sent before a mid-body RST discards it.</summary>
+    /// <summary>Time for the client to take the N bytes before a mid-body RST discards what is still unsent.</summary>
     private static readonly TimeSpan ResetDelay = TimeSpan.FromMilliseconds(200);
 
     private static void Reset(Socket socket)

@@ -79,8 +79,8 @@ internal abstract record Fault
     public sealed record Silent : Fault;
 
     /// <summary>Forward; relay the response head and N body bytes, then reset the client connection
-    /// (after a moment: an RST makes the kernel drop what the client has not read yet, which would
-    /// turn a mid-body reset into a reset before the response, which clients retry anyway).</summary>
+    /// (after a moment: a reset discards whatever the proxy's kernel has not sent yet, so without
+    /// it a slow reader would get fewer than N bytes).</summary>
     public sealed record ResetResponse(long AfterBytes) : Fault;
 
     /// <summary>Forward; relay the response head (with its full Content-Length) and N body bytes, then close (FIN).</summary>
