@@ -53,12 +53,13 @@ def main():
         if key not in faults:
             faults.append(key)
         cells[(fault, size, op)] = r["verdict"]
-    faults.sort(key=lambda k: (k[0], k[1] != "small"))
+    expected_of = {tuple(p.strip() for p in r["case"].split("·"))[2]: r["expected"] for r in matrix}
+    # Transient faults (expected success) first, then persistent ones (expected exit 2).
+    faults.sort(key=lambda k: (expected_of[k[0]] != "success", k[0], k[1] != "small"))
     out.append("| fault | size | expected | " + " | ".join(OPERATIONS) + " |")
     out.append("|---|---|---|" + "---|" * len(OPERATIONS))
     for fault, size in faults:
-        exp = next((r["expected"] for r in matrix if r["case"].endswith("· " + fault)), "")
-        line = [fault, size, exp] + [cells.get((fault, size, op), "") for op in OPERATIONS]
+        line = [fault, size, expected_of[fault]] + [cells.get((fault, size, op), "") for op in OPERATIONS]
         out.append("| " + " | ".join(line) + " |")
     out.append("")
 
