@@ -113,8 +113,6 @@ internal sealed class TestBucket : IAsyncDisposable
         return p.ExitCode == 0 ? output : throw new InvalidOperationException($"aws {string.Join(' ', args)}: {err.Result}");
     }
 
-    public Task DeleteObjectAsync(string key) => _client.DeleteObjectAsync(Name, key);
-
     public async ValueTask DisposeAsync()
     {
         if (BucketCallsViaCli)

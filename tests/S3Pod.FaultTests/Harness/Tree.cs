@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 
 namespace S3Pod.FaultTests.Harness;
 
@@ -53,6 +52,4 @@ internal static class Tree
         Directory.Exists(dir) ? new(Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName)!, StringComparer.Ordinal) : [];
 
     public static string Sha256(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
-
-    public static string Sha256(string text) => Sha256(Encoding.UTF8.GetBytes(text));
 }

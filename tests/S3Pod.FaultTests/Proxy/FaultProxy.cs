@@ -65,11 +65,6 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     public FaultProxy Add(RequestMatch when, Fault fault, int skip = 0, int times = 1) => Add(new FaultRule(when, fault, skip, times));
 
-    public void ClearRules()
-    {
-        lock (_rules) _rules.Clear();
-    }
-
     /// <summary>Client connections accepted so far (fewer than requests means keep-alive works).</summary>
     public int Connections => Volatile.Read(ref _accepted);
     private int _accepted;

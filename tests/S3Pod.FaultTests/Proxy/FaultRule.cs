@@ -53,13 +53,11 @@ internal static class On
     /// <summary>A GET of an object (not a listing): single GETs and ranged GETs.</summary>
     public static RequestMatch ObjectGet { get; } = new() { Method = "GET", QueryLacks = ["list-type", "uploads"] };
     public static RequestMatch RangedGet { get; } = ObjectGet with { HeaderHas = ["Range"] };
-    public static RequestMatch Listing { get; } = new() { Method = "GET", QueryHas = ["list-type"] };
     /// <summary>A single PUT of a whole object (not a part).</summary>
     public static RequestMatch SinglePut { get; } = new() { Method = "PUT", QueryLacks = ["partNumber", "uploadId"] };
     public static RequestMatch UploadPart { get; } = new() { Method = "PUT", QueryHas = ["partNumber", "uploadId"] };
     public static RequestMatch CreateMultipart { get; } = new() { Method = "POST", QueryHas = ["uploads"] };
     public static RequestMatch CompleteMultipart { get; } = new() { Method = "POST", QueryHas = ["uploadId"] };
-    public static RequestMatch Delete { get; } = new() { Method = "DELETE" };
 }
 
 /// <summary>What the proxy does to a matched request instead of relaying it faithfully.</summary>

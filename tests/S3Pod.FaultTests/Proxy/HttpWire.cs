@@ -15,7 +15,6 @@ internal sealed class HttpHead
 
     public byte[] Raw { get; }
     public string StartLine { get; }
-    public IReadOnlyList<KeyValuePair<string, string>> Headers => _headers;
 
     private HttpHead(byte[] raw)
     {
