@@ -53,6 +53,7 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
         AllowAutoRedirect = true,
         MaxAutomaticRedirections = 10,
         ConnectTimeout = Settings.Network.ConnectTimeout,
+        ConnectCallback = Streams.WatchedConnections.ConnectAsync,
         AutomaticDecompression = DecompressionMethods.None,
     })
     { Timeout = System.Threading.Timeout.InfiniteTimeSpan };

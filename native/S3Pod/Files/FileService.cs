@@ -124,6 +124,7 @@ internal sealed class FileService(IObjectStore store, HttpClient http, Reporter 
             using var watchdog = new TransferWatchdog(network.IdleTimeout, network.FirstByteTimeout, TimeProvider.System, ct, TransferWatchdog.Stage.AwaitingResponse);
             try
             {
+                TransferWatchdog.Current.Value = watchdog;
                 return await DownloadUrlOnceAsync(request, shown, watchdog, ct);
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException && e is not S3PodException)

@@ -79,6 +79,7 @@ internal sealed class S3ObjectStore : IObjectStore
             ConnectTimeout = policy.ConnectTimeout,
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
+        config.HttpClientFactory = new WatchedHttpClientFactory(policy.ConnectTimeout);
         if (!string.IsNullOrEmpty(target.Endpoint)) config.ServiceURL = target.Endpoint;
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(target.Region);
 
@@ -133,6 +134,7 @@ internal sealed class S3ObjectStore : IObjectStore
             bool handedOff = false;
             try
             {
+                TransferWatchdog.Current.Value = watchdog;
                 var result = await attempt(watchdog);
                 handedOff = result is Stream;
                 return result;
@@ -809,6 +811,32 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         _client.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// The SDK's HTTP client, on connections a <see cref="TransferWatchdog"/> can see into
+    /// (<see cref="WatchedConnections"/>). As the SDK's own: no redirects, no decompression, the
+    /// environment's proxy settings; no overall timeout (the watchdog bounds every wait); one client
+    /// per store, reused.
+    /// </summary>
+    private sealed class WatchedHttpClientFactory(TimeSpan connectTimeout) : HttpClientFactory
+    {
+        private HttpClient? _client;
+
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => LazyInitializer.EnsureInitialized(ref _client, () => new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = connectTimeout,
+            ConnectCallback = WatchedConnections.ConnectAsync,
+        })
+        { Timeout = System.Threading.Timeout.InfiniteTimeSpan });
+
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+
+        public override string GetConfigUniqueString(IClientConfig clientConfig) => "s3pod-watched";
     }
 
     /// <summary>Keeps the SDK response alive as long as its body stream is read.</summary>

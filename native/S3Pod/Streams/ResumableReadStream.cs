@@ -18,18 +18,21 @@ internal interface IResumePolicy
 /// Reads the bytes [start, end) of an object and survives a broken body: when a read fails (a reset,
 /// a truncated body, an idle timeout), it reopens at the byte where it stopped — pinned to the same
 /// version by the policy — and carries on, so one bad connection costs a retry, not the transfer.
-/// A body that ends before <c>end</c> is a failure too, never a short read.
+/// A body that ends before <c>end</c> is a failure too, never a short read. The retry budget is
+/// the stream's, not a read's: a server that breaks every connection after a few bytes ends the
+/// transfer after the policy's attempts instead of crawling through it forever.
 /// </summary>
 internal sealed class ResumableReadStream(long start, long end, IResumePolicy policy) : Stream
 {
     private readonly long _start = start;
     private Stream? _current;
     private long _position = start;
+    private int _failures;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
         if (_position >= end || buffer.Length == 0) return 0;
-        for (int failures = 0; ; )
+        while (true)
         {
             try
             {
@@ -42,7 +45,7 @@ internal sealed class ResumableReadStream(long start, long end, IResumePolicy po
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 await CloseCurrentAsync();
-                if (!await policy.ShouldRetryAsync(e, ++failures, ct)) throw policy.GiveUp(e, failures);
+                if (!await policy.ShouldRetryAsync(e, ++_failures, ct)) throw policy.GiveUp(e, _failures);
             }
         }
     }

@@ -9,10 +9,23 @@ namespace S3Pod.Streams;
 /// first-byte timeout. When a limit passes, <see cref="Token"/> is cancelled, the watched streams
 /// are closed (which also unblocks a synchronous read) and <see cref="Expired"/> says which limit,
 /// in words fit for a message. Connecting is bounded by the HTTP handler's connect timeout.
+/// <para>
+/// The end of a request body is only the moment it was handed to the operating system, whose
+/// socket buffers (megabytes) may still be draining over a slow link. Where the OS says how much a
+/// connection has not sent yet (<see cref="WatchedConnections"/>: Linux, macOS), bytes leaving the
+/// queue count as progress under the idle limit and the first-byte clock starts when it is empty,
+/// so a slow upload is not mistaken for a silent server and a server that stops reading is caught.
+/// Elsewhere the first-byte limit grows by the time the last <see cref="DrainAllowanceCap"/> of the
+/// body would take at <see cref="SlowestLink"/>.
+/// </para>
 /// </summary>
 internal sealed class TransferWatchdog : IDisposable
 {
     public enum Stage { Sending, AwaitingResponse, Receiving }
+
+    /// <summary>The watchdog of the request being made in this async flow: the connection it is sent
+    /// on registers itself here (<see cref="Carries"/>).</summary>
+    public static readonly AsyncLocal<TransferWatchdog?> Current = new();
 
     private readonly CancellationTokenSource _cts;
     private readonly TimeProvider _clock;
@@ -20,7 +33,12 @@ internal sealed class TransferWatchdog : IDisposable
     private readonly TimeSpan _firstByte;
     private readonly ITimer _timer;
     private readonly List<IDisposable> _closeOnExpiry = new();
+    private const int SlowestLink = 64 << 10;        // bytes per second
+    private const int DrainAllowanceCap = 4 << 20;   // the most a socket's buffers hold, about
     private long _lastActivity;
+    private long _drainAllowanceTicks;
+    private volatile WatchedConnections.Connection? _connection;
+    private long _lastUnsent;
     private volatile Stage _stage;
     private int _expired;
 
@@ -51,10 +69,21 @@ internal sealed class TransferWatchdog : IDisposable
         Activity();
     }
 
+    /// <summary>The connection this request is being sent on.</summary>
+    public void Carries(WatchedConnections.Connection connection) => _connection = connection;
+
     private void Check()
     {
         var stage = _stage;
-        var limit = stage == Stage.AwaitingResponse ? _firstByte : _idle;
+        var limit = stage == Stage.AwaitingResponse ? _firstByte + TimeSpan.FromTicks(Interlocked.Read(ref _drainAllowanceTicks)) : _idle;
+        if (stage == Stage.AwaitingResponse && _connection?.Unsent() is { } unsent)
+        {
+            // The request is still leaving this machine: that is sending, judged by the idle limit;
+            // the first-byte clock starts when the queue has drained.
+            if (unsent != Interlocked.Exchange(ref _lastUnsent, unsent)) Activity();
+            limit = unsent > 0 ? _idle : _firstByte;
+            if (unsent > 0) stage = Stage.Sending;
+        }
         var quiet = _clock.GetElapsedTime(Interlocked.Read(ref _lastActivity));
         if (quiet <= limit || Interlocked.Exchange(ref _expired, 1) != 0) return;
         Expired = stage switch
@@ -113,6 +142,11 @@ internal sealed class TransferWatchdog : IDisposable
 
         private int Account(int n)
         {
+            if (n == 0)
+            {
+                long sent = inner.CanSeek ? inner.Position : 0;
+                Interlocked.Exchange(ref watchdog._drainAllowanceTicks, TimeSpan.FromSeconds((double)Math.Min(sent, DrainAllowanceCap) / SlowestLink).Ticks);
+            }
             watchdog.Enter(n == 0 ? Stage.AwaitingResponse : Stage.Sending);
             return n;
         }

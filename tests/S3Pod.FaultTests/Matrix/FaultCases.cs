@@ -23,9 +23,10 @@ internal static class FaultCases
     private static Expectation ConnectionTrouble { get; } = Expectation.FailsWith(@"(?i)reset|closed|connection|network");
 
     /// <summary>The requests that carry an operation's data: its GET, or when large its second range
-    /// (by offset: the ranges run in parallel, so arrival order would pick a different one each run).</summary>
+    /// (by offset: the ranges run in parallel, so arrival order would pick a different one each run),
+    /// resumptions included: a resumed request starts where the broken one stopped.</summary>
     private static RequestMatch DataGet(Operation op) => op.Size == Size.Large
-        ? On.RangedGet with { PathContains = op.DataPath, HeaderStartsWith = ("Range", $"bytes={8 << 20}-") }
+        ? On.RangedGet with { PathContains = op.DataPath, RangeStartsWithin = (8 << 20, 16 << 20) }
         : On.ObjectGet with { PathContains = op.DataPath };
 
     /// <summary>The requests that carry an operation's data: its single PUT, or when large its part 2.</summary>

@@ -17,6 +17,9 @@ internal sealed record RequestMatch
     public IReadOnlyList<string> HeaderLacks { get; init; } = [];
     /// <summary>A header whose value starts with a prefix, e.g. (Range, <c>bytes=8388608-</c>).</summary>
     public (string Name, string Prefix)? HeaderStartsWith { get; init; }
+    /// <summary>A ranged request whose first byte is in [From, To): the range and its resumptions,
+    /// which start wherever the previous attempt stopped.</summary>
+    public (long From, long To)? RangeStartsWithin { get; init; }
 
     public bool Matches(HttpHead request) =>
         (Method is null || request.Method == Method)
@@ -27,7 +30,16 @@ internal sealed record RequestMatch
         && !QueryLacks.Any(q => request.QueryNames.Contains(q))
         && HeaderHas.All(h => request.Header(h) is not null)
         && !HeaderLacks.Any(h => request.Header(h) is not null)
-        && (HeaderStartsWith is not { } hp || request.Header(hp.Name)?.StartsWith(hp.Prefix, StringComparison.Ordinal) == true);
+        && (HeaderStartsWith is not { } hp || request.Header(hp.Name)?.StartsWith(hp.Prefix, StringComparison.Ordinal) == true)
+        && (RangeStartsWithin is not { } r || RangeStart(request) is { } start && start >= r.From && start < r.To);
+
+    private static long? RangeStart(HttpHead request)
+    {
+        var range = request.Header("Range");
+        if (range is null || !range.StartsWith("bytes=", StringComparison.Ordinal)) return null;
+        var dash = range.IndexOf('-');
+        return dash > 6 && long.TryParse(range[6..dash], out var start) ? start : null;
+    }
 
     public override string ToString()
     {
@@ -41,6 +53,7 @@ internal sealed record RequestMatch
         parts.AddRange(HeaderHas.Select(h => $"[{h}]"));
         parts.AddRange(HeaderLacks.Select(h => $"![{h}]"));
         if (HeaderStartsWith is { } p) parts.Add($"[{p.Name}: {p.Prefix}…]");
+        if (RangeStartsWithin is { } r) parts.Add($"[Range from {r.From}..{r.To})");
         return parts.Count == 0 ? "any" : string.Join(' ', parts);
     }
 }
