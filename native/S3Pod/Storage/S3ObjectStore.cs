@@ -43,6 +43,7 @@ internal sealed class S3ObjectStore : IObjectStore
     internal const int PartSize = 8 << 20;
     internal const int Concurrency = 4;
     private const int SingleGetLimit = 16 << 20;
+    private const long MaxSinglePut = 5L << 30;
     private const string ProbePrefix = ".s3pod-probe/";
 
     private readonly AmazonS3Client _client;
@@ -303,7 +304,17 @@ internal sealed class S3ObjectStore : IObjectStore
         try
         {
             if (options.Length is { } known && known > SinglePutLimit)
+            {
+                // A condition CompleteMultipartUpload would ignore (RGW) is enforced on a single PUT:
+                // a file of known length up to S3's 5 GiB goes in one streamed PUT there.
+                if (options.Condition is not WriteCondition.Unconditional && known <= MaxSinglePut && content.CanSeek
+                    && await GetCapabilitiesAsync(ct) is { MultipartConditional: false } caps
+                    && (options.Condition is WriteCondition.Absent ? caps.CreateOnly : caps.CompareAndSwap))
+                {
+                    return await PutStreamedAsync(key, content, known, options, ct);
+                }
                 return await PutMultipartAsync(key, content, null, options, ct);
+            }
 
             // Small objects go in one PUT: cheaper, and conditions on a single PUT are enforced by more
             // servers (RGW 16 ignores them on CompleteMultipartUpload). A stream of unknown length is
@@ -325,6 +336,27 @@ internal sealed class S3ObjectStore : IObjectStore
         {
             throw Translate(e, key);
         }
+    }
+
+    /// <summary>One PUT streamed from a seekable source (rewound for each attempt, and by the SDK
+    /// after hashing the payload for SigV4 over plain HTTP), for a conditional write of a large
+    /// file where only single PUTs are conditional.</summary>
+    private async Task<PutOutcome> PutStreamedAsync(string key, Stream content, long length, PutOptions options, CancellationToken ct)
+    {
+        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, w =>
+        {
+            content.Position = 0;
+            var request = NewPut(key, w.WatchRequestBody(content), options);
+            request.Headers.ContentLength = length;
+            condition?.Invoke(request);
+            return _client.PutObjectAsync(request, w.Token);
+        }, ct, TransferWatchdog.Stage.Sending);
+
+        var outcome = options.Condition is WriteCondition.Match m
+            ? await PutCompareAndSwapAsync(key, length, options, m.ETag, Send, ct)
+            : await ConditionalAsync(key, options, () => Send(r => r.IfNoneMatch = "*"), r => r.ETag, length, ct);
+        options.Progress?.Invoke(length);
+        return outcome is PutOutcome.Written w2 ? new PutOutcome.Written(w2.Object with { Size = length }) : outcome;
     }
 
     private async Task<PutOutcome> PutSingleAsync(string key, byte[] buffer, int count, PutOptions options, CancellationToken ct)
@@ -393,7 +425,7 @@ internal sealed class S3ObjectStore : IObjectStore
         return request;
     }
 
-    private async Task<PutOutcome> PutCompareAndSwapAsync(string key, int count, PutOptions options, string expectedETag,
+    private async Task<PutOutcome> PutCompareAndSwapAsync(string key, long count, PutOptions options, string expectedETag,
         Func<Action<PutObjectRequest>?, Task<PutObjectResponse>> send, CancellationToken ct)
     {
         var bare = expectedETag.Trim('"');
