@@ -21,6 +21,15 @@ namespace S3Pod.Output;
 [JsonSerializable(typeof(Cache.InspectResult))]
 [JsonSerializable(typeof(Cache.PruneResult))]
 [JsonSerializable(typeof(Cache.ExplainResult))]
+[JsonSerializable(typeof(Assets.AssetResult))]
+[JsonSerializable(typeof(Assets.AssetListResult))]
+[JsonSerializable(typeof(Assets.AssetCheckResult))]
+[JsonSerializable(typeof(Assets.AssetCacheListResult))]
+[JsonSerializable(typeof(Assets.AssetCacheRemoveResult))]
+[JsonSerializable(typeof(Assets.AssetCacheInvalidateResult))]
+[JsonSerializable(typeof(Assets.AssetPrefillResult))]
+[JsonSerializable(typeof(Assets.AssetPackResult))]
+[JsonSerializable(typeof(Assets.AssetUnpackResult))]
 internal sealed partial class CliJson : JsonSerializerContext;
 
 internal sealed record KeyResult(string Key, string? Hash);
