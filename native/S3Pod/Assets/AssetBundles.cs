@@ -191,8 +191,11 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
             {
                 await using (var input = new FileStream(bundle, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan))
                 {
+                    // Bundles rebuilt with `tar -c .` also hold "./", "objects/" and "assets/" themselves.
                     await TarZstd.UnpackAsync(fileSystem, input, name =>
-                        name == BundleIndex.FileName ? (objectStage, name)
+                        name is "" or "objects" ? (objectStage, "")
+                        : name == "assets" ? (assetStage, "")
+                        : name == BundleIndex.FileName ? (objectStage, name)
                         : name.StartsWith("objects/", StringComparison.Ordinal) ? (objectStage, name["objects/".Length..])
                         : name.StartsWith("assets/", StringComparison.Ordinal) ? (assetStage, name["assets/".Length..])
                         : null, ct);

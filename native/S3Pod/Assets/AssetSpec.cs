@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Text.RegularExpressions;
 
 namespace S3Pod.Assets;
@@ -111,11 +110,12 @@ internal sealed partial record AssetSpec(string Text, string Name, string? Selec
 internal sealed partial class AssetVersion : IComparable<AssetVersion>
 {
     public string Text { get; }
-    /// <summary>The numeric components (<c>1.2.5</c> → 1, 2, 5), or null for a version that is not numeric.</summary>
-    public IReadOnlyList<BigInteger>? Release { get; }
+    /// <summary>The numeric components (<c>1.2.5</c> → "1", "2", "5", leading zeros dropped), or null
+    /// for a version that is not numeric. Kept as digit strings: numbers of any length compare right.</summary>
+    public IReadOnlyList<string>? Release { get; }
     private readonly string[] _pre;
 
-    private AssetVersion(string text, IReadOnlyList<BigInteger>? release, string[] pre)
+    private AssetVersion(string text, IReadOnlyList<string>? release, string[] pre)
     {
         Text = text;
         Release = release;
@@ -137,7 +137,7 @@ internal sealed partial class AssetVersion : IComparable<AssetVersion>
             pre = core[(dash + 1)..].Split('.');
             if (pre.Any(p => p.Length == 0)) pre = [];
         }
-        version = new AssetVersion(text, NumericPattern().IsMatch(release) ? release.Split('.').Select(BigInteger.Parse).ToList() : null, pre);
+        version = new AssetVersion(text, NumericPattern().IsMatch(release) ? release.Split('.').Select(TrimZeros).ToList() : null, pre);
         return true;
     }
 
@@ -155,7 +155,7 @@ internal sealed partial class AssetVersion : IComparable<AssetVersion>
     public bool IsUnder(string partial)
     {
         if (Release is null) return false;
-        var wanted = partial.Split('.').Select(BigInteger.Parse).ToList();
+        var wanted = partial.Split('.').Select(TrimZeros).ToList();
         return Release.Count >= wanted.Count && wanted.Select((n, i) => n == Release[i]).All(x => x);
     }
 
@@ -166,9 +166,8 @@ internal sealed partial class AssetVersion : IComparable<AssetVersion>
         if (Release is null) return string.CompareOrdinal(Text, other.Text);
         for (int i = 0; i < Math.Max(Release.Count, other.Release!.Count); i++)
         {
-            var a = i < Release.Count ? Release[i] : BigInteger.Zero;
-            var b = i < other.Release.Count ? other.Release[i] : BigInteger.Zero;
-            if (a != b) return a.CompareTo(b);
+            int c = CompareNumbers(i < Release.Count ? Release[i] : "0", i < other.Release.Count ? other.Release[i] : "0");
+            if (c != 0) return c;
         }
         int byPre = ComparePre(_pre, other._pre);
         return byPre != 0 ? byPre : string.CompareOrdinal(Text, other.Text);
@@ -181,13 +180,17 @@ internal sealed partial class AssetVersion : IComparable<AssetVersion>
         if (a.Length == 0 || b.Length == 0) return b.Length.CompareTo(a.Length);
         for (int i = 0; i < Math.Min(a.Length, b.Length); i++)
         {
-            bool an = BigInteger.TryParse(a[i], out var na) && a[i].All(char.IsAsciiDigit);
-            bool bn = BigInteger.TryParse(b[i], out var nb) && b[i].All(char.IsAsciiDigit);
-            int c = an && bn ? na.CompareTo(nb) : an ? -1 : bn ? 1 : string.CompareOrdinal(a[i], b[i]);
+            bool an = a[i].All(char.IsAsciiDigit), bn = b[i].All(char.IsAsciiDigit);
+            int c = an && bn ? CompareNumbers(TrimZeros(a[i]), TrimZeros(b[i])) : an ? -1 : bn ? 1 : string.CompareOrdinal(a[i], b[i]);
             if (c != 0) return c;
         }
         return a.Length.CompareTo(b.Length);
     }
+
+    private static string TrimZeros(string digits) => digits.TrimStart('0') is { Length: > 0 } t ? t : "0";
+
+    /// <summary>Two digit strings without leading zeros: the longer is the larger, else the first differing digit decides.</summary>
+    private static int CompareNumbers(string a, string b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b);
 
     public override string ToString() => Text;
 

@@ -147,6 +147,31 @@ public class AssetBundleTests : IDisposable
     }
 
     [Fact]
+    public async Task ABundleWhoseContentContradictsItsRecord_IsRefused()
+    {
+        await Put("data-bucket", "k", Random(50_000, 4));
+        var (pack, _, _) = Machine(Path.Combine(_dir, "online"), connected: true);
+        var bundle = Path.Combine(_dir, "b.tar.zst");
+        await pack.PackAsync(["s3://data-bucket/k"], bundle, null, 1, 3, Options, default);
+        // Rebuilt with the standard tools (a valid tar.zst), one object's bytes changed, same length.
+        var x = Path.Combine(_dir, "x");
+        Directory.CreateDirectory(x);
+        Sh($"zstd -dc '{bundle}' | tar -x -C '{x}'");
+        var content = Path.Combine(x, "objects", "data-bucket", "k");
+        var bytes = File.ReadAllBytes(content);
+        bytes[0] ^= 1;
+        File.WriteAllBytes(content, bytes);
+        var forged = Path.Combine(_dir, "forged.tar.zst");
+        Sh($"tar -C '{x}' -cf - . | zstd -q -o '{forged}'");
+
+        var (unpack, objects, _) = Machine(Path.Combine(_dir, "air-gapped"), connected: false);
+        var e = await Assert.ThrowsAsync<S3PodException>(() => unpack.UnpackAsync([forged], default));
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Contains("does not match its record", e.Message);
+        Assert.Empty(objects.List());
+    }
+
+    [Fact]
     public async Task Pack_FailsAsAWhole_ListingWhatCouldNotBeFetched()
     {
         var (pack, _, _) = Machine(Path.Combine(_dir, "online"), connected: true);

@@ -191,7 +191,7 @@ public class ObjectCacheTests : IDisposable
     public async Task ParallelFetchesOfOneObject_DownloadItOnce()
     {
         await Put("data-bucket", "big", new string('x', 1 << 20));
-        var cache = Cache();
+        Bucket("data-bucket").ReadDelay = TimeSpan.FromMilliseconds(300);
         var uri = S3Uri.Parse("s3://data-bucket/big");
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Cache().FetchAsync(uri, new FetchOptions(TimeSpan.Zero), default))));
         Assert.Equal(1, Bucket("data-bucket").Reads);
@@ -225,6 +225,8 @@ public class ObjectCacheTests : IDisposable
         public int Reads => _reads;
         public int Calls => _heads + _reads + _lists;
         public bool Offline { get; set; }
+        /// <summary>How long a read takes to start: keeps concurrent fetches in flight together.</summary>
+        public TimeSpan ReadDelay { get; set; }
         public void Reset() => _heads = _reads = _lists = 0;
 
         private void Check()
@@ -241,11 +243,12 @@ public class ObjectCacheTests : IDisposable
             return inner.HeadAsync(key, ct);
         }
 
-        public Task<ObjectReader?> OpenReadAsync(string key, ReadOptions options, CancellationToken ct)
+        public async Task<ObjectReader?> OpenReadAsync(string key, ReadOptions options, CancellationToken ct)
         {
             Check();
             Interlocked.Increment(ref _reads);
-            return inner.OpenReadAsync(key, options, ct);
+            await Task.Delay(ReadDelay, ct);
+            return await inner.OpenReadAsync(key, options, ct);
         }
 
         public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct, string? startAfter = null)
