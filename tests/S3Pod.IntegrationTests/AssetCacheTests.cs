@@ -100,7 +100,8 @@ public sealed class AssetCacheTests : IDisposable
         new Random(5).NextBytes(data);
         var aws = S3Server.Peer(S3Server.Aws, ["--endpoint-url", S3Server.Endpoint!, "s3", "cp", "-", $"s3://{bucket}/big/model.bin"], data);
         Assert.True(aws.Code == 0, aws.Stderr);
-        Assert.EndsWith("-3\"", (await store.HeadAsync("big/model.bin", default))!.ETag);
+        var etag = (await store.HeadAsync("big/model.bin", default))!.ETag!;
+        Skip.IfNot(etag.EndsWith("-3\"", StringComparison.Ordinal), $"{S3Server.Flavor} gives this multipart object the ETag {etag}, an MD5 of the content: the case does not arise there");
 
         await using var proxy = new RecordingProxy(new Uri(S3Server.Endpoint!));
         PointAt(proxy.Url);

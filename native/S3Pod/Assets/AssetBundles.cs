@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;

@@ -202,12 +202,6 @@ internal sealed class AssetManifest
         if (Format == ManifestFormat.Baiji && (entry.Digest is not null || entry.Extra is not null)) Format = ManifestFormat.S3Pod;
     }
 
-    public bool Remove(string name)
-    {
-        if (Find(name) is not { } existing) return false;
-        return _entries.Remove(existing.Key);
-    }
-
     /// <summary>The file's bytes: sorted keys, 4-space indent, '\n' line ends, a trailing newline.</summary>
     public byte[] Render()
     {
