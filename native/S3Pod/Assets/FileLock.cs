@@ -54,8 +54,9 @@ internal static class FileLock
         }
     }
 
-    // Held by another process: EAGAIN from flock on Unix (the runtime reports errno as the HResult),
-    // a sharing or lock violation on Windows. Anything else (a read-only file system, EROFS = 30;
-    // a full disk) will not go away by waiting.
-    private static bool IsHeldElsewhere(IOException e) => (e.HResult & 0xFFFF) is 11 or 32 or 33;
+    // Held by another process: EWOULDBLOCK from flock (the runtime reports errno as the HResult: 11 on
+    // Linux, 35 on macOS), a sharing or lock violation on Windows (32, 33). Anything else (a read-only
+    // file system, EROFS = 30; a full disk) will not go away by waiting.
+    private static bool IsHeldElsewhere(IOException e) =>
+        (e.HResult & 0xFFFF) is 32 or 33 || e.HResult == (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? 35 : 11);
 }
