@@ -68,6 +68,7 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
             FileCommands.List(this), FileCommands.Delete(this), SetupCommands.Init(this), SetupCommands.Doctor(this),
             CacheCommands.Save(this), CacheCommands.Restore(this), CacheCommands.Explain(this), CacheCommands.Inspect(this),
             CacheCommands.Prune(this), DirCommands.Create(this), DockerCommands.Create(this),
+            AssetCommands.Create(this),
         })
         {
             root.Subcommands.Add(command);

@@ -21,6 +21,15 @@ namespace S3Pod.Output;
 [JsonSerializable(typeof(Cache.InspectResult))]
 [JsonSerializable(typeof(Cache.PruneResult))]
 [JsonSerializable(typeof(Cache.ExplainResult))]
+[JsonSerializable(typeof(Assets.AssetResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetListResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetCheckResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetCacheListResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetCacheRemoveResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetCacheInvalidateResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetPrefillResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetPackResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(Assets.AssetUnpackResult), GenerationMode = JsonSourceGenerationMode.Serialization)]
 internal sealed partial class CliJson : JsonSerializerContext;
 
 internal sealed record KeyResult(string Key, string? Hash);

@@ -14,4 +14,8 @@ namespace S3Pod.Storage;
 [JsonSerializable(typeof(LocalMeta))]
 [JsonSerializable(typeof(CapabilityRecord))]
 [JsonSerializable(typeof(Cache.CacheManifest))]
+[JsonSerializable(typeof(Assets.CachedObjectRecord))]
+[JsonSerializable(typeof(Assets.MissingObjectsRecord))]
+[JsonSerializable(typeof(Assets.AssetRecord))]
+[JsonSerializable(typeof(Assets.BundleIndex))]
 internal sealed partial class StoredJson : JsonSerializerContext;
