@@ -89,8 +89,36 @@ describe('locateBinary (core)', () => {
   });
 
   test('a version without committed sums is refused', async () => {
-    await assert.rejects(core.locateBinary(opts({ version: '9.9.9' })), /this action pins s3pod 1\.0\.0, so no SHA-256 for 9\.9\.9 is committed/);
-    await assert.rejects(core.locateBinary(opts({ sums: { ...sums, assets: {} } })), /no SHA-256 for s3pod-.+ is committed/);
+    await assert.rejects(core.locateBinary(opts({ version: '9.9.9' })), /Cannot verify s3pod 9\.9\.9: the SHA-256 sums committed here are for s3pod 1\.0\.0/);
+  });
+
+  test('a platform without a binary is one error naming the OS and arch and listing what exists', async () => {
+    const two = { ...sums, assets: { 's3pod-linux-x64': 'a'.repeat(64), 's3pod-osx-arm64': 'b'.repeat(64) } };
+    const cases = [
+      [{ os: 'Linux', arch: 'ARM', names: 'Agent.OS/Agent.OSArchitecture' }, 'No s3pod 1.0.0 binary for Linux ARM (Agent.OS/Agent.OSArchitecture); binaries exist for: linux-x64, osx-arm64. Put s3pod on PATH or set the binary input'],
+      [{ os: 'Windows', arch: 'X64', names: 'RUNNER_OS/RUNNER_ARCH' }, 'No s3pod 1.0.0 binary for Windows X64 (RUNNER_OS/RUNNER_ARCH); binaries exist for: linux-x64, osx-arm64. Put s3pod on PATH or set the binary input'],
+      [{ os: 'FreeBSD', arch: 'X64', names: 'RUNNER_OS/RUNNER_ARCH' }, 'No s3pod 1.0.0 binary for FreeBSD X64 (RUNNER_OS/RUNNER_ARCH); binaries exist for: linux-x64, osx-arm64. Put s3pod on PATH or set the binary input'],
+    ];
+    for (const [runner, message] of cases) {
+      await assert.rejects(core.locateBinary(opts({ sums: two, runner })), (err) => err instanceof core.BinaryError && err.message === message);
+    }
+    const none = { ...sums, assets: {} };
+    await assert.rejects(core.locateBinary(opts({ sums: none, runner: { os: 'Linux', arch: 'X64', names: 'RUNNER_OS/RUNNER_ARCH' }, binaryInput: 'binary' })),
+      /No s3pod 1\.0\.0 binary for Linux X64 \(RUNNER_OS\/RUNNER_ARCH\); binaries exist for: none/);
+  });
+
+  test('the runner\'s OS and arch pick the asset (CI spellings)', async () => {
+    const assetFor = { 's3pod-linux-arm64': content };
+    const armSums = { ...sums, assets: { 's3pod-linux-arm64': sha(content) } };
+    const arm = await releaseServer({ '/org/s3pod/releases/download/v1.0.0/s3pod-linux-arm64': assetFor['s3pod-linux-arm64'] });
+    try {
+      const o = opts({ sums: armSums, serverUrl: arm.url, runner: { os: 'Linux', arch: 'ARM64', names: 'Agent.OS/Agent.OSArchitecture' } });
+      const found = await core.locateBinary(o);
+      assert.equal(found.path, path.join(o.toolCacheDir, 's3pod', '1.0.0', 'linux-arm64', 's3pod'));
+      assert.deepEqual(arm.requests, ['/org/s3pod/releases/download/v1.0.0/s3pod-linux-arm64']);
+    } finally {
+      await arm.close();
+    }
   });
 
   test('s3pod on PATH is used only when its --version matches', async () => {
@@ -117,13 +145,28 @@ describe('locateBinary (core)', () => {
     assert.equal(core.assetName('linux', 'x64'), 's3pod-linux-x64');
     assert.equal(core.assetName('darwin', 'arm64'), 's3pod-osx-arm64');
     assert.equal(core.assetName('win32', 'x64'), 's3pod-win-x64.exe');
-    assert.throws(() => core.assetName('aix', 'ppc64'), /No s3pod release is built for aix-ppc64/);
+    assert.equal(core.assetName('aix', 'ppc64'), null);
+    assert.equal(core.assetName('Linux', 'ARM'), null, '32-bit ARM has no build');
+    assert.equal(core.assetName('Linux', 'X86'), null);
+    assert.equal(core.assetName('Linux', 'ARM64'), 's3pod-linux-arm64', 'RUNNER_OS / Agent.OS spellings');
+    assert.equal(core.assetName('macOS', 'X64'), 's3pod-osx-x64');
+    assert.equal(core.assetName('Darwin', 'ARM64'), 's3pod-osx-arm64');
+    assert.equal(core.assetName('Windows_NT', 'ARM64'), 's3pod-win-arm64.exe');
+    assert.equal(core.assetName('Windows', 'X64'), 's3pod-win-x64.exe');
     const a = 'a'.repeat(64);
     const b = 'B'.repeat(64);
     assert.deepEqual(core.parseSha256Sums(`${a}  s3pod-linux-x64\n${b} *dist/s3pod-win-x64.exe\nnot a line\n`), {
       's3pod-linux-x64': a, 's3pod-win-x64.exe': b.toLowerCase(),
     });
   });
+});
+
+test('a runner with no s3pod build: one ::error:: naming RUNNER_OS/RUNNER_ARCH and listing what exists', async () => {
+  const job = createJob();
+  const main = await runStep(job, 'main', { key: 'k', path: 'deps', binary: '' }, { env: { RUNNER_OS: 'Linux', RUNNER_ARCH: 'ARM' }, path: path.dirname(process.execPath) });
+  assert.equal(main.code, 1, main.log);
+  const platforms = Object.keys(core.RELEASE_SUMS.assets).map((a) => a.replace(/^s3pod-|\.exe$/g, '')).sort().join(', ');
+  assert.deepEqual(main.errors, [`::error::No s3pod ${core.RELEASE_SUMS.version} binary for Linux ARM (RUNNER_OS/RUNNER_ARCH); binaries exist for: ${platforms}. Put s3pod on PATH or set the binary input`]);
 });
 
 // The bundled action downloads the real release asset: needs dist/<asset> and its SHA-256 committed

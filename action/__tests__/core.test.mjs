@@ -1,91 +1,78 @@
-// Unit tests of the host-agnostic core (CommonJS, loaded as the Azure task will load it).
+// Unit tests of the host-agnostic core (CommonJS, loaded as the Azure task loads it) and of
+// GitHub's rules for the host adapter.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { computeScopes, untrustedReason } from '../src/github-rules.js';
+import { fakeHost } from './fake-host.mjs';
 
 const require = createRequire(import.meta.url);
 const core = require('../src/core/index.js');
-
-/** A host adapter that records everything, for calling the core directly. */
-export function fakeHost(inputs = {}, state = {}) {
-  const log = { outputs: {}, state: { ...state }, info: [], warning: [], error: [], debug: [], secrets: [], failed: [], summary: [] };
-  return {
-    log,
-    getInput: (n) => inputs[n] ?? '',
-    setOutput: (n, v) => { log.outputs[n] = v; },
-    saveState: (n, v) => { log.state[n] = v; },
-    getState: (n) => log.state[n] ?? '',
-    info: (m) => log.info.push(m),
-    warning: (m) => log.warning.push(m),
-    error: (m) => log.error.push(m),
-    debug: (m) => log.debug.push(m),
-    setSecret: (v) => log.secrets.push(v),
-    setFailed: (m) => log.failed.push(m),
-    summary: (m) => log.summary.push(m),
-    env: {},
-  };
-}
 
 const PR = { number: 42, pull_request: { number: 42, base: { ref: 'develop', repo: { full_name: 'o/r' } }, head: { repo: { full_name: 'o/r', fork: false } } }, repository: { default_branch: 'main' } };
 
 describe('computeScopes', () => {
   test('push reads its ref then the default branch, and writes its ref', () => {
     const env = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feature' };
-    assert.deepEqual(core.computeScopes('ref', env, { repository: { default_branch: 'main' } }), {
+    assert.deepEqual(computeScopes('ref', env, { repository: { default_branch: 'main' } }), {
       scope: 'refs/heads/feature', fallbackScopes: ['refs/heads/main'],
     });
   });
   test('push to the default branch has no fallback', () => {
     const env = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' };
-    assert.deepEqual(core.computeScopes('ref', env, { repository: { default_branch: 'main' } }).fallbackScopes, []);
+    assert.deepEqual(computeScopes('ref', env, { repository: { default_branch: 'main' } }).fallbackScopes, []);
   });
   test('a tag reads the default branch too', () => {
     const env = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.0.0' };
-    assert.deepEqual(core.computeScopes('ref', env, { repository: { default_branch: 'trunk' } }), {
+    assert.deepEqual(computeScopes('ref', env, { repository: { default_branch: 'trunk' } }), {
       scope: 'refs/tags/v1.0.0', fallbackScopes: ['refs/heads/trunk'],
     });
   });
   test('pull_request reads merge ref, base branch, default branch; writes the merge ref', () => {
     const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/42/merge', GITHUB_BASE_REF: 'develop' };
-    assert.deepEqual(core.computeScopes('ref', env, PR), {
+    assert.deepEqual(computeScopes('ref', env, PR), {
       scope: 'refs/pull/42/merge', fallbackScopes: ['refs/heads/develop', 'refs/heads/main'],
     });
   });
   test('pull_request_target (GITHUB_REF is the base branch) still writes the PR merge ref', () => {
     const env = { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_REF: 'refs/heads/develop', GITHUB_BASE_REF: 'develop' };
-    assert.deepEqual(core.computeScopes('ref', env, PR), {
+    assert.deepEqual(computeScopes('ref', env, PR), {
       scope: 'refs/pull/42/merge', fallbackScopes: ['refs/heads/develop', 'refs/heads/main'],
     });
   });
   test('base branch equal to the default branch is listed once', () => {
     const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/3/merge', GITHUB_BASE_REF: 'main' };
-    assert.deepEqual(core.computeScopes('ref', env, { number: 3, repository: { default_branch: 'main' } }).fallbackScopes, ['refs/heads/main']);
+    assert.deepEqual(computeScopes('ref', env, { number: 3, repository: { default_branch: 'main' } }).fallbackScopes, ['refs/heads/main']);
   });
   test('repo and none', () => {
-    assert.deepEqual(core.computeScopes('repo', { GITHUB_REPOSITORY: 'o/r' }, {}), { scope: 'o/r', fallbackScopes: [] });
-    assert.deepEqual(core.computeScopes('none', { GITHUB_REF: 'refs/heads/x' }, {}), { scope: null, fallbackScopes: [] });
+    assert.deepEqual(computeScopes('repo', { GITHUB_REPOSITORY: 'o/r' }, {}), { scope: 'o/r', fallbackScopes: [] });
+    assert.deepEqual(computeScopes('none', { GITHUB_REF: 'refs/heads/x' }, {}), { scope: null, fallbackScopes: [] });
   });
   test('no GITHUB_REF: no scope, with a warning', () => {
-    const r = core.computeScopes('ref', {}, {});
+    const r = computeScopes('ref', {}, {});
     assert.equal(r.scope, null);
     assert.match(r.warning, /GITHUB_REF/);
   });
 });
 
-describe('resolveReadOnly', () => {
+describe('read-only', () => {
   const fork = { pull_request: { head: { repo: { full_name: 'evil/r', fork: true } }, base: { repo: { full_name: 'o/r' } } } };
   const renamedFork = { pull_request: { head: { repo: { full_name: 'evil/r' } }, base: { repo: { full_name: 'o/r' } } } };
-  test('auto', () => {
-    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'push' }, {}).readOnly, false);
-    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, PR).readOnly, false);
-    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, fork).readOnly, true);
-    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, renamedFork).readOnly, true);
-    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request' }, { pull_request: { head: {} } }).readOnly, true, 'deleted head repo');
-    assert.equal(core.resolveReadOnly('auto', { GITHUB_EVENT_NAME: 'pull_request_target' }, PR).readOnly, true);
+  test('GitHub: untrusted runs are pull_request_target and pull requests from forks', () => {
+    assert.equal(untrustedReason({ GITHUB_EVENT_NAME: 'push' }, {}), '');
+    assert.equal(untrustedReason({ GITHUB_EVENT_NAME: 'pull_request' }, PR), '');
+    assert.match(untrustedReason({ GITHUB_EVENT_NAME: 'pull_request' }, fork), /forks/);
+    assert.match(untrustedReason({ GITHUB_EVENT_NAME: 'pull_request' }, renamedFork), /forks/);
+    assert.match(untrustedReason({ GITHUB_EVENT_NAME: 'pull_request' }, { pull_request: { head: {} } }), /forks/, 'deleted head repo');
+    assert.match(untrustedReason({ GITHUB_EVENT_NAME: 'pull_request_target' }, PR), /pull_request_target/);
   });
-  test('true and false override', () => {
-    assert.equal(core.resolveReadOnly('true', { GITHUB_EVENT_NAME: 'push' }, {}).readOnly, true);
-    assert.equal(core.resolveReadOnly('false', { GITHUB_EVENT_NAME: 'pull_request_target' }, fork).readOnly, false);
+  test('auto asks the host; true and false override it', () => {
+    const trusted = fakeHost({}, {}, { untrustedReason: '' });
+    const untrusted = fakeHost({}, {}, { untrustedReason: 'pull requests from forks are read-only' });
+    assert.deepEqual(core.resolveReadOnly('auto', trusted), { readOnly: false, reason: '' });
+    assert.deepEqual(core.resolveReadOnly('auto', untrusted), { readOnly: true, reason: 'pull requests from forks are read-only (read-only: auto)' });
+    assert.equal(core.resolveReadOnly('true', trusted).readOnly, true);
+    assert.equal(core.resolveReadOnly('false', untrusted).readOnly, false);
   });
 });
 
@@ -126,19 +113,17 @@ describe('readInputs', () => {
     assert.deepEqual(i.restoreKeys, ['k-']);
     assert.equal(i.lookupOnly, true);
     assert.equal(i.failOnCacheMiss, false);
-    assert.equal(i.scope, 'ref');
     assert.equal(i.readOnly, 'auto');
     assert.equal(i.save, 'on-miss');
     assert.equal(i.compressionLevel, 19);
     assert.equal(i.version, '1.2.3');
-    assert.equal(i.jobStatus, 'unknown');
+    assert.equal(i.scope, '', 'scope is the host\'s to parse');
   });
   const bad = [
     [{ path: 'a' }, 'key'],
     [{ key: 'k' }, 'path'],
     [{ key: 'a\nb', path: 'a' }, 'key'],
     [{ key: 'x'.repeat(513), path: 'a' }, 'key'],
-    [{ ...ok, scope: 'Branch' }, 'scope'],
     [{ ...ok, 'read-only': 'yes' }, 'read-only'],
     [{ ...ok, save: 'on-success' }, 'save'],
     [{ ...ok, 'fail-on-cache-miss': '1' }, 'fail-on-cache-miss'],
@@ -159,6 +144,19 @@ describe('readInputs', () => {
       assert.throws(() => core.readInputs(fakeHost(inputs)), (err) => err instanceof core.InputError && err.input === name && err.message.includes(name));
     });
   }
+  test('errors name the input and its values as the host spells them', () => {
+    const names = { 'compression-level': 'compressionLevel', 'docker-image': 'dockerImage', save: 'save', path: 'path' };
+    const host = fakeHost({ ...ok, 'compression-level': '0' }, {}, {
+      inputName: (n) => names[n] ?? n,
+      valueName: (n, v) => (n === 'save' && v === 'on-miss' ? 'onMiss' : v),
+    });
+    assert.throws(() => core.readInputs(host), (err) => err.input === 'compression-level' && err.message === 'Input "compressionLevel" must be a whole number from 1 to 19, not "0"');
+    const save = fakeHost({ ...ok, save: 'sometimes' }, {}, { valueName: (n, v) => (v === 'on-miss' ? 'onMiss' : v) });
+    assert.throws(() => core.readInputs(save), /Input "save" must be one of onMiss, always, never, not "sometimes"/);
+    assert.equal(core.readInputs(fakeHost({ ...ok, save: 'ONMISS' }, {}, { valueName: (n, v) => (v === 'on-miss' ? 'onMiss' : v) })).save, 'on-miss');
+    const noPath = fakeHost({ key: 'k' }, {}, { inputName: (n) => names[n] ?? n });
+    assert.throws(() => core.readInputs(noPath), /Input required and not supplied: path \(or dockerImage\)/);
+  });
   test('secret values never appear in error messages', () => {
     const host = fakeHost({ ...ok, 'secret-access-key': 'TOPSECRETVALUE' });
     assert.throws(() => core.readInputs(host), (err) => !err.message.includes('TOPSECRETVALUE'));

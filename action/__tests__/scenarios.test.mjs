@@ -5,8 +5,16 @@ import { describe, test as nodeTest, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createJob, runStep, writeFiles, readTree } from './harness.mjs';
 import { realBackend, stubBackend } from './backends.mjs';
+
+const require = createRequire(import.meta.url);
+const { dockerAvailable } = require('./contract.cjs');
+const docker = (...args) => spawnSync('docker', args, { encoding: 'utf8', timeout: 120000 });
+/** The docker client's settings, which the runner's environment would carry to the binary. */
+const dockerEnv = () => Object.fromEntries(['DOCKER_HOST', 'DOCKER_API_VERSION', 'DOCKER_CONFIG'].filter((n) => process.env[n]).map((n) => [n, process.env[n]]));
 
 const PR_EVENT = (number, headRepo = 'octo/app', fork = false) => ({
   number,
@@ -146,6 +154,76 @@ for (const backend of [realBackend(), stubBackend()]) {
       const saveOnly = await run(job, 'save-only', { key: 'ro-save-only', path: 'deps' });
       assert.equal(saveOnly.code, 0, saveOnly.log);
       assert.match(saveOnly.log, /Not saving: read-only/);
+    });
+
+    test('the key is exact: a longer key that starts with it is not restored; a restore key is a prefix', async () => {
+      await seed(pushJob(), 'exact-key-longer');
+      const exact = await run(pushJob(), 'main', { key: 'exact-key', path: 'deps' });
+      assert.equal(exact.code, 0, exact.log);
+      assert.equal(exact.outputs['matched-key'], '', 'the primary key is not a prefix');
+      const prefix = await run(pushJob(), 'main', { key: 'exact-key', path: 'deps', 'restore-keys': 'exact-key' });
+      assert.equal(prefix.outputs['matched-key'], 'exact-key-longer', prefix.log);
+      assert.equal(prefix.outputs['cache-hit'], 'false');
+    });
+
+    test('a miss logs why: the binary\'s summary, then each reason, one line each', async () => {
+      await seed(pushJob(), 'why-key');
+      const job = pushJob();
+      const main = await run(job, 'main', { key: 'why-key', path: 'elsewhere', 'restore-keys': 'why-nothing-' });
+      assert.equal(main.code, 0, main.log);
+      assert.equal(main.outputs['matched-key'], '');
+      const lines = main.stdout.split('\n');
+      const at = lines.indexOf('Cache not found for input keys: why-key, why-nothing-');
+      assert.ok(at >= 0, main.log);
+      assert.match(lines[at + 1], /^Why: \S.*/, `the summary follows the miss line:\n${main.log}`);
+      const reasons = lines.slice(at + 2).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('  - ')));
+      assert.ok(reasons.length >= 1, `at least one reason line:\n${main.log}`);
+      assert.ok(reasons.every((r) => r.length > 4));
+      assert.match(main.summary, /\| Why \| \S/, 'the job summary says why too');
+    });
+
+    test('docker image: miss, post uploads, the next job loads it; cache-size is the stored size', async (t) => {
+      const skipDocker = backend.real && dockerAvailable();
+      if (skipDocker) {
+        t.skip(skipDocker);
+        return;
+      }
+      const image = `s3pod-action-test/${path.basename(prefix)}:1`;
+      const env = backend.real ? dockerEnv() : {};
+      const dockerInputs = { key: 'img-{hash}', 'hash-files': 'Dockerfile', 'docker-image': image };
+      if (backend.real) assert.equal(docker('tag', process.env.S3POD_TEST_DOCKER_IMAGE, image).status, 0);
+      try {
+        const first = pushJob();
+        writeFiles(first.workspace, { Dockerfile: 'FROM scratch\n' });
+        const miss = await run(first, 'main', dockerInputs, { env });
+        assert.equal(miss.code, 0, miss.log);
+        assert.equal(miss.outputs['cache-hit'], 'false');
+        assert.equal(miss.outputs['cache-size'], '');
+        const key = miss.outputs['primary-key'];
+        assert.match(key, /^img-[0-9a-f]{8,}$/);
+        const post = await run(first, 'post', dockerInputs, { env });
+        assert.equal(post.code, 0, post.log);
+        assert.match(post.log, new RegExp(`Cache saved with key ${key}`));
+        if (backend.real) assert.equal(docker('rmi', image).status, 0);
+
+        const second = pushJob();
+        writeFiles(second.workspace, { Dockerfile: 'FROM scratch\n' });
+        const hit = await run(second, 'main', dockerInputs, { env });
+        assert.equal(hit.code, 0, hit.log);
+        assert.equal(hit.outputs['cache-hit'], 'true', hit.log);
+        assert.equal(hit.outputs['matched-key'], key);
+        assert.match(hit.outputs['cache-size'], /^[1-9]\d*$/, `cache-size is the image's stored size, not "${hit.outputs['cache-size']}"`);
+        if (backend.real) assert.equal(docker('image', 'inspect', image).status, 0, 'the image was loaded');
+        else assert.ok(backend.invocations().some((c) => c.args.slice(0, 4).join(' ') === `docker download ${key} ${image}`));
+        const again = await run(second, 'post', dockerInputs, { env });
+        assert.match(again.log, /Not saving: cache hit occurred/);
+
+        const lookup = await run(pushJob(), 'main', { ...dockerInputs, key, 'hash-files': '', 'lookup-only': 'true' }, { env });
+        assert.equal(lookup.outputs['cache-hit'], 'true', lookup.log);
+        assert.equal(lookup.outputs['cache-size'], hit.outputs['cache-size'], 'docker exists reports the same size');
+      } finally {
+        if (backend.real) docker('rmi', image);
+      }
     });
 
     test('lookup-only reports a hit without restoring anything', async () => {

@@ -72,6 +72,7 @@ var require_constants = __commonJS({
       MatchedKey: "S3POD_MATCHED_KEY",
       ExactMatch: "S3POD_EXACT_MATCH",
       Scope: "S3POD_SCOPE",
+      Paths: "S3POD_PATHS",
       ReadOnly: "S3POD_READ_ONLY",
       ReadOnlyReason: "S3POD_READ_ONLY_REASON",
       Binary: "S3POD_BINARY"
@@ -120,21 +121,59 @@ var require_errors = __commonJS({
   }
 });
 
+// src/core/host.js
+var require_host = __commonJS({
+  "src/core/host.js"(exports2, module2) {
+    "use strict";
+    var HOST_METHODS = Object.freeze([
+      "getInput",
+      "inputName",
+      "valueName",
+      "setOutput",
+      "saveState",
+      "getState",
+      "setSecret",
+      "info",
+      "warning",
+      "error",
+      "debug",
+      "setFailed",
+      "summary",
+      "scopes",
+      "untrustedReason",
+      "jobStatus",
+      "runner",
+      "toolOptions"
+    ]);
+    function checkHost(host) {
+      const missing = HOST_METHODS.filter((name) => typeof host?.[name] !== "function");
+      if (!host || typeof host.env !== "object" || host.env === null) missing.push("env");
+      if (!host || typeof host.cwd !== "string" || !host.cwd) missing.push("cwd");
+      if (missing.length) throw new TypeError(`The host adapter lacks: ${missing.join(", ")}`);
+      return host;
+    }
+    module2.exports = { HOST_METHODS, checkHost };
+  }
+});
+
 // src/core/inputs.js
 var require_inputs = __commonJS({
   "src/core/inputs.js"(exports2, module2) {
     "use strict";
     var { InputError } = require_errors();
-    var { Inputs, ScopeModes, ReadOnlyModes, SaveModes } = require_constants();
+    var { Inputs, ReadOnlyModes, SaveModes } = require_constants();
     var MAX_KEY_LENGTH = 512;
     function raw(host, name) {
       const value = host.getInput(name);
       return value == null ? "" : String(value).trim();
     }
+    function label(host, name) {
+      return host.inputName(name);
+    }
     function getString(host, name, { required = false } = {}) {
       const value = raw(host, name);
       if (required && !value) {
-        throw new InputError(name, `Input required and not supplied: ${name}`);
+        throw new InputError(name, `Input required and not supplied: ${label(host, name)}`);
       }
       return value;
     }
@@ -146,43 +185,49 @@ var require_inputs = __commonJS({
       if (!value) return fallback;
       if (/^true$/i.test(value)) return true;
       if (/^false$/i.test(value)) return false;
-      throw new InputError(name, `Input "${name}" must be true or false, not "${value}"`);
+      throw new InputError(name, `Input "${label(host, name)}" must be true or false, not "${value}"`);
     }
-    function getChoice(host, name, allowed, fallback) {
-      const value = raw(host, name).toLowerCase();
-      if (!value) return fallback;
-      if (!allowed.includes(value)) {
-        throw new InputError(name, `Input "${name}" must be one of ${allowed.join(", ")}, not "${value}"`);
+    function parseChoice(host, name, value, allowed, fallback) {
+      const text = String(value ?? "").trim();
+      if (!text) return fallback;
+      const spelled = allowed.map((v) => host.valueName(name, v));
+      const at = spelled.findIndex((v) => v.toLowerCase() === text.toLowerCase());
+      if (at < 0) {
+        throw new InputError(name, `Input "${label(host, name)}" must be one of ${spelled.join(", ")}, not "${text}"`);
       }
-      return value;
+      return allowed[at];
     }
     function getInteger(host, name, min, max) {
       const value = raw(host, name);
       if (!value) return void 0;
       if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        throw new InputError(name, `Input "${name}" must be a whole number from ${min} to ${max}, not "${value}"`);
+        throw new InputError(name, `Input "${label(host, name)}" must be a whole number from ${min} to ${max}, not "${value}"`);
       }
       return Number(value);
     }
-    function checkKey(name, key) {
-      if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${name}" must be a single line`);
+    function checkKey(host, name, key) {
+      if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
       if (key.length > MAX_KEY_LENGTH) {
-        throw new InputError(name, `Input "${name}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+        throw new InputError(name, `Input "${label(host, name)}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
       }
     }
-    function checkEndpoint(endpoint) {
+    function checkSingleLine(host, name, value) {
+      if (/[\r\n]/.test(value)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
+    }
+    function checkEndpoint(host, endpoint) {
       if (!endpoint) return;
+      const name = label(host, Inputs.Endpoint);
       let url;
       try {
         url = new URL(endpoint);
       } catch {
-        throw new InputError(Inputs.Endpoint, `Input "endpoint" is not a URL: "${endpoint}"`);
+        throw new InputError(Inputs.Endpoint, `Input "${name}" is not a URL: "${endpoint}"`);
       }
       if (url.protocol !== "http:" && url.protocol !== "https:") {
-        throw new InputError(Inputs.Endpoint, `Input "endpoint" must be an http:// or https:// URL, not "${endpoint}"`);
+        throw new InputError(Inputs.Endpoint, `Input "${name}" must be an http:// or https:// URL, not "${endpoint}"`);
       }
       if (url.username || url.password) {
-        throw new InputError(Inputs.Endpoint, 'Input "endpoint" must not contain credentials; use access-key-id and secret-access-key');
+        throw new InputError(Inputs.Endpoint, `Input "${name}" must not contain credentials; use ${label(host, Inputs.AccessKeyId)} and ${label(host, Inputs.SecretAccessKey)}`);
       }
     }
     function maskSecrets(host) {
@@ -194,56 +239,53 @@ var require_inputs = __commonJS({
     function readInputs(host, mode = "restore") {
       const inputs = {};
       inputs.key = getString(host, Inputs.Key, { required: true });
-      checkKey(Inputs.Key, inputs.key);
+      checkKey(host, Inputs.Key, inputs.key);
       inputs.hashFiles = getList(host, Inputs.HashFiles);
-      if (inputs.key.includes("{hash}") || inputs.hashFiles.length > 0) {
-        if (inputs.hashFiles.length === 0) {
-          throw new InputError(Inputs.HashFiles, 'Input "key" contains {hash}, so "hash-files" must list the files to hash');
-        }
+      if (inputs.key.includes("{hash}") && inputs.hashFiles.length === 0) {
+        throw new InputError(Inputs.HashFiles, `Input "${label(host, Inputs.Key)}" contains {hash}, so "${label(host, Inputs.HashFiles)}" must list the files to hash`);
       }
       inputs.dockerImage = getString(host, Inputs.DockerImage);
       inputs.paths = getList(host, Inputs.Path);
       if (inputs.dockerImage && inputs.paths.length > 0) {
-        throw new InputError(Inputs.Path, 'Inputs "path" and "docker-image" cannot be used together');
+        throw new InputError(Inputs.Path, `Inputs "${label(host, Inputs.Path)}" and "${label(host, Inputs.DockerImage)}" cannot be used together`);
       }
       if (!inputs.dockerImage && inputs.paths.length === 0) {
-        throw new InputError(Inputs.Path, "Input required and not supplied: path (or docker-image)");
+        throw new InputError(Inputs.Path, `Input required and not supplied: ${label(host, Inputs.Path)} (or ${label(host, Inputs.DockerImage)})`);
       }
       inputs.restoreKeys = getList(host, Inputs.RestoreKeys);
-      inputs.restoreKeys.forEach((k) => checkKey(Inputs.RestoreKeys, k));
+      inputs.restoreKeys.forEach((k) => checkKey(host, Inputs.RestoreKeys, k));
       if (inputs.dockerImage && inputs.restoreKeys.length > 0) {
-        throw new InputError(Inputs.RestoreKeys, 'Input "restore-keys" is not supported with "docker-image" (image caches match exact keys only)');
+        throw new InputError(Inputs.RestoreKeys, `Input "${label(host, Inputs.RestoreKeys)}" is not supported with "${label(host, Inputs.DockerImage)}" (image caches match exact keys only)`);
       }
       inputs.endpoint = getString(host, Inputs.Endpoint);
-      checkEndpoint(inputs.endpoint);
+      checkEndpoint(host, inputs.endpoint);
       inputs.region = getString(host, Inputs.Region);
       inputs.bucket = getString(host, Inputs.Bucket);
       inputs.prefix = getString(host, Inputs.Prefix);
-      if (/[\r\n]/.test(inputs.bucket)) throw new InputError(Inputs.Bucket, 'Input "bucket" must be a single line');
-      if (/[\r\n]/.test(inputs.prefix)) throw new InputError(Inputs.Prefix, 'Input "prefix" must be a single line');
+      checkSingleLine(host, Inputs.Bucket, inputs.bucket);
+      checkSingleLine(host, Inputs.Prefix, inputs.prefix);
       inputs.accessKeyId = raw(host, Inputs.AccessKeyId);
       inputs.secretAccessKey = raw(host, Inputs.SecretAccessKey);
       if (inputs.accessKeyId && !inputs.secretAccessKey) {
-        throw new InputError(Inputs.SecretAccessKey, 'Input "secret-access-key" is required when "access-key-id" is set');
+        throw new InputError(Inputs.SecretAccessKey, `Input "${label(host, Inputs.SecretAccessKey)}" is required when "${label(host, Inputs.AccessKeyId)}" is set`);
       }
       if (inputs.secretAccessKey && !inputs.accessKeyId) {
-        throw new InputError(Inputs.AccessKeyId, 'Input "access-key-id" is required when "secret-access-key" is set');
+        throw new InputError(Inputs.AccessKeyId, `Input "${label(host, Inputs.AccessKeyId)}" is required when "${label(host, Inputs.SecretAccessKey)}" is set`);
       }
-      inputs.scope = getChoice(host, Inputs.Scope, ScopeModes, "ref");
-      inputs.readOnly = getChoice(host, Inputs.ReadOnly, ReadOnlyModes, "auto");
+      inputs.scope = raw(host, Inputs.Scope);
+      inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, "auto");
       inputs.failOnError = getBoolean(host, Inputs.FailOnError, false);
       inputs.compressionLevel = getInteger(host, Inputs.CompressionLevel, 1, 19);
       inputs.binary = getString(host, Inputs.Binary);
       inputs.version = getString(host, Inputs.Version).replace(/^v/, "");
       if (inputs.version && !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(inputs.version)) {
-        throw new InputError(Inputs.Version, `Input "version" must be a version such as 1.2.3, not "${inputs.version}"`);
+        throw new InputError(Inputs.Version, `Input "${label(host, Inputs.Version)}" must be a version such as 1.2.3, not "${inputs.version}"`);
       }
       if (mode === "restore") {
         inputs.failOnCacheMiss = getBoolean(host, Inputs.FailOnCacheMiss, false);
         inputs.lookupOnly = getBoolean(host, Inputs.LookupOnly, false);
       }
-      inputs.save = getChoice(host, Inputs.Save, SaveModes, "on-miss");
-      inputs.jobStatus = normalizeJobStatus(raw(host, Inputs.JobStatus));
+      inputs.save = parseChoice(host, Inputs.Save, raw(host, Inputs.Save), SaveModes, "on-miss");
       return inputs;
     }
     function normalizeJobStatus(value) {
@@ -254,79 +296,7 @@ var require_inputs = __commonJS({
       if (v === "succeededwithissues") return "partial";
       return "unknown";
     }
-    module2.exports = { readInputs, maskSecrets, normalizeJobStatus, getList, getBoolean, MAX_KEY_LENGTH };
-  }
-});
-
-// src/core/scope.js
-var require_scope = __commonJS({
-  "src/core/scope.js"(exports2, module2) {
-    "use strict";
-    var fs4 = require("node:fs");
-    var PR_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target"]);
-    function readEvent(env) {
-      const file = env.GITHUB_EVENT_PATH;
-      if (!file) return {};
-      try {
-        return JSON.parse(fs4.readFileSync(file, "utf8")) || {};
-      } catch {
-        return {};
-      }
-    }
-    function prNumber(env, event) {
-      const fromEvent = event.pull_request?.number ?? event.number;
-      if (fromEvent != null && String(fromEvent) !== "") return String(fromEvent);
-      const match = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF || "");
-      return match ? match[1] : null;
-    }
-    function branchRef(name) {
-      if (!name) return null;
-      return name.startsWith("refs/") ? name : `refs/heads/${name}`;
-    }
-    function computeScopes(mode, env = process.env, event = readEvent(env)) {
-      if (mode === "none") return { scope: null, fallbackScopes: [] };
-      if (mode === "repo") {
-        const repo = env.GITHUB_REPOSITORY || event.repository?.full_name;
-        if (!repo) return { scope: null, fallbackScopes: [], warning: 'GITHUB_REPOSITORY is not set; scope "repo" falls back to no scope' };
-        return { scope: repo, fallbackScopes: [] };
-      }
-      const defaultBranch = branchRef(event.repository?.default_branch);
-      const eventName = env.GITHUB_EVENT_NAME || "";
-      let scope = null;
-      const reads = [];
-      if (PR_EVENTS.has(eventName)) {
-        const number = prNumber(env, event);
-        scope = number ? `refs/pull/${number}/merge` : env.GITHUB_REF || null;
-        reads.push(branchRef(env.GITHUB_BASE_REF || event.pull_request?.base?.ref));
-      } else {
-        scope = env.GITHUB_REF || null;
-      }
-      reads.push(defaultBranch);
-      if (!scope) {
-        return { scope: null, fallbackScopes: [], warning: "GITHUB_REF is not set, so the cache is not tied to a ref; using no scope" };
-      }
-      const fallbackScopes = [];
-      for (const ref of reads) {
-        if (ref && ref !== scope && !fallbackScopes.includes(ref)) fallbackScopes.push(ref);
-      }
-      return { scope, fallbackScopes };
-    }
-    function resolveReadOnly(mode, env = process.env, event = readEvent(env)) {
-      if (mode === "true") return { readOnly: true, reason: "read-only is true" };
-      if (mode === "false") return { readOnly: false, reason: "" };
-      const eventName = env.GITHUB_EVENT_NAME || "";
-      if (eventName === "pull_request_target") {
-        return { readOnly: true, reason: "pull_request_target runs are read-only (read-only: auto)" };
-      }
-      if (eventName === "pull_request") {
-        const head = event.pull_request?.head?.repo;
-        const base = event.pull_request?.base?.repo;
-        const fromFork = event.pull_request && !head || head?.fork === true || head?.full_name && base?.full_name && head.full_name !== base.full_name;
-        if (fromFork) return { readOnly: true, reason: "pull requests from forks are read-only (read-only: auto)" };
-      }
-      return { readOnly: false, reason: "" };
-    }
-    module2.exports = { computeScopes, resolveReadOnly, readEvent };
+    module2.exports = { readInputs, maskSecrets, normalizeJobStatus, parseChoice, getList, getBoolean, MAX_KEY_LENGTH };
   }
 });
 
@@ -347,7 +317,7 @@ var require_release_sums = __commonJS({
 var require_binary = __commonJS({
   "src/core/binary.js"(exports2, module2) {
     "use strict";
-    var fs4 = require("node:fs");
+    var fs5 = require("node:fs");
     var fsp = require("node:fs/promises");
     var os5 = require("node:os");
     var path = require("node:path");
@@ -357,27 +327,25 @@ var require_binary = __commonJS({
     var { pipeline } = require("node:stream/promises");
     var { BinaryError } = require_errors();
     var RELEASE_SUMS = require_release_sums();
-    var OS_NAMES = { linux: "linux", darwin: "osx", win32: "win" };
-    var ARCH_NAMES = { x64: "x64", arm64: "arm64" };
-    function assetName(platform2 = process.platform, arch2 = process.arch) {
-      const osName = OS_NAMES[platform2];
-      const archName = ARCH_NAMES[arch2];
-      if (!osName || !archName) {
-        throw new BinaryError(`No s3pod release is built for ${platform2}-${arch2}; install s3pod yourself and set the binary input`);
-      }
-      return `s3pod-${osName}-${archName}${platform2 === "win32" ? ".exe" : ""}`;
+    var ASSET_OS = { linux: "linux", macos: "osx", darwin: "osx", windows: "win", windows_nt: "win", win32: "win" };
+    var ASSET_ARCH = { x64: "x64", arm64: "arm64" };
+    function assetName(osName = process.platform, archName = process.arch) {
+      const osPart = ASSET_OS[String(osName).toLowerCase()];
+      const archPart = ASSET_ARCH[String(archName).toLowerCase()];
+      if (!osPart || !archPart) return null;
+      return `s3pod-${osPart}-${archPart}${osPart === "win" ? ".exe" : ""}`;
     }
     async function sha256File(file) {
       const hash = crypto2.createHash("sha256");
-      await pipeline(fs4.createReadStream(file), hash);
+      await pipeline(fs5.createReadStream(file), hash);
       return hash.digest("hex");
     }
     function isExecutableFile(file) {
       try {
-        const stat2 = fs4.statSync(file);
+        const stat2 = fs5.statSync(file);
         if (!stat2.isFile()) return false;
         if (process.platform === "win32") return true;
-        fs4.accessSync(file, fs4.constants.X_OK);
+        fs5.accessSync(file, fs5.constants.X_OK);
         return true;
       } catch {
         return false;
@@ -423,7 +391,11 @@ var require_binary = __commonJS({
       if (!response.ok || !response.body) {
         throw new BinaryError(`Could not download ${url}: HTTP ${response.status} ${response.statusText}`.trim());
       }
-      await pipeline(Readable.fromWeb(response.body), fs4.createWriteStream(dest, { mode: 493 }));
+      await pipeline(Readable.fromWeb(response.body), fs5.createWriteStream(dest, { mode: 493 }));
+    }
+    function availablePlatforms(sums) {
+      const names = Object.keys(sums.assets || {}).map((a) => a.replace(/^s3pod-|\.exe$/g, "")).sort();
+      return names.length ? names.join(", ") : "none";
     }
     async function locateBinary(options = {}) {
       const env = options.env || process.env;
@@ -431,17 +403,17 @@ var require_binary = __commonJS({
       }, debug() {
       } };
       const sums = options.sums || RELEASE_SUMS;
-      const platform2 = options.platform || process.platform;
-      const arch2 = options.arch || process.arch;
+      const binaryInput = options.binaryInput || "binary";
+      const runner = options.runner?.os && options.runner?.arch ? options.runner : { os: process.platform, arch: process.arch, names: "process.platform/process.arch" };
       const version = (options.version || sums.version || "").replace(/^v/, "");
       if (options.binary) {
         const file = path.resolve(options.binary.replace(/^~(?=$|[\\/])/, os5.homedir()));
         if (!isExecutableFile(file)) {
-          throw new BinaryError(`Input "binary": ${file} does not exist or is not an executable file`);
+          throw new BinaryError(`Input "${binaryInput}": ${file} does not exist or is not an executable file`);
         }
         return { path: file, version: null, source: "input" };
       }
-      for (const candidate of findOnPath(env, platform2)) {
+      for (const candidate of findOnPath(env)) {
         const found = await probeVersion(candidate);
         if (found === version) {
           log.info(`Using s3pod ${found} from PATH: ${candidate}`);
@@ -449,27 +421,29 @@ var require_binary = __commonJS({
         }
         log.debug(`Ignoring ${candidate}: version ${found ?? "unknown"}, wanted ${version}`);
       }
-      const asset = assetName(platform2, arch2);
-      const expected = sums.version === version ? sums.assets?.[asset] : void 0;
-      if (!expected) {
-        const why = sums.version === version ? `no SHA-256 for ${asset} is committed in this action (release-sums.json)` : `this action pins s3pod ${sums.version}, so no SHA-256 for ${version} is committed`;
-        throw new BinaryError(`Cannot verify s3pod ${version}: ${why}; install s3pod yourself and set the binary input`);
+      if (sums.version !== version) {
+        throw new BinaryError(`Cannot verify s3pod ${version}: the SHA-256 sums committed here are for s3pod ${sums.version}; put s3pod ${version} on PATH or set the ${binaryInput} input`);
       }
-      const toolCacheDir = options.toolCacheDir || env.RUNNER_TOOL_CACHE || env.AGENT_TOOLSDIRECTORY || path.join(os5.tmpdir(), "s3pod-tools");
+      const asset = assetName(runner.os, runner.arch);
+      const expected = asset ? sums.assets?.[asset] : void 0;
+      if (!expected) {
+        throw new BinaryError(`No s3pod ${version} binary for ${runner.os} ${runner.arch} (${runner.names}); binaries exist for: ${availablePlatforms(sums)}. Put s3pod on PATH or set the ${binaryInput} input`);
+      }
+      const toolCacheDir = options.toolCacheDir || path.join(os5.tmpdir(), "s3pod-tools");
       const installDir = path.join(toolCacheDir, "s3pod", version, asset.replace(/^s3pod-|\.exe$/g, ""));
-      const installed = path.join(installDir, platform2 === "win32" ? "s3pod.exe" : "s3pod");
+      const installed = path.join(installDir, asset.endsWith(".exe") ? "s3pod.exe" : "s3pod");
       const marker = `${installDir}.complete`;
-      if (fs4.existsSync(marker) && isExecutableFile(installed)) {
+      if (fs5.existsSync(marker) && isExecutableFile(installed)) {
         if (await sha256File(installed) === expected) {
           log.info(`Using s3pod ${version} from the tool cache: ${installed}`);
           return { path: installed, version, source: "tool-cache" };
         }
         log.info(`The cached s3pod at ${installed} does not match its checksum; downloading it again`);
       }
-      const serverUrl = String(options.serverUrl || env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
-      const repository = options.repository || env.GITHUB_ACTION_REPOSITORY || sums.repository;
+      const serverUrl = String(options.serverUrl || "https://github.com").replace(/\/+$/, "");
+      const repository = options.repository || sums.repository;
       const url = `${serverUrl}/${repository}/releases/download/v${version}/${asset}`;
-      const tempDir = options.tempDir || env.RUNNER_TEMP || os5.tmpdir();
+      const tempDir = options.tempDir || os5.tmpdir();
       await fsp.mkdir(tempDir, { recursive: true });
       const temp = path.join(tempDir, `${asset}.${process.pid}.${crypto2.randomUUID()}.download`);
       log.info(`Downloading s3pod ${version} from ${url}`);
@@ -583,37 +557,92 @@ var require_run = __commonJS({
   }
 });
 
+// src/core/results.js
+var require_results = __commonJS({
+  "src/core/results.js"(exports2, module2) {
+    "use strict";
+    var number = (value) => typeof value === "number" && Number.isFinite(value) ? value : null;
+    var string = (value) => typeof value === "string" && value ? value : null;
+    var lines = (value) => Array.isArray(value) ? value.filter((v) => typeof v === "string" && v) : [];
+    function readMiss(miss) {
+      if (!miss || typeof miss !== "object") return null;
+      const summary2 = string(miss.summary);
+      const reasons = lines(miss.reasons);
+      return summary2 || reasons.length ? { summary: summary2, reasons } : null;
+    }
+    function readRestore(json) {
+      const matchedKey = string(json?.matchedKey);
+      return {
+        matchedKey,
+        exactMatch: json?.exactMatch === true && matchedKey !== null,
+        matchedScope: string(json?.matchedScope),
+        size: matchedKey ? number(json.size) : null,
+        miss: matchedKey ? null : readMiss(json?.miss)
+      };
+    }
+    function readSave(json) {
+      return {
+        saved: json?.saved === true,
+        skippedReason: string(json?.skippedReason),
+        size: number(json?.size),
+        files: number(json?.files),
+        uncompressedSize: number(json?.uncompressedSize)
+      };
+    }
+    function readTransfer(json) {
+      return {
+        skipped: json?.skipped === true,
+        size: number(json?.size),
+        files: number(json?.files),
+        uncompressedSize: number(json?.uncompressedSize)
+      };
+    }
+    function readExists(json) {
+      return { exists: json?.exists === true, size: number(json?.size) };
+    }
+    function readKey(json) {
+      return string(json?.key);
+    }
+    module2.exports = { readRestore, readSave, readTransfer, readExists, readKey, readMiss };
+  }
+});
+
 // src/core/context.js
 var require_context = __commonJS({
   "src/core/context.js"(exports2, module2) {
     "use strict";
+    var { checkHost } = require_host();
     var { readInputs, maskSecrets } = require_inputs();
-    var { computeScopes, resolveReadOnly, readEvent } = require_scope();
     var { locateBinary } = require_binary();
     var { runS3pod, binaryEnv, errorLine } = require_run();
+    var { readKey } = require_results();
     var { InputError, S3podError } = require_errors();
     var { Inputs } = require_constants();
-    async function prepare(host, mode, options = {}) {
+    function resolveReadOnly(mode, host) {
+      const name = host.inputName(Inputs.ReadOnly);
+      if (mode === "true") return { readOnly: true, reason: `${name} is true` };
+      if (mode === "false") return { readOnly: false, reason: "" };
+      const untrusted = host.untrustedReason();
+      return untrusted ? { readOnly: true, reason: `${untrusted} (${name}: auto)` } : { readOnly: false, reason: "" };
+    }
+    function prepare(host, mode) {
+      checkHost(host);
       maskSecrets(host);
       const inputs = readInputs(host, mode);
-      const env = options.env || host.env || process.env;
-      const event = readEvent(env);
-      const scopes = computeScopes(inputs.scope, env, event);
+      if (host.checkInputs) host.checkInputs(inputs);
+      const scopes = host.scopes(inputs.scope);
       if (scopes.warning) host.warning(scopes.warning);
-      const readOnly = resolveReadOnly(inputs.readOnly, env, event);
+      const readOnly = resolveReadOnly(inputs.readOnly, host);
       const secrets = [inputs.secretAccessKey, inputs.accessKeyId].filter(Boolean);
       const ctx = {
         host,
         inputs,
-        env,
-        event,
-        cwd: options.cwd || process.cwd(),
+        cwd: host.cwd,
         scope: scopes.scope,
         fallbackScopes: scopes.fallbackScopes,
         readOnly: readOnly.readOnly,
         readOnlyReason: readOnly.reason,
-        secrets,
-        childEnv: binaryEnv(inputs, env),
+        childEnv: binaryEnv(inputs, host.env),
         binary: null
       };
       ctx.run = (args, runOptions = {}) => runS3pod(ctx.binary, args, {
@@ -630,31 +659,48 @@ var require_context = __commonJS({
       });
       return ctx;
     }
-    async function attachBinary(ctx, options = {}) {
+    async function attachBinary(ctx) {
+      const { host, inputs } = ctx;
       const found = await locateBinary({
-        binary: ctx.inputs.binary,
-        version: ctx.inputs.version || void 0,
-        env: ctx.env,
-        log: { info: (m) => ctx.host.info(m), debug: (m) => ctx.host.debug(m) },
-        ...options.binaryOptions || {}
+        binary: inputs.binary,
+        binaryInput: host.inputName(Inputs.Binary),
+        version: inputs.version || void 0,
+        env: host.env,
+        runner: host.runner(),
+        ...host.toolOptions(),
+        log: { info: (m) => host.info(m), debug: (m) => host.debug(m) }
       });
       ctx.binary = found.path;
       return found;
     }
-    async function resolveKey(ctx) {
-      const { key, hashFiles } = ctx.inputs;
-      if (hashFiles.length === 0) return key;
-      const args = ["key", key];
-      for (const glob of hashFiles) args.push("--hash-from", glob);
-      const result = await ctx.run(args, { onStderr: (line) => ctx.host.debug(line) });
-      const resolved = result.json && typeof result.json.key === "string" ? result.json.key : "";
+    function isTemplate(inputs) {
+      return inputs.hashFiles.length > 0 || inputs.key.includes("{hash}");
+    }
+    async function templateKey(ctx, template) {
+      const { host, inputs } = ctx;
+      const args = ["key", template];
+      for (const glob of inputs.hashFiles) args.push("--hash-from", glob);
+      const result = await ctx.run(args, { onStderr: (line) => host.debug(line) });
+      const resolved = readKey(result.json);
       if (result.exitCode !== 0 || !resolved) {
-        throw new InputError(Inputs.HashFiles, `Could not resolve key "${key}" from hash-files: ${errorLine(result)}`);
+        throw new InputError(Inputs.HashFiles, `Could not resolve key "${template}" from ${host.inputName(Inputs.HashFiles)}: ${errorLine(result)}`);
       }
       if (/[\r\n]/.test(resolved)) throw new S3podError(`s3pod key returned an unusable key: ${resolved}`, 0, "");
       return resolved;
     }
-    module2.exports = { prepare, attachBinary, resolveKey };
+    async function resolveKeys(ctx) {
+      const { host, inputs } = ctx;
+      if (!isTemplate(inputs)) {
+        if (host.literalKeys) return host.literalKeys(inputs);
+        return { primaryKey: inputs.key, restoreKeys: inputs.restoreKeys, description: "" };
+      }
+      const primaryKey = await templateKey(ctx, inputs.key);
+      const restoreKeys = [];
+      for (const line of inputs.restoreKeys) restoreKeys.push(line.includes("{hash}") ? await templateKey(ctx, line) : line);
+      const files = inputs.hashFiles.join(", ");
+      return { primaryKey, restoreKeys, description: `template ${inputs.key}${files ? `, ${host.inputName(Inputs.HashFiles)} ${files}` : ""}` };
+    }
+    module2.exports = { prepare, attachBinary, resolveKeys, resolveReadOnly, isTemplate };
   }
 });
 
@@ -704,11 +750,13 @@ var require_report = __commonJS({
   "src/core/report.js"(exports2, module2) {
     "use strict";
     var { InputError, BinaryError, S3podError } = require_errors();
-    function reportFailure(host, err) {
-      const message = err && err.message ? err.message : String(err);
+    function reportFailure(host, err, { warn = false, context = "" } = {}) {
+      const line = (err && err.message ? err.message : String(err)).split(/\r?\n/)[0];
+      const message = context ? `${context}: ${line}` : line;
       const expected = err instanceof InputError || err instanceof BinaryError || err instanceof S3podError;
       if (!expected && err && err.stack) host.debug(err.stack);
-      host.setFailed(message.split(/\r?\n/)[0]);
+      if (warn) host.warning(message);
+      else host.setFailed(message);
     }
     module2.exports = { reportFailure };
   }
@@ -718,10 +766,11 @@ var require_report = __commonJS({
 var require_restore = __commonJS({
   "src/core/restore.js"(exports2, module2) {
     "use strict";
-    var { prepare, attachBinary, resolveKey } = require_context();
+    var { prepare, attachBinary, resolveKeys } = require_context();
     var { globalArgs, errorLine } = require_run();
-    var { Outputs, State, ExitCodes } = require_constants();
-    var { summaryTable, formatBytes, formatDuration, formatThroughput, code } = require_summary();
+    var { readRestore, readTransfer, readExists } = require_results();
+    var { Outputs, State, ExitCodes, Inputs } = require_constants();
+    var { summaryTable, formatBytes, formatDuration, formatThroughput, code, cell } = require_summary();
     var { reportFailure } = require_report();
     function setOutputs(host, { cacheHit, primaryKey, matchedKey, size }) {
       host.setOutput(Outputs.CacheHit, cacheHit ? "true" : "false");
@@ -729,13 +778,13 @@ var require_restore = __commonJS({
       host.setOutput(Outputs.MatchedKey, matchedKey || "");
       host.setOutput(Outputs.CacheSize, size == null ? "" : String(size));
     }
-    function restoreArgs(ctx, primaryKey) {
+    function restoreArgs(ctx, primaryKey, restoreKeys = ctx.inputs.restoreKeys) {
       const { inputs } = ctx;
       if (inputs.dockerImage) {
         return inputs.lookupOnly ? ["docker", "exists", primaryKey, ...globalArgs(inputs)] : ["docker", "download", primaryKey, inputs.dockerImage, ...globalArgs(inputs)];
       }
       const args = ["restore", "--key", primaryKey];
-      for (const k of inputs.restoreKeys) args.push("--restore-key", k);
+      for (const k of restoreKeys) args.push("--restore-key", k);
       for (const p of inputs.paths) args.push("--path", p);
       if (ctx.scope) args.push("--scope", ctx.scope);
       for (const s of ctx.fallbackScopes) args.push("--fallback-scope", s);
@@ -744,47 +793,45 @@ var require_restore = __commonJS({
       return args;
     }
     function interpretRestore(ctx, primaryKey, result) {
-      const { inputs } = ctx;
-      if (inputs.dockerImage) {
+      const miss = { ok: true, matchedKey: null, exactMatch: false, matchedScope: null, size: null, miss: null };
+      if (ctx.inputs.dockerImage) {
         if (result.exitCode === ExitCodes.Success) {
-          const size = result.json?.size ?? null;
-          return { ok: true, matchedKey: primaryKey, exactMatch: true, matchedScope: null, size };
+          const { size } = ctx.inputs.lookupOnly ? readExists(result.json) : readTransfer(result.json);
+          return { ok: true, matchedKey: primaryKey, exactMatch: true, matchedScope: null, size, miss: null };
         }
-        if (result.exitCode === ExitCodes.NotFound || result.exitCode === ExitCodes.CacheMiss) {
-          return { ok: true, matchedKey: null, exactMatch: false, matchedScope: null, size: null };
-        }
-        return { ok: false, error: result };
+        return result.exitCode === ExitCodes.NotFound || result.exitCode === ExitCodes.CacheMiss ? miss : { ok: false };
       }
-      if (result.exitCode !== ExitCodes.Success || !result.json) return { ok: false, error: result };
-      const j = result.json;
-      return {
-        ok: true,
-        matchedKey: j.matchedKey || null,
-        exactMatch: j.exactMatch === true && !!j.matchedKey,
-        matchedScope: j.matchedScope || null,
-        size: j.size ?? null
-      };
+      if (result.exitCode !== ExitCodes.Success || !result.json) return { ok: false };
+      return { ok: true, ...readRestore(result.json) };
+    }
+    function explainMiss(host, why) {
+      if (!why) return;
+      if (why.summary) host.info(`Why: ${why.summary}`);
+      for (const reason of why.reasons) host.info(`  - ${reason}`);
     }
     async function runRestore(host, options = {}) {
       const saveState2 = options.saveState !== false;
       let primaryKey = "";
       try {
-        const ctx = await prepare(host, "restore", options);
-        primaryKey = ctx.inputs.key;
+        const ctx = prepare(host, "restore");
         const { inputs } = ctx;
-        await attachBinary(ctx, options);
-        primaryKey = await resolveKey(ctx);
+        primaryKey = inputs.key;
+        await attachBinary(ctx);
+        const keys = await resolveKeys(ctx);
+        primaryKey = keys.primaryKey;
+        if (keys.description) host.info(`Key resolved to: ${primaryKey} (${keys.description})`);
         if (saveState2) {
           host.saveState(State.PrimaryKey, primaryKey);
           host.saveState(State.Scope, ctx.scope || "");
+          host.saveState(State.Paths, JSON.stringify(inputs.paths));
           host.saveState(State.ReadOnly, ctx.readOnly ? "true" : "false");
           host.saveState(State.ReadOnlyReason, ctx.readOnlyReason);
           host.saveState(State.Binary, ctx.binary);
           host.saveState(State.RestoreRan, "true");
         }
-        const scopes = [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
-        host.info(`Restoring cache for key ${primaryKey}${scopes.length ? ` (scopes: ${scopes.join(", ")})` : ""}`);
-        const result = await ctx.run(restoreArgs(ctx, primaryKey));
+        const scopes = inputs.dockerImage ? [] : [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
+        host.info(`Restoring ${inputs.dockerImage ? `image ${inputs.dockerImage}` : "cache"} for key ${primaryKey}${scopes.length ? ` (scopes: ${scopes.join(", ")})` : ""}`);
+        const result = await ctx.run(restoreArgs(ctx, primaryKey, keys.restoreKeys));
         const r = interpretRestore(ctx, primaryKey, result);
         if (!r.ok) {
           const kind = result.exitCode === ExitCodes.Integrity ? "integrity check failed" : "storage error";
@@ -803,7 +850,8 @@ var require_restore = __commonJS({
         const where = r.matchedScope ? ` in scope ${r.matchedScope}` : "";
         const how = r.size != null ? ` (${formatBytes(r.size)} in ${formatDuration(result.durationMs)})` : "";
         if (status === "miss") {
-          host.info(`Cache not found for input keys: ${[primaryKey, ...inputs.restoreKeys].join(", ")}`);
+          host.info(`Cache not found for input keys: ${[primaryKey, ...keys.restoreKeys].join(", ")}`);
+          explainMiss(host, r.miss);
         } else if (inputs.lookupOnly) {
           host.info(`Cache found for key ${r.matchedKey}${where}; lookup-only, nothing restored`);
         } else {
@@ -816,6 +864,7 @@ var require_restore = __commonJS({
           ["Result", { hit: "exact hit", partial: "restore-key hit", miss: "miss" }[status] + (inputs.lookupOnly ? " (lookup only)" : "")],
           ["Primary key", code(primaryKey)],
           ["Matched key", code(r.matchedKey)],
+          ...r.miss?.summary ? [["Why", cell(r.miss.summary)]] : [],
           ["Scope", code(r.matchedScope || ctx.scope)],
           ["Size", formatBytes(r.size)],
           ["Time", formatDuration(result.durationMs)],
@@ -823,7 +872,7 @@ var require_restore = __commonJS({
           ...saveState2 && ctx.readOnly ? [["Read-only", ctx.readOnlyReason]] : []
         ]));
         if (status === "miss" && inputs.failOnCacheMiss) {
-          host.setFailed(`Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${primaryKey}`);
+          host.setFailed(`Failed to restore cache entry. Exiting as ${host.inputName(Inputs.FailOnCacheMiss)} is set. Input key: ${primaryKey}`);
           return { status: "failed", primaryKey };
         }
         return { status, primaryKey, matchedKey: r.matchedKey, exactMatch: r.exactMatch, matchedScope: r.matchedScope, size: r.size };
@@ -841,10 +890,11 @@ var require_restore = __commonJS({
 var require_save = __commonJS({
   "src/core/save.js"(exports2, module2) {
     "use strict";
-    var fs4 = require("node:fs");
-    var { prepare, attachBinary, resolveKey } = require_context();
+    var fs5 = require("node:fs");
+    var { prepare, attachBinary, resolveKeys, isTemplate } = require_context();
     var { maskSecrets } = require_inputs();
     var { globalArgs, errorLine } = require_run();
+    var { readSave, readTransfer } = require_results();
     var { State, ExitCodes } = require_constants();
     var { summaryTable, formatBytes, formatDuration, formatThroughput, code } = require_summary();
     var { reportFailure } = require_report();
@@ -869,37 +919,59 @@ var require_save = __commonJS({
       }
       return { save: true, reason: "" };
     }
-    async function doSave(ctx, key, options) {
+    async function doSave(ctx, key, { jobStatus } = {}) {
       const { host, inputs } = ctx;
-      host.info(`Saving cache with key ${key}${ctx.scope ? ` to scope ${ctx.scope}` : ""}`);
+      const what = inputs.dockerImage ? `image ${inputs.dockerImage}` : "cache";
+      host.info(`Saving ${what} with key ${key}${ctx.scope && !inputs.dockerImage ? ` to scope ${ctx.scope}` : ""}`);
       const result = await ctx.run(saveArgs(ctx, key));
-      const j = result.json || {};
       if (result.exitCode !== ExitCodes.Success) {
         const message = `Failed to save cache: ${errorLine(result)}`;
         if (inputs.failOnError) host.setFailed(message);
         else host.warning(message);
         return { status: "error", key, message };
       }
-      const skipped = j.saved === false || j.skipped === true;
+      const r = inputs.dockerImage ? readTransfer(result.json) : readSave(result.json);
+      const skipped = inputs.dockerImage ? r.skipped : !r.saved;
       if (skipped) {
-        host.info(`Cache with key ${key} already exists${ctx.scope ? ` in scope ${ctx.scope}` : ""}; not saving`);
+        host.info(`Cache with key ${key} already exists${ctx.scope && !inputs.dockerImage ? ` in scope ${ctx.scope}` : ""}; not saving`);
       } else {
-        host.info(`Cache saved with key ${key}${j.size != null ? ` (${formatBytes(j.size)} in ${formatDuration(result.durationMs)})` : ""}`);
+        host.info(`Cache saved with key ${key}${r.size != null ? ` (${formatBytes(r.size)} in ${formatDuration(result.durationMs)})` : ""}`);
       }
       host.summary(summaryTable("s3pod cache save", [
-        ["Result", skipped ? `skipped (${j.skippedReason || "exists"})` : "saved"],
+        ["Result", skipped ? `skipped (${r.skippedReason || "exists"})` : "saved"],
         ["Key", code(key)],
-        ["Scope", code(ctx.scope)],
-        ["Size", formatBytes(j.size)],
-        ["Files", j.files ?? "-"],
-        ["Uncompressed", formatBytes(j.uncompressedSize)],
+        ["Scope", code(inputs.dockerImage ? null : ctx.scope)],
+        ["Size", formatBytes(r.size)],
+        ["Files", r.files ?? "-"],
+        ["Uncompressed", formatBytes(r.uncompressedSize)],
         ["Time", formatDuration(result.durationMs)],
-        ["Throughput", skipped ? "-" : formatThroughput(j.size, result.durationMs)],
-        ...options.jobStatus && options.jobStatus !== "success" ? [["Job status", options.jobStatus]] : []
+        ["Throughput", skipped ? "-" : formatThroughput(r.size, result.durationMs)],
+        ...jobStatus && jobStatus !== "success" ? [["Job status", jobStatus]] : []
       ]));
-      return { status: skipped ? "exists" : "saved", key, size: j.size ?? null };
+      return { status: skipped ? "exists" : "saved", key, size: r.size };
     }
-    async function runPostSave(host, options = {}) {
+    async function warnIfKeyChanged(ctx, primaryKey) {
+      const { host, inputs } = ctx;
+      if (!isTemplate(inputs) && !host.literalKeys) return;
+      try {
+        const now = (await resolveKeys({ ...ctx, inputs: { ...inputs, restoreKeys: [] } })).primaryKey;
+        if (now !== primaryKey) {
+          host.warning(`The cache key changed during the job (now ${now}); saving under the key computed at restore: ${primaryKey}`);
+        }
+      } catch (err) {
+        host.debug(`Could not resolve the key again: ${err.message}`);
+      }
+    }
+    function recordedPaths(host, fallback) {
+      try {
+        const paths = JSON.parse(host.getState(State.Paths) || "null");
+        return Array.isArray(paths) ? paths : fallback;
+      } catch {
+        return fallback;
+      }
+    }
+    async function runPostSave(host) {
+      let failOnError = false;
       try {
         maskSecrets(host);
         const restoreRan = host.getState(State.RestoreRan) === "true";
@@ -908,11 +980,16 @@ var require_save = __commonJS({
           host.info(`Not saving: ${reason}`);
           return { status: "skipped", reason };
         }
-        const ctx = await prepare(host, "save", options);
+        const ctx = prepare(host, "save");
+        failOnError = ctx.inputs.failOnError;
         const primaryKey = host.getState(State.PrimaryKey);
         ctx.scope = host.getState(State.Scope) || null;
-        ctx.readOnly = host.getState(State.ReadOnly) === "true";
-        ctx.readOnlyReason = host.getState(State.ReadOnlyReason);
+        ctx.inputs.paths = recordedPaths(host, ctx.inputs.paths);
+        if (host.getState(State.ReadOnly) === "true") {
+          ctx.readOnly = true;
+          ctx.readOnlyReason = host.getState(State.ReadOnlyReason) || ctx.readOnlyReason;
+        }
+        const jobStatus = host.jobStatus();
         const decision = decideSave({
           restoreRan,
           exactMatch: host.getState(State.ExactMatch) === "true",
@@ -920,31 +997,33 @@ var require_save = __commonJS({
           readOnly: ctx.readOnly,
           readOnlyReason: ctx.readOnlyReason,
           save: ctx.inputs.save,
-          jobStatus: ctx.inputs.jobStatus
+          jobStatus
         });
         if (!decision.save) {
           host.info(`Not saving: ${decision.reason}`);
           return { status: "skipped", reason: decision.reason };
         }
         const stateBinary = host.getState(State.Binary);
-        if (stateBinary && !ctx.inputs.binary && fs4.existsSync(stateBinary)) ctx.binary = stateBinary;
-        else await attachBinary(ctx, options);
-        return await doSave(ctx, primaryKey, { jobStatus: ctx.inputs.jobStatus });
+        if (stateBinary && !ctx.inputs.binary && fs5.existsSync(stateBinary)) ctx.binary = stateBinary;
+        else await attachBinary(ctx);
+        await warnIfKeyChanged(ctx, primaryKey);
+        return await doSave(ctx, primaryKey, { jobStatus });
       } catch (err) {
-        reportFailure(host, err);
+        reportFailure(host, err, { warn: !failOnError, context: "Failed to save cache" });
         return { status: "failed", reason: err.message };
       }
     }
-    async function runSaveOnly(host, options = {}) {
+    async function runSaveOnly(host) {
       try {
-        const ctx = await prepare(host, "save", options);
+        const ctx = prepare(host, "save");
         if (ctx.readOnly) {
           host.info(`Not saving: read-only: ${ctx.readOnlyReason}`);
           return { status: "skipped", reason: ctx.readOnlyReason };
         }
-        await attachBinary(ctx, options);
-        const key = await resolveKey(ctx);
-        return await doSave(ctx, key, {});
+        await attachBinary(ctx);
+        const keys = await resolveKeys(ctx);
+        if (keys.description) host.info(`Key resolved to: ${keys.primaryKey} (${keys.description})`);
+        return await doSave(ctx, keys.primaryKey);
       } catch (err) {
         reportFailure(host, err);
         return { status: "failed", reason: err.message };
@@ -960,27 +1039,32 @@ var require_core = __commonJS({
     "use strict";
     var constants3 = require_constants();
     var errors = require_errors();
+    var host = require_host();
     var inputs = require_inputs();
-    var scope = require_scope();
+    var context = require_context();
     var binary = require_binary();
     var run = require_run();
+    var results = require_results();
     var restore2 = require_restore();
     var save = require_save();
     module2.exports = {
       ...constants3,
       ...errors,
+      ...results,
+      checkHost: host.checkHost,
+      HOST_METHODS: host.HOST_METHODS,
       readInputs: inputs.readInputs,
+      parseChoice: inputs.parseChoice,
       maskSecrets: inputs.maskSecrets,
       normalizeJobStatus: inputs.normalizeJobStatus,
-      computeScopes: scope.computeScopes,
-      resolveReadOnly: scope.resolveReadOnly,
-      readEvent: scope.readEvent,
+      resolveReadOnly: context.resolveReadOnly,
       locateBinary: binary.locateBinary,
       assetName: binary.assetName,
       parseSha256Sums: binary.parseSha256Sums,
       sha256File: binary.sha256File,
       RELEASE_SUMS: binary.RELEASE_SUMS,
       runS3pod: run.runS3pod,
+      errorLine: run.errorLine,
       binaryEnv: run.binaryEnv,
       globalArgs: run.globalArgs,
       runRestore: restore2.runRestore,
@@ -20116,10 +20200,10 @@ __export(action_exports, {
   saveOnly: () => saveOnly
 });
 module.exports = __toCommonJS(action_exports);
-var import_core2 = __toESM(require_core(), 1);
+var import_core3 = __toESM(require_core(), 1);
 
 // src/github-host.js
-var import_node_fs = __toESM(require("node:fs"), 1);
+var import_node_fs2 = __toESM(require("node:fs"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -20633,37 +20717,119 @@ function getState(name) {
 }
 
 // src/github-host.js
+var import_core2 = __toESM(require_core(), 1);
+
+// src/github-rules.js
+var import_node_fs = __toESM(require("node:fs"), 1);
+var PR_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target"]);
+function readEvent(env) {
+  const file = env.GITHUB_EVENT_PATH;
+  if (!file) return {};
+  try {
+    return JSON.parse(import_node_fs.default.readFileSync(file, "utf8")) || {};
+  } catch {
+    return {};
+  }
+}
+function prNumber(env, event) {
+  const fromEvent = event.pull_request?.number ?? event.number;
+  if (fromEvent != null && String(fromEvent) !== "") return String(fromEvent);
+  const match = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF || "");
+  return match ? match[1] : null;
+}
+function branchRef(name) {
+  if (!name) return null;
+  return name.startsWith("refs/") ? name : `refs/heads/${name}`;
+}
+function computeScopes(mode, env, event = readEvent(env)) {
+  if (mode === "none") return { scope: null, fallbackScopes: [] };
+  if (mode === "repo") {
+    const repo = env.GITHUB_REPOSITORY || event.repository?.full_name;
+    if (!repo) return { scope: null, fallbackScopes: [], warning: 'GITHUB_REPOSITORY is not set; scope "repo" falls back to no scope' };
+    return { scope: repo, fallbackScopes: [] };
+  }
+  const defaultBranch = branchRef(event.repository?.default_branch);
+  const eventName = env.GITHUB_EVENT_NAME || "";
+  let scope = null;
+  const reads = [];
+  if (PR_EVENTS.has(eventName)) {
+    const number = prNumber(env, event);
+    scope = number ? `refs/pull/${number}/merge` : env.GITHUB_REF || null;
+    reads.push(branchRef(env.GITHUB_BASE_REF || event.pull_request?.base?.ref));
+  } else {
+    scope = env.GITHUB_REF || null;
+  }
+  reads.push(defaultBranch);
+  if (!scope) {
+    return { scope: null, fallbackScopes: [], warning: "GITHUB_REF is not set, so the cache is not tied to a ref; using no scope" };
+  }
+  const fallbackScopes = [];
+  for (const ref of reads) {
+    if (ref && ref !== scope && !fallbackScopes.includes(ref)) fallbackScopes.push(ref);
+  }
+  return { scope, fallbackScopes };
+}
+function untrustedReason(env, event = readEvent(env)) {
+  const eventName = env.GITHUB_EVENT_NAME || "";
+  if (eventName === "pull_request_target") return "pull_request_target runs are read-only";
+  if (eventName === "pull_request") {
+    const head = event.pull_request?.head?.repo;
+    const base = event.pull_request?.base?.repo;
+    const fromFork = event.pull_request && !head || head?.fork === true || head?.full_name && base?.full_name && head.full_name !== base.full_name;
+    if (fromFork) return "pull requests from forks are read-only";
+  }
+  return "";
+}
+
+// src/github-host.js
 function githubHost(env = process.env) {
-  return {
+  const event = readEvent(env);
+  const host = {
+    env,
+    cwd: process.cwd(),
     getInput: (name) => getInput(name),
+    inputName: (name) => name,
+    valueName: (_name, value) => value,
     setOutput: (name, value) => setOutput(name, value),
     saveState: (name, value) => saveState(name, value),
     getState: (name) => getState(name),
+    setSecret: (value) => setSecret(value),
     info: (message) => info(message),
     warning: (message) => warning(message),
     error: (message) => error(message),
     debug: (message) => debug(message),
-    setSecret: (value) => setSecret(value),
     setFailed: (message) => setFailed(message),
     summary: (markdown) => {
       const file = env.GITHUB_STEP_SUMMARY;
       if (!file) return;
       try {
-        import_node_fs.default.appendFileSync(file, `${markdown}
+        import_node_fs2.default.appendFileSync(file, `${markdown}
 `);
       } catch (err) {
         debug(`Could not write the job summary: ${err.message}`);
       }
     },
-    env
+    scopes: (scopeInput) => computeScopes(import_core2.default.parseChoice(host, import_core2.default.Inputs.Scope, scopeInput, import_core2.default.ScopeModes, "ref"), env, event),
+    untrustedReason: () => untrustedReason(env, event),
+    // The hidden job-status input defaults to ${{ job.status }}, which the runner evaluates again
+    // when the post step starts. Without it (a step that is not a post step) the status is unknown.
+    jobStatus: () => import_core2.default.normalizeJobStatus(getInput(import_core2.default.Inputs.JobStatus)),
+    runner: () => ({ os: env.RUNNER_OS, arch: env.RUNNER_ARCH, names: "RUNNER_OS/RUNNER_ARCH" }),
+    toolOptions: () => ({
+      toolCacheDir: env.RUNNER_TOOL_CACHE || void 0,
+      tempDir: env.RUNNER_TEMP || void 0,
+      serverUrl: env.GITHUB_SERVER_URL || void 0,
+      repository: env.GITHUB_ACTION_REPOSITORY || void 0
+    })
   };
+  return host;
 }
 
 // src/action.js
-var restore = () => import_core2.default.runRestore(githubHost(), { saveState: true });
-var post = () => import_core2.default.runPostSave(githubHost());
-var restoreOnly = () => import_core2.default.runRestore(githubHost(), { saveState: false });
-var saveOnly = () => import_core2.default.runSaveOnly(githubHost());
+var restore = () => import_core3.default.runRestore(githubHost(), { saveState: true });
+var post = () => import_core3.default.runPostSave(githubHost());
+var restoreOnly = () => import_core3.default.runRestore(githubHost(), { saveState: false });
+var saveOnly = () => import_core3.default.runSaveOnly(githubHost());
 // Annotate the CommonJS export names for ESM import in node:
 0 && (module.exports = {
   post,

@@ -3,4 +3,4 @@
 const secrets = require('./src/secrets').capture(process.env);
 const tl = require('azure-pipelines-task-lib/task');
 secrets.forEach((s) => tl.setSecret(s));
-require('./src/run').save(tl, secrets);
+require('./src/task').save(tl, secrets);

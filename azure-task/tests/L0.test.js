@@ -1,6 +1,7 @@
 'use strict';
 // MockTestRunner suite: each case runs one scenario file (tests/scenarios/L0*.js) in a child
-// Node process with the mocked task-lib, against tests/fixtures/fake-s3pod.
+// Node process with the mocked task-lib, against the wrappers' shared stub binary
+// (action/__tests__/fixtures/stub-s3pod.cjs).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
@@ -10,6 +11,7 @@ const crypto = require('crypto');
 const { MockTestRunner } = require('azure-pipelines-task-lib/mock-test');
 
 const TASK_JSON = path.join(__dirname, '..', 'S3PodV1', 'task.json');
+const PACKAGE_LOCK = '{"lockfileVersion":3}\n';
 let tmp;
 
 before(() => {
@@ -17,8 +19,10 @@ before(() => {
   // task-lib writes its vault key (.taskkey) to Agent.TempDirectory, else to the working directory.
   process.env.AGENT_TEMPDIRECTORY = tmp;
   process.env.S3POD_L0_WORKDIR = path.join(tmp, 'work');
+  process.env.S3POD_L0_STORE = path.join(tmp, 'store');
   fs.mkdirSync(process.env.S3POD_L0_WORKDIR);
   fs.writeFileSync(path.join(process.env.S3POD_L0_WORKDIR, 'yarn.lock'), 'lock v1\n');
+  fs.writeFileSync(path.join(process.env.S3POD_L0_WORKDIR, 'package-lock.json'), PACKAGE_LOCK);
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -45,6 +49,9 @@ function flag(args, name) {
 
 const setVar = (tr, name, value) => tr.stdout.includes(`##vso[task.setvariable variable=${name};isOutput=false;issecret=false;]${value}\n`);
 const setTaskVar = (tr, name, value) => tr.stdout.includes(`##vso[task.settaskvariable variable=${name};issecret=false;]${value}`);
+const setOutputVar = (tr, name, value) => tr.stdout.includes(`##vso[task.setvariable variable=${name};isOutput=true;issecret=false;]${value}\n`);
+/** The stub's digest of one file: its SHA-256, cut to 16 hex digits as `s3pod key` does. */
+const stubHash = (content) => crypto.createHash('sha256').update(content).digest('hex').slice(0, 16);
 
 test('miss: cacheHitVar=false, state recorded for the post-job step, branch scope', async () => {
   const { tr, call, explain } = await run('L0RestoreMiss');
@@ -59,7 +66,37 @@ test('miss: cacheHitVar=false, state recorded for the post-job step, branch scop
   assert.deepEqual(flag(args, '--fallback-scope'), []);
   assert.ok(args.includes('--json'));
   assert.ok(!args.includes('--lookup-only'));
-  assert.ok(tr.stdout.includes('loc_mock_CacheMiss'), explain());
+  assert.ok(tr.stdout.includes('Cache not found for input keys: npm/Linux\n'), explain());
+});
+
+test('miss: the binary\'s reasons are printed, one console line each', async () => {
+  const { tr, explain } = await run('L0RestoreMiss');
+  const lines = tr.stdout.split('\n');
+  const at = lines.indexOf('Cache not found for input keys: npm/Linux');
+  assert.ok(at >= 0, explain());
+  assert.deepEqual(lines.slice(at + 1, at + 3), [
+    'Why: no cache entry matches key npm/Linux in scopes refs/heads/main',
+    '  - no entry has key npm/Linux in any scope',
+  ], explain());
+});
+
+test('outputs are output variables: cacheHit, primaryKey, matchedKey, cacheSize', async () => {
+  const hit = await run('L0RestoreExactHit');
+  assert.ok(setOutputVar(hit.tr, 'cacheHit', 'true'), hit.explain());
+  assert.ok(setOutputVar(hit.tr, 'primaryKey', 'npm/Linux'), hit.explain());
+  assert.ok(setOutputVar(hit.tr, 'matchedKey', 'npm/Linux'), hit.explain());
+  assert.ok(setOutputVar(hit.tr, 'cacheSize', '123'), hit.explain());
+  const miss = await run('L0RestoreMiss');
+  assert.ok(setOutputVar(miss.tr, 'cacheHit', 'false'), miss.explain());
+  assert.ok(setOutputVar(miss.tr, 'matchedKey', ''), miss.explain());
+  assert.ok(setOutputVar(miss.tr, 'cacheSize', ''), miss.explain());
+});
+
+test('the restore uploads a markdown summary', async () => {
+  const { tr, explain } = await run('L0RestoreExactHit');
+  const m = /##vso\[task\.uploadsummary\](.+)\n/.exec(tr.stdout);
+  assert.ok(m, explain());
+  assert.match(fs.readFileSync(m[1], 'utf8'), /### s3pod cache restore[\s\S]*\| Result \| exact hit \|/);
 });
 
 test('exact hit: cacheHitVar=true and the exact match is recorded', async () => {
@@ -107,8 +144,16 @@ test('s3pod template: {hash} resolved by `s3pod key --hash-from`, restore keys v
   assert.ok(tr.succeeded, explain());
   assert.deepEqual(call('key').args.slice(0, 4), ['key', 'npm-{hash}', '--hash-from', 'package-lock.json']);
   const args = call('restore').args;
-  assert.deepEqual(flag(args, '--key'), ['npm-abc123def4567890']);
+  assert.deepEqual(flag(args, '--key'), [`npm-${stubHash(PACKAGE_LOCK)}`]);
   assert.deepEqual(flag(args, '--restore-key'), ['npm-']);
+  assert.ok(tr.stdout.includes(`Key resolved to: npm-${stubHash(PACKAGE_LOCK)} (template npm-{hash}, hashFiles package-lock.json)`), explain());
+});
+
+test('s3pod template without {hash}: -<hash> goes before the extension, as `s3pod key` puts it', async () => {
+  const { tr, call, explain } = await run('L0RestoreTemplateNoHash');
+  assert.ok(tr.succeeded, explain());
+  assert.deepEqual(call('key').args.slice(0, 2), ['key', 'deps.v1'], 'the template is passed as written');
+  assert.deepEqual(flag(call('restore').args, '--key'), [`deps-${stubHash(PACKAGE_LOCK)}.v1`]);
 });
 
 test('lookupOnly passes --lookup-only and still reports the hit', async () => {
@@ -122,7 +167,7 @@ test('storage error on restore is a warning; the build goes on as a miss', async
   const { tr, explain } = await run('L0RestoreStorageError');
   assert.ok(tr.succeeded, explain());
   assert.equal(tr.warningIssues.length, 1, explain());
-  assert.match(tr.warningIssues[0], /RestoreFailed.*cannot reach/);
+  assert.equal(tr.warningIssues[0], 'Failed to restore cache (storage error): cannot reach http://127.0.0.1:1 (connection refused)');
   assert.ok(setVar(tr, 'CACHE_HIT', 'false'), explain());
   assert.ok(setTaskVar(tr, 'RESTORE_STEP_RAN', 'true'), explain());
 });
@@ -130,14 +175,14 @@ test('storage error on restore is a warning; the build goes on as a miss', async
 test('failOnCacheMiss: a miss fails the step', async () => {
   const { tr, explain } = await run('L0RestoreFailOnMiss');
   assert.ok(tr.failed, explain());
-  assert.match(tr.errorIssues.join('\n'), /FailOnCacheMiss/);
+  assert.match(tr.errorIssues.join('\n'), /Exiting as failOnCacheMiss is set\. Input key: npm/);
   assert.ok(setVar(tr, 'CACHE_HIT', 'false'), explain());
 });
 
 test('integrity failure (exit 5) is a warning naming the cause; nothing restored, job goes on', async () => {
   const { tr, explain } = await run('L0RestoreIntegrity');
   assert.ok(tr.succeeded, explain());
-  assert.match(tr.warningIssues.join('\n'), /Integrity.*digest mismatch/);
+  assert.match(tr.warningIssues.join('\n'), /integrity check failed\): digest mismatch for npm/);
 });
 
 // (Under MockTestRunner task-lib loads before the entry point, so the "registered before any
@@ -151,7 +196,7 @@ test('credentials: registered as secrets, given to the binary in env, never in a
   assert.equal(c.secret, 'sEcReT-L0-value');
   assert.equal(c.keyId, 'AKIDL0TEST');
   assert.ok(!c.args.join(' ').includes('sEcReT'));
-  assert.deepEqual(c.inputVars, []);
+  assert.deepEqual(c.inputEnv, []);
   assert.deepEqual(flag(c.args, '--endpoint'), ['http://127.0.0.1:9']);
 });
 
@@ -192,7 +237,7 @@ test('post: saves on a miss with the recorded key, paths, scope and level', asyn
   assert.deepEqual(flag(args, '--path'), ['node_modules', '!node_modules/.bin']);
   assert.deepEqual(flag(args, '--scope'), ['refs/heads/main']);
   assert.deepEqual(flag(args, '--level'), ['5']);
-  assert.ok(tr.stdout.includes('loc_mock_Saved'), explain());
+  assert.ok(tr.stdout.includes('Cache saved with key npm (42 B in '), explain());
   assert.equal(tr.warningIssues.length, 0, explain());
 });
 
@@ -206,21 +251,21 @@ test('post: exact hit saves nothing', async () => {
   const { tr, calls, explain } = await run('L0PostSkipsOnExactHit');
   assert.ok(tr.succeeded, explain());
   assert.equal(calls.length, 0);
-  assert.ok(tr.stdout.includes('loc_mock_SkipSave cache hit occurred on the primary key npm'), explain());
+  assert.ok(tr.stdout.includes('Not saving: cache hit occurred on the primary key npm'), explain());
 });
 
 test('post: does nothing when the restore step did not run (even with save: always)', async () => {
   const { tr, calls, explain } = await run('L0PostSkipsWhenRestoreSkipped');
   assert.ok(tr.succeeded, explain());
   assert.equal(calls.length, 0);
-  assert.ok(tr.stdout.includes('loc_mock_SkipNoRestore'), explain());
+  assert.ok(tr.stdout.includes('Not saving: the restore step did not complete'), explain());
 });
 
 test('post: failed job saves nothing', async () => {
   const { tr, calls, explain } = await run('L0PostSkipsOnFailedJob');
   assert.ok(tr.succeeded, explain());
   assert.equal(calls.length, 0);
-  assert.ok(tr.stdout.includes('loc_mock_SkipSave the job status is failure'), explain());
+  assert.ok(tr.stdout.includes('Not saving: the job status is failure'), explain());
 });
 
 test('post: save: always saves after a failed job', async () => {
@@ -233,7 +278,7 @@ test('post: readOnly never saves (even with save: always)', async () => {
   const { tr, calls, explain } = await run('L0PostSkipsReadOnly');
   assert.ok(tr.succeeded, explain());
   assert.equal(calls.length, 0);
-  assert.ok(tr.stdout.includes('loc_mock_SkipSave read-only'), explain());
+  assert.ok(tr.stdout.includes('Not saving: read-only: readOnly is true'), explain());
 });
 
 test('post: save: never never saves', async () => {
@@ -246,20 +291,20 @@ test('post: a storage error on save is a warning, not a failure', async () => {
   const { tr, explain } = await run('L0PostSaveErrorWarns');
   assert.ok(tr.succeeded, explain());
   assert.equal(tr.warningIssues.length, 1, explain());
-  assert.match(tr.warningIssues[0], /SaveFailed.*access denied/);
+  assert.equal(tr.warningIssues[0], 'Failed to save cache: access denied (403) writing npm');
 });
 
 test('post: key already stored is reported, not an error', async () => {
   const { tr, explain } = await run('L0PostAlreadyExists');
   assert.ok(tr.succeeded, explain());
-  assert.ok(tr.stdout.includes('loc_mock_AlreadyExists npm'), explain());
+  assert.ok(tr.stdout.includes('Cache with key npm already exists; not saving'), explain());
   assert.equal(tr.warningIssues.length, 0, explain());
 });
 
 test('post: a key that changed during the job warns and keeps the restore key', async () => {
   const { tr, call, explain } = await run('L0PostKeyChanged');
   assert.ok(tr.succeeded, explain());
-  assert.match(tr.warningIssues.join('\n'), /KeyChanged/);
+  assert.match(tr.warningIssues.join('\n'), /The cache key changed during the job \(now yarn\/[0-9a-f]{64}\); saving under the key computed at restore: yarn\/0000/);
   assert.deepEqual(flag(call('save').args, '--key'), ['yarn/0000']);
 });
 
@@ -267,12 +312,60 @@ test('post: no Agent.JobStatus counts as not succeeded', async () => {
   const { tr, calls, explain } = await run('L0PostSkipsWithoutJobStatus');
   assert.ok(tr.succeeded, explain());
   assert.equal(calls.length, 0);
-  assert.ok(tr.stdout.includes("loc_mock_SkipSave the job status is 'not set'"), explain());
+  assert.ok(tr.stdout.includes("Not saving: the job status is 'not set'"), explain());
 });
 
 test('post: SucceededWithIssues is not Succeeded (as Cache@2)', async () => {
   const { tr, calls, explain } = await run('L0PostSkipsSucceededWithIssues');
   assert.ok(tr.succeeded, explain());
   assert.equal(calls.length, 0);
-  assert.ok(tr.stdout.includes('loc_mock_SkipSave the job status is partial'), explain());
+  assert.ok(tr.stdout.includes('Not saving: the job status is partial'), explain());
+});
+
+test('readOnly: auto (the default) makes a fork\'s pull request read-only', async () => {
+  const { tr, explain } = await run('L0RestoreForkReadOnly');
+  assert.ok(tr.succeeded, explain());
+  assert.ok(setTaskVar(tr, 'S3POD_READ_ONLY', 'true'), explain());
+  assert.ok(setTaskVar(tr, 'S3POD_READ_ONLY_REASON', 'pull requests from forks are read-only (readOnly: auto)'), explain());
+  assert.ok(tr.stdout.includes('This job will not save the cache: pull requests from forks are read-only (readOnly: auto)'), explain());
+});
+
+test('post: a fork\'s pull request saves nothing, even with save: always', async () => {
+  const { tr, calls, explain } = await run('L0PostSkipsFork');
+  assert.ok(tr.succeeded, explain());
+  assert.equal(calls.length, 0);
+  assert.ok(tr.stdout.includes('Not saving: read-only: pull requests from forks are read-only (readOnly: auto)'), explain());
+});
+
+test('post: readOnly: false lets a fork\'s pull request save', async () => {
+  const { tr, call, explain } = await run('L0PostForkReadOnlyFalse');
+  assert.ok(tr.succeeded, explain());
+  assert.deepEqual(flag(call('save').args, '--scope'), ['refs/pull/7/merge']);
+});
+
+test('dockerImage: docker download, cacheSize from the result\'s size', async () => {
+  const { tr, calls, explain } = await run('L0RestoreDockerImage');
+  assert.ok(tr.succeeded, explain());
+  const args = calls.find((c) => c.args[0] === 'docker').args;
+  assert.deepEqual(args.slice(0, 4), ['docker', 'download', 'img', 'app:ci']);
+  assert.deepEqual(flag(args, '--scope'), [], 'image keys are not scoped');
+  assert.ok(setOutputVar(tr, 'cacheSize', '4242'), explain());
+  assert.ok(setVar(tr, 'IMG_HIT', 'true'), explain());
+});
+
+test('post: dockerImage uploads the image with the level', async () => {
+  const { tr, calls, explain } = await run('L0PostDockerImage');
+  assert.ok(tr.succeeded, explain());
+  const args = calls.find((c) => c.args[0] === 'docker').args;
+  assert.deepEqual(args.slice(0, 4), ['docker', 'upload', 'img', 'app:ci']);
+  assert.deepEqual(flag(args, '--level'), ['7']);
+  assert.ok(tr.stdout.includes('Cache saved with key img'), explain());
+});
+
+test('an agent with no s3pod build: one error naming Agent.OS/Agent.OSArchitecture and listing what exists', async () => {
+  const { tr, calls, explain } = await run('L0BadPlatform');
+  assert.ok(tr.failed, explain());
+  const platforms = Object.keys(require('../../action/src/core/release-sums.json').assets).map((a) => a.replace(/^s3pod-|\.exe$/g, '')).sort().join(', ');
+  assert.deepEqual(tr.errorIssues, [`No s3pod 1.0.0 binary for Linux ARM (Agent.OS/Agent.OSArchitecture); binaries exist for: ${platforms}. Put s3pod on PATH or set the binary input`], explain());
+  assert.equal(calls.length, 0);
 });

@@ -7,12 +7,14 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const ck = require('../S3PodV1/src/cachekey');
-const { computeScopes } = require('../S3PodV1/src/scope');
-const { azureMessage } = require('../S3PodV1/src/run');
+const { computeScopes, untrustedReason, jobStatus } = require('../S3PodV1/src/azure-rules');
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const trees = [];
+process.once('exit', () => trees.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 function tree(files) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-ck-'));
+  trees.push(dir);
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), content);
@@ -88,8 +90,19 @@ test('scopes: branch; PR reads target (normalised to refs/heads/); explicit; non
   assert.deepEqual(computeScopes('', vars({})), { scope: null, fallbackScopes: [] });
 });
 
-test('core messages are rewritten to name task.json inputs', () => {
-  assert.equal(azureMessage('Input "secret-access-key" is required when "access-key-id" is set'), 'Input "secretAccessKey" is required when "accessKeyId" is set');
-  assert.equal(azureMessage('Input required and not supplied: path (or docker-image)'), 'Input required and not supplied: path');
-  assert.equal(azureMessage('Input "compression-level" must be a whole number'), 'Input "compressionLevel" must be a whole number');
+test('readOnly: auto trusts everything but a fork (System.PullRequest.IsFork)', () => {
+  const vars = (v) => (n) => v[n];
+  assert.equal(untrustedReason(vars({ 'System.PullRequest.IsFork': 'True' })), 'pull requests from forks are read-only');
+  assert.equal(untrustedReason(vars({ 'System.PullRequest.IsFork': 'true' })), 'pull requests from forks are read-only');
+  assert.equal(untrustedReason(vars({ 'System.PullRequest.IsFork': 'False' })), '');
+  assert.equal(untrustedReason(vars({})), '');
+});
+
+test('job status: only Succeeded counts as success; a missing or unknown status is named, not guessed', () => {
+  const vars = (v) => (n) => v[n];
+  assert.equal(jobStatus(vars({ 'Agent.JobStatus': 'Succeeded' })), 'success');
+  assert.equal(jobStatus(vars({ 'Agent.JobStatus': 'SucceededWithIssues' })), 'partial');
+  assert.equal(jobStatus(vars({ 'Agent.JobStatus': 'Canceled' })), 'cancelled');
+  assert.equal(jobStatus(vars({})), "'not set'");
+  assert.equal(jobStatus(vars({ 'Agent.JobStatus': 'Skipped' })), "'Skipped'");
 });

@@ -13,6 +13,7 @@ const crypto = require('crypto');
 const { buildTask } = require('../scripts/package');
 const { createJob, writeTree, readTree } = require('./e2e/harness');
 const { s3Config, ensureBucket, listObjects } = require('./e2e/s3');
+const { dockerAvailable } = require('../../action/__tests__/contract.cjs');
 
 const binary = process.env.S3POD_TEST_BINARY ? path.resolve(process.env.S3POD_TEST_BINARY) : '';
 const s3 = s3Config();
@@ -146,7 +147,7 @@ test('main step skipped by its condition -> the post-job step does nothing', { s
     const before = await objects();
     const post = job.runStep('post', { inputs: storage({ key: 'skipped', path: 'out', save: 'always' }) });
     assert.equal(post.result, 'Succeeded', post.log());
-    assert.match(post.stdout, /Skipping because restore step did not run/, post.log());
+    assert.match(post.stdout, /Not saving: the restore step did not complete/, post.log());
     assert.deepEqual(await objects(), before);
   } finally {
     job.cleanup();
@@ -209,5 +210,49 @@ test('secrets: registered with task.setsecret before anything shows them; never 
       assert.ok(/^##vso\[task\.(setsecret|debug)\]/.test(l), `secret printed on line ${i}`);
     });
     assert.ok(!step.stderr.includes(s3.secret));
+  }
+});
+
+test('a miss prints why: the binary\'s summary, then each reason, one console line each', { skip }, async () => {
+  const inputs = storage({ key: 'why | "k"', path: 'w', cacheHitVar: 'HIT' });
+  const seed = runJob(workdir({ 'w/f': 'x' }), inputs);
+  assert.match(seed.post.stdout, /Cache saved/, seed.post.log());
+  const other = runJob(workdir(), storage({ key: 'why | "k"', path: 'elsewhere' }), { jobStatus: 'Failed' });
+  const lines = other.main.stdout.split('\n');
+  const at = lines.indexOf('Cache not found for input keys: why/k');
+  assert.ok(at >= 0, other.main.log());
+  assert.match(lines[at + 1] || '', /^Why: \S/, `the summary follows the miss line:\n${other.main.log()}`);
+  assert.match(lines[at + 2] || '', /^ {2}- \S/, `then the reasons:\n${other.main.log()}`);
+});
+
+test('readOnly: auto: a fork\'s pull request restores but the post-job step saves nothing', { skip }, async () => {
+  const fork = { BUILD_SOURCEBRANCH: 'refs/pull/11/merge', SYSTEM_PULLREQUEST_TARGETBRANCH: 'main', SYSTEM_PULLREQUEST_ISFORK: 'True' };
+  const before = await objects();
+  const run = runJob(workdir({ 'f/x': 'fork' }), storage({ key: 'fork | "k"', path: 'f', save: 'always' }), { env: fork });
+  assert.equal(run.main.result, 'Succeeded', run.main.log());
+  assert.match(run.main.stdout, /This job will not save the cache: pull requests from forks are read-only \(readOnly: auto\)/, run.main.log());
+  assert.match(run.post.stdout, /Not saving: read-only: pull requests from forks are read-only/, run.post.log());
+  assert.deepEqual(await objects(), before);
+});
+
+const dockerSkip = skip || dockerAvailable();
+test('dockerImage: miss -> post-job uploads the image -> next run loads it; cacheSize is the stored size', { skip: dockerSkip }, async () => {
+  const image = `s3pod-azure-e2e/${runId}:1`;
+  const docker = (...args) => require('child_process').spawnSync('docker', args, { encoding: 'utf8', timeout: 120000 });
+  assert.equal(docker('tag', process.env.S3POD_TEST_DOCKER_IMAGE, image).status, 0);
+  try {
+    const inputs = storage({ key: 'img-{hash}', hashFiles: 'Dockerfile', path: '', dockerImage: image, cacheHitVar: 'IMG' });
+    const first = runJob(workdir({ Dockerfile: 'FROM scratch\n' }), inputs);
+    assert.equal(first.main.variables.IMG, 'false', first.main.log());
+    assert.match(first.post.stdout, /Cache saved with key img-[0-9a-f]+/, first.post.log());
+    assert.equal(docker('rmi', image).status, 0);
+    const second = runJob(workdir({ Dockerfile: 'FROM scratch\n' }), inputs);
+    assert.equal(second.main.variables.IMG, 'true', second.main.log());
+    assert.equal(docker('image', 'inspect', image).status, 0, 'the image was loaded');
+    const stored = (await objects()).find((o) => o.key.endsWith(`/${second.main.variables.primaryKey}`));
+    assert.ok(stored, 'the image object is in the bucket');
+    assert.equal(second.main.variables.cacheSize, String(stored.size), 'cacheSize is the size of the stored object');
+  } finally {
+    docker('rmi', image);
   }
 });

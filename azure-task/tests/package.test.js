@@ -1,27 +1,19 @@
 'use strict';
-// `npm run package` end to end: esbuild bundles, tfx extension create (offline), and the .vsix
-// holds the task as the agent needs it: task.json plus one self-contained file per entry point.
+// `npm run package` end to end: esbuild bundles (the shared core and task-lib inlined), tfx
+// extension create (offline), and the .vsix holds a task that works as the agent runs it: the
+// package is unzipped and its entry points run a whole job against the real binary and S3.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { builtinModules } = require('module');
 const { packageExtension } = require('../scripts/package');
-
-const ROOT = path.join(__dirname, '..');
-
-/** Entry names from a zip's central directory (no unzip needed). */
-function zipEntries(file) {
-  const buf = fs.readFileSync(file);
-  const names = [];
-  for (let i = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])), n = buf.readUInt16LE(i + 10), off = buf.readUInt32LE(i + 16); n > 0; n--) {
-    const len = buf.readUInt16LE(off + 28);
-    names.push(buf.toString('utf8', off + 46, off + 46 + len));
-    off += 46 + len + buf.readUInt16LE(off + 30) + buf.readUInt16LE(off + 32);
-  }
-  return names;
-}
+const { zipEntries, extractZip } = require('./e2e/zip');
+const { createJob, readTree } = require('./e2e/harness');
+const { s3Config, ensureBucket } = require('./e2e/s3');
 
 test('versions agree: task.json, vss-extension.json, the pinned binary', () => {
   const task = require('../S3PodV1/task.json');
@@ -35,29 +27,88 @@ test('versions agree: task.json, vss-extension.json, the pinned binary', () => {
   assert.deepEqual(Object.keys(task.execution), ['Node20_1', 'Node24']);
   assert.deepEqual(Object.keys(task.postjobexecution), ['Node20_1', 'Node24']);
   for (const input of task.inputs) assert.match(input.name, /^[a-z][A-Za-z0-9]*$/, 'camelCase input names');
-  for (const name of ['key', 'path', 'restoreKeys', 'cacheHitVar', 'endpoint', 'region', 'bucket', 'prefix', 'accessKeyId', 'secretAccessKey', 'scope', 'readOnly', 'failOnCacheMiss', 'lookupOnly', 'save', 'compressionLevel', 'binary']) {
+  for (const name of ['key', 'path', 'restoreKeys', 'cacheHitVar', 'endpoint', 'region', 'bucket', 'prefix', 'accessKeyId', 'secretAccessKey', 'scope', 'readOnly', 'failOnCacheMiss', 'lookupOnly', 'save', 'compressionLevel', 'binary', 'dockerImage']) {
     assert.ok(task.inputs.some((i) => i.name === name), name);
   }
+  assert.deepEqual(task.inputs.find((i) => i.name === 'readOnly').defaultValue, 'auto');
+  assert.deepEqual(task.outputVariables.map((o) => o.name), ['cacheHit', 'primaryKey', 'matchedKey', 'cacheSize']);
   assert.deepEqual(ext.contributions[0].properties, { name: 'S3PodV1' });
 });
 
-test('npm run package writes a .vsix with the bundled task', async () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-vsix-'));
-  try {
+test('the task.json inputs are exactly the ones the Azure host reads', () => {
+  const task = require('../S3PodV1/task.json');
+  const { InputNames, TaskInputs } = require('../S3PodV1/src/names');
+  assert.deepEqual(task.inputs.map((i) => i.name).sort(), [...Object.values(InputNames), ...Object.values(TaskInputs)].sort());
+});
+
+const binary = process.env.S3POD_TEST_BINARY ? path.resolve(process.env.S3POD_TEST_BINARY) : '';
+const s3 = s3Config();
+const realSkip = !binary || !fs.existsSync(binary)
+  ? 'S3POD_TEST_BINARY is not set or missing (build the binary with ./publish-aot.sh; .ci/run sets it)'
+  : !s3 ? 'S3POD_TEST_S3_ENDPOINT/KEY_ID/SECRET are not set (start tests/servers/ceph-rgw.sh)' : false;
+
+let packaged;
+/** Packages once (npm run package into a temp directory) and unzips the .vsix; both tests use it. */
+async function vsixTask() {
+  packaged ||= (async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-vsix-'));
+    process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
     const vsix = await packageExtension(out);
-    assert.equal(path.basename(vsix), 's3pod.s3pod-1.0.0.vsix');
-    const names = zipEntries(vsix);
-    for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js']) assert.ok(names.includes(n), `${n} in ${names}`);
-    assert.ok(!names.some((n) => n.includes('node_modules')), 'no node_modules: the entries are bundled');
-    // The bundles run without node_modules: copy them somewhere bare and load them.
-    const bare = path.join(out, 'stage', 'S3PodV1');
-    for (const entry of ['main.js', 'post.js']) {
-      const src = fs.readFileSync(path.join(bare, entry), 'utf8');
-      assert.ok(!/require\("(azure-pipelines-task-lib|minimatch)/.test(src), `${entry} inlines its dependencies`);
-    }
-    const r = spawnSync(process.execPath, [path.join(bare, 'post.js')], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, AGENT_TEMPDIRECTORY: out }, encoding: 'utf8' });
-    assert.match(r.stdout, /Skipping because restore step did not run/, r.stdout + r.stderr);
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
+    const unpacked = path.join(out, 'unpacked');
+    extractZip(vsix, unpacked);
+    return { out, vsix, taskDir: path.join(unpacked, 'S3PodV1') };
+  })();
+  return packaged;
+}
+
+test('npm run package writes a .vsix holding task.json and two self-contained entry points', async () => {
+  const { out, vsix, taskDir } = await vsixTask();
+  assert.equal(path.basename(vsix), 's3pod.s3pod-1.0.0.vsix');
+  const names = zipEntries(vsix);
+  for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js']) assert.ok(names.includes(n), `${n} in ${names}`);
+  assert.ok(!names.some((n) => n.includes('node_modules')), 'no node_modules: the entries are bundled');
+  for (const entry of ['main.js', 'post.js']) {
+    const src = fs.readFileSync(path.join(taskDir, entry), 'utf8');
+    const required = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1].replace(/^node:/, ''));
+    const outside = required.filter((name) => !builtinModules.includes(name));
+    assert.deepEqual(outside, [], `${entry} requires only Node built-ins (task-lib, minimatch and the shared core are inlined)`);
   }
+  // What the package holds runs from a directory with nothing else in it.
+  const bare = spawnSync(process.execPath, [path.join(taskDir, 'post.js')], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, AGENT_TEMPDIRECTORY: out }, encoding: 'utf8' });
+  assert.match(bare.stdout, /Not saving: the restore step did not complete/, bare.stdout + bare.stderr);
+});
+
+test('the task in the .vsix runs a whole job: miss, post-job save, then an exact hit', { skip: realSkip }, async () => {
+  const { out, taskDir } = await vsixTask();
+  await ensureBucket(s3);
+  const prefix = `vsix-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
+  const inputs = {
+    key: 'vsix | "k" | lock.txt', path: 'deps', cacheHitVar: 'HIT',
+    endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix, accessKeyId: s3.keyId, secretAccessKey: s3.secret, binary,
+  };
+  const job = (files) => {
+    const dir = fs.mkdtempSync(path.join(out, 'work-'));
+    for (const [rel, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), content);
+    }
+    const agent = createJob({ taskDir, workdir: dir });
+    try {
+      const main = agent.runStep('main', { inputs });
+      const post = agent.runStep('post', { inputs, taskVariables: main.taskVariables });
+      return { dir, main, post };
+    } finally {
+      agent.cleanup();
+    }
+  };
+  const first = job({ 'lock.txt': 'v1', 'deps/a.txt': 'alpha' });
+  assert.equal(first.main.result, 'Succeeded', first.main.log());
+  assert.equal(first.main.variables.HIT, 'false', first.main.log());
+  assert.equal(first.post.result, 'Succeeded', first.post.log());
+  assert.match(first.post.stdout, /Cache saved with key vsix\/k\/[0-9a-f]{64}/, first.post.log());
+  const second = job({ 'lock.txt': 'v1' });
+  assert.equal(second.main.variables.HIT, 'true', second.main.log());
+  assert.equal(second.main.variables.cacheHit, 'true', second.main.log());
+  assert.deepEqual(readTree(path.join(second.dir, 'deps')), { 'a.txt': 'alpha' });
+  assert.match(second.post.stdout, /Not saving: cache hit occurred on the primary key/, second.post.log());
 });

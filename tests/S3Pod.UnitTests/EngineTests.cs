@@ -127,7 +127,7 @@ public class EngineTests : IDisposable
         var local = new LocalObjectStore(Path.Combine(_dir, "store"), "");
         File.WriteAllText(Path.Combine(_dir, "f"), "payload");
         await local.PutAsync("k", File.OpenRead(Path.Combine(_dir, "f")), new PutOptions(), default);
-        var service = new FileService(new ShortDeliveryStore(local), new HttpClient(), new Reporter(new StringWriter(), false), Fs);
+        var service = new FileService(new ShortDeliveryStore(local), new HttpClient(), new Reporter(new StringWriter(), false), Fs, NetworkPolicy.Default);
         var e = await Assert.ThrowsAsync<S3PodException>(() => service.DownloadAsync(new DownloadRequest("k", Path.Combine(_dir, "out"), null, null), default));
         Assert.Equal(FailureKind.Integrity, e.Kind);
         Assert.False(File.Exists(Path.Combine(_dir, "out")));

@@ -12,17 +12,21 @@ const { BinaryError } = require('./errors');
 
 const RELEASE_SUMS = require('./release-sums.json');
 
-const OS_NAMES = { linux: 'linux', darwin: 'osx', win32: 'win' };
-const ARCH_NAMES = { x64: 'x64', arm64: 'arm64' };
+// The runner's OS and architecture as GitHub (RUNNER_OS, RUNNER_ARCH), Azure (Agent.OS,
+// Agent.OSArchitecture) and Node (process.platform, process.arch) name them, lowercased, mapped to
+// the names in the release assets. X86 and ARM (32-bit) have no build.
+const ASSET_OS = { linux: 'linux', macos: 'osx', darwin: 'osx', windows: 'win', windows_nt: 'win', win32: 'win' };
+const ASSET_ARCH = { x64: 'x64', arm64: 'arm64' };
 
-/** The release asset name for a platform: s3pod-<os>-<arch>, with .exe on Windows. */
-function assetName(platform = process.platform, arch = process.arch) {
-  const osName = OS_NAMES[platform];
-  const archName = ARCH_NAMES[arch];
-  if (!osName || !archName) {
-    throw new BinaryError(`No s3pod release is built for ${platform}-${arch}; install s3pod yourself and set the binary input`);
-  }
-  return `s3pod-${osName}-${archName}${platform === 'win32' ? '.exe' : ''}`;
+/**
+ * The release asset for an OS and architecture, in CI or Node spelling: s3pod-<os>-<arch>, with
+ * .exe on Windows ('Linux', 'ARM64' -> 's3pod-linux-arm64'). null when no binary is built for it.
+ */
+function assetName(osName = process.platform, archName = process.arch) {
+  const osPart = ASSET_OS[String(osName).toLowerCase()];
+  const archPart = ASSET_ARCH[String(archName).toLowerCase()];
+  if (!osPart || !archPart) return null;
+  return `s3pod-${osPart}-${archPart}${osPart === 'win' ? '.exe' : ''}`;
 }
 
 async function sha256File(file) {
@@ -94,36 +98,46 @@ async function download(url, dest, { timeoutMs = 300000, token } = {}) {
   await pipeline(Readable.fromWeb(response.body), fs.createWriteStream(dest, { mode: 0o755 }));
 }
 
+/** 'linux-x64, osx-arm64' from the assets that have a committed SHA-256. */
+function availablePlatforms(sums) {
+  const names = Object.keys(sums.assets || {}).map((a) => a.replace(/^s3pod-|\.exe$/g, '')).sort();
+  return names.length ? names.join(', ') : 'none';
+}
+
 /**
  * Finds or installs the s3pod binary. Order:
  *   1. `binary` (a path given by the user): must exist; used as is.
  *   2. `s3pod` on PATH whose `--version` equals the wanted version.
  *   3. The tool cache: <toolCacheDir>/s3pod/<version>/<os-arch>/s3pod, if its SHA-256 still matches.
- *   4. The release asset <serverUrl>/<repository>/releases/download/v<version>/<asset> (serverUrl from
- *      GITHUB_SERVER_URL, repository from GITHUB_ACTION_REPOSITORY or release-sums.json), verified
- *      against the SHA-256 committed in release-sums.json, then moved into the tool cache.
- * Options: { binary, version, env, platform, arch, toolCacheDir, tempDir, serverUrl, repository,
- *            sums, log: { info, debug } }. Returns { path, version, source }.
- * Throws BinaryError with a one-line message on any failure (not found, HTTP error, no committed
- * sum, checksum mismatch).
+ *   4. The release asset <serverUrl>/<repository>/releases/download/v<version>/<asset> (default
+ *      https://github.com and the repository in release-sums.json), verified against the SHA-256
+ *      committed in release-sums.json, then moved into the tool cache.
+ * The asset is the one for `runner` ({ os, arch, names } as the CI names them; Node's own values
+ * when the CI gives none). Options: { binary, version, env, runner, toolCacheDir, tempDir,
+ * serverUrl, repository, sums, binaryInput, log: { info, debug } }; binaryInput is how the host
+ * spells the `binary` input. Returns { path, version, source }.
+ * Throws BinaryError with a one-line message on any failure (not found, no binary for this
+ * platform, HTTP error, checksum mismatch).
  */
 async function locateBinary(options = {}) {
   const env = options.env || process.env;
   const log = options.log || { info() {}, debug() {} };
   const sums = options.sums || RELEASE_SUMS;
-  const platform = options.platform || process.platform;
-  const arch = options.arch || process.arch;
+  const binaryInput = options.binaryInput || 'binary';
+  const runner = options.runner?.os && options.runner?.arch
+    ? options.runner
+    : { os: process.platform, arch: process.arch, names: 'process.platform/process.arch' };
   const version = (options.version || sums.version || '').replace(/^v/, '');
 
   if (options.binary) {
     const file = path.resolve(options.binary.replace(/^~(?=$|[\\/])/, os.homedir()));
     if (!isExecutableFile(file)) {
-      throw new BinaryError(`Input "binary": ${file} does not exist or is not an executable file`);
+      throw new BinaryError(`Input "${binaryInput}": ${file} does not exist or is not an executable file`);
     }
     return { path: file, version: null, source: 'input' };
   }
 
-  for (const candidate of findOnPath(env, platform)) {
+  for (const candidate of findOnPath(env)) {
     const found = await probeVersion(candidate);
     if (found === version) {
       log.info(`Using s3pod ${found} from PATH: ${candidate}`);
@@ -132,18 +146,18 @@ async function locateBinary(options = {}) {
     log.debug(`Ignoring ${candidate}: version ${found ?? 'unknown'}, wanted ${version}`);
   }
 
-  const asset = assetName(platform, arch);
-  const expected = sums.version === version ? sums.assets?.[asset] : undefined;
+  if (sums.version !== version) {
+    throw new BinaryError(`Cannot verify s3pod ${version}: the SHA-256 sums committed here are for s3pod ${sums.version}; put s3pod ${version} on PATH or set the ${binaryInput} input`);
+  }
+  const asset = assetName(runner.os, runner.arch);
+  const expected = asset ? sums.assets?.[asset] : undefined;
   if (!expected) {
-    const why = sums.version === version
-      ? `no SHA-256 for ${asset} is committed in this action (release-sums.json)`
-      : `this action pins s3pod ${sums.version}, so no SHA-256 for ${version} is committed`;
-    throw new BinaryError(`Cannot verify s3pod ${version}: ${why}; install s3pod yourself and set the binary input`);
+    throw new BinaryError(`No s3pod ${version} binary for ${runner.os} ${runner.arch} (${runner.names}); binaries exist for: ${availablePlatforms(sums)}. Put s3pod on PATH or set the ${binaryInput} input`);
   }
 
-  const toolCacheDir = options.toolCacheDir || env.RUNNER_TOOL_CACHE || env.AGENT_TOOLSDIRECTORY || path.join(os.tmpdir(), 's3pod-tools');
+  const toolCacheDir = options.toolCacheDir || path.join(os.tmpdir(), 's3pod-tools');
   const installDir = path.join(toolCacheDir, 's3pod', version, asset.replace(/^s3pod-|\.exe$/g, ''));
-  const installed = path.join(installDir, platform === 'win32' ? 's3pod.exe' : 's3pod');
+  const installed = path.join(installDir, asset.endsWith('.exe') ? 's3pod.exe' : 's3pod');
   const marker = `${installDir}.complete`;
   if (fs.existsSync(marker) && isExecutableFile(installed)) {
     if ((await sha256File(installed)) === expected) {
@@ -153,10 +167,10 @@ async function locateBinary(options = {}) {
     log.info(`The cached s3pod at ${installed} does not match its checksum; downloading it again`);
   }
 
-  const serverUrl = String(options.serverUrl || env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
-  const repository = options.repository || env.GITHUB_ACTION_REPOSITORY || sums.repository;
+  const serverUrl = String(options.serverUrl || 'https://github.com').replace(/\/+$/, '');
+  const repository = options.repository || sums.repository;
   const url = `${serverUrl}/${repository}/releases/download/v${version}/${asset}`;
-  const tempDir = options.tempDir || env.RUNNER_TEMP || os.tmpdir();
+  const tempDir = options.tempDir || os.tmpdir();
   await fsp.mkdir(tempDir, { recursive: true });
   const temp = path.join(tempDir, `${asset}.${process.pid}.${crypto.randomUUID()}.download`);
   log.info(`Downloading s3pod ${version} from ${url}`);

@@ -1,6 +1,6 @@
 'use strict';
 
-/** Input names, as the GitHub Action spells them (other hosts map their own names onto these). */
+/** Input names, as the GitHub Action spells them (a host maps its own names onto these). */
 const Inputs = Object.freeze({
   Key: 'key',
   HashFiles: 'hash-files',
@@ -39,6 +39,7 @@ const State = Object.freeze({
   MatchedKey: 'S3POD_MATCHED_KEY',
   ExactMatch: 'S3POD_EXACT_MATCH',
   Scope: 'S3POD_SCOPE',
+  Paths: 'S3POD_PATHS',
   ReadOnly: 'S3POD_READ_ONLY',
   ReadOnlyReason: 'S3POD_READ_ONLY_REASON',
   Binary: 'S3POD_BINARY',

@@ -1,38 +1,48 @@
 'use strict';
 
+const { checkHost } = require('./host');
 const { readInputs, maskSecrets } = require('./inputs');
-const { computeScopes, resolveReadOnly, readEvent } = require('./scope');
 const { locateBinary } = require('./binary');
 const { runS3pod, binaryEnv, errorLine } = require('./run');
+const { readKey } = require('./results');
 const { InputError, S3podError } = require('./errors');
 const { Inputs } = require('./constants');
 
 /**
- * Everything a restore or save needs: masked secrets, validated inputs, scopes, read-only decision
- * and the binary. Throws InputError / BinaryError.
- * options: { env, cwd, binaryOptions } (binaryOptions go to locateBinary, e.g. toolCacheDir).
+ * `read-only` ('auto' | 'true' | 'false') -> { readOnly, reason }. 'auto' asks the host whether
+ * this run was started by code from outside the repository (a fork's pull request,
+ * pull_request_target): such code must not write caches that trusted runs restore.
  */
-async function prepare(host, mode, options = {}) {
+function resolveReadOnly(mode, host) {
+  const name = host.inputName(Inputs.ReadOnly);
+  if (mode === 'true') return { readOnly: true, reason: `${name} is true` };
+  if (mode === 'false') return { readOnly: false, reason: '' };
+  const untrusted = host.untrustedReason();
+  return untrusted ? { readOnly: true, reason: `${untrusted} (${name}: auto)` } : { readOnly: false, reason: '' };
+}
+
+/**
+ * Everything a restore or save needs: masked secrets, validated inputs, scopes, the read-only
+ * decision, and `run(args)` for the binary (attachBinary finds it). Throws InputError.
+ */
+function prepare(host, mode) {
+  checkHost(host);
   maskSecrets(host);
   const inputs = readInputs(host, mode);
-  const env = options.env || host.env || process.env;
-  const event = readEvent(env);
-  const scopes = computeScopes(inputs.scope, env, event);
+  if (host.checkInputs) host.checkInputs(inputs);
+  const scopes = host.scopes(inputs.scope);
   if (scopes.warning) host.warning(scopes.warning);
-  const readOnly = resolveReadOnly(inputs.readOnly, env, event);
+  const readOnly = resolveReadOnly(inputs.readOnly, host);
   const secrets = [inputs.secretAccessKey, inputs.accessKeyId].filter(Boolean);
   const ctx = {
     host,
     inputs,
-    env,
-    event,
-    cwd: options.cwd || process.cwd(),
+    cwd: host.cwd,
     scope: scopes.scope,
     fallbackScopes: scopes.fallbackScopes,
     readOnly: readOnly.readOnly,
     readOnlyReason: readOnly.reason,
-    secrets,
-    childEnv: binaryEnv(inputs, env),
+    childEnv: binaryEnv(inputs, host.env),
     binary: null,
   };
   ctx.run = (args, runOptions = {}) => runS3pod(ctx.binary, args, {
@@ -50,35 +60,58 @@ async function prepare(host, mode, options = {}) {
   return ctx;
 }
 
-async function attachBinary(ctx, options = {}) {
+async function attachBinary(ctx) {
+  const { host, inputs } = ctx;
   const found = await locateBinary({
-    binary: ctx.inputs.binary,
-    version: ctx.inputs.version || undefined,
-    env: ctx.env,
-    log: { info: (m) => ctx.host.info(m), debug: (m) => ctx.host.debug(m) },
-    ...(options.binaryOptions || {}),
+    binary: inputs.binary,
+    binaryInput: host.inputName(Inputs.Binary),
+    version: inputs.version || undefined,
+    env: host.env,
+    runner: host.runner(),
+    ...host.toolOptions(),
+    log: { info: (m) => host.info(m), debug: (m) => host.debug(m) },
   });
   ctx.binary = found.path;
   return found;
 }
 
-/**
- * The concrete primary key. With hash-files the key is a template resolved by
- * `s3pod key <template> --hash-from <glob>...`: {hash} becomes the digest, and a template without
- * {hash} gets -<digest> from the binary (before any extension).
- */
-async function resolveKey(ctx) {
-  const { key, hashFiles } = ctx.inputs;
-  if (hashFiles.length === 0) return key;
-  const args = ['key', key];
-  for (const glob of hashFiles) args.push('--hash-from', glob);
-  const result = await ctx.run(args, { onStderr: (line) => ctx.host.debug(line) });
-  const resolved = result.json && typeof result.json.key === 'string' ? result.json.key : '';
+/** An s3pod template: `{hash}` in the key, or files to hash. */
+function isTemplate(inputs) {
+  return inputs.hashFiles.length > 0 || inputs.key.includes('{hash}');
+}
+
+/** `s3pod key <template> --hash-from <glob>...` -> the concrete key. */
+async function templateKey(ctx, template) {
+  const { host, inputs } = ctx;
+  const args = ['key', template];
+  for (const glob of inputs.hashFiles) args.push('--hash-from', glob);
+  const result = await ctx.run(args, { onStderr: (line) => host.debug(line) });
+  const resolved = readKey(result.json);
   if (result.exitCode !== 0 || !resolved) {
-    throw new InputError(Inputs.HashFiles, `Could not resolve key "${key}" from hash-files: ${errorLine(result)}`);
+    throw new InputError(Inputs.HashFiles, `Could not resolve key "${template}" from ${host.inputName(Inputs.HashFiles)}: ${errorLine(result)}`);
   }
   if (/[\r\n]/.test(resolved)) throw new S3podError(`s3pod key returned an unusable key: ${resolved}`, 0, '');
   return resolved;
 }
 
-module.exports = { prepare, attachBinary, resolveKey };
+/**
+ * The concrete primary key and restore keys: { primaryKey, restoreKeys, description }.
+ * A template goes through the binary (`{hash}` becomes the digest of hash-files; a template
+ * without `{hash}` gets -<digest> before any extension); so does each restore key containing
+ * `{hash}`, while the others are prefixes used as written. Any other key is the host's to
+ * resolve (Azure: Cache@2 syntax), or used as written.
+ */
+async function resolveKeys(ctx) {
+  const { host, inputs } = ctx;
+  if (!isTemplate(inputs)) {
+    if (host.literalKeys) return host.literalKeys(inputs);
+    return { primaryKey: inputs.key, restoreKeys: inputs.restoreKeys, description: '' };
+  }
+  const primaryKey = await templateKey(ctx, inputs.key);
+  const restoreKeys = [];
+  for (const line of inputs.restoreKeys) restoreKeys.push(line.includes('{hash}') ? await templateKey(ctx, line) : line);
+  const files = inputs.hashFiles.join(', ');
+  return { primaryKey, restoreKeys, description: `template ${inputs.key}${files ? `, ${host.inputName(Inputs.HashFiles)} ${files}` : ''}` };
+}
+
+module.exports = { prepare, attachBinary, resolveKeys, resolveReadOnly, isTemplate };

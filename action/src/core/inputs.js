@@ -1,7 +1,7 @@
 'use strict';
 
 const { InputError } = require('./errors');
-const { Inputs, ScopeModes, ReadOnlyModes, SaveModes } = require('./constants');
+const { Inputs, ReadOnlyModes, SaveModes } = require('./constants');
 
 const MAX_KEY_LENGTH = 512;
 
@@ -10,10 +10,15 @@ function raw(host, name) {
   return value == null ? '' : String(value).trim();
 }
 
+/** The input's name as the user wrote it in the workflow (`docker-image` on GitHub, `dockerImage` on Azure). */
+function label(host, name) {
+  return host.inputName(name);
+}
+
 function getString(host, name, { required = false } = {}) {
   const value = raw(host, name);
   if (required && !value) {
-    throw new InputError(name, `Input required and not supplied: ${name}`);
+    throw new InputError(name, `Input required and not supplied: ${label(host, name)}`);
   }
   return value;
 }
@@ -33,47 +38,58 @@ function getBoolean(host, name, fallback = false) {
   if (!value) return fallback;
   if (/^true$/i.test(value)) return true;
   if (/^false$/i.test(value)) return false;
-  throw new InputError(name, `Input "${name}" must be true or false, not "${value}"`);
+  throw new InputError(name, `Input "${label(host, name)}" must be true or false, not "${value}"`);
 }
 
-function getChoice(host, name, allowed, fallback) {
-  const value = raw(host, name).toLowerCase();
-  if (!value) return fallback;
-  if (!allowed.includes(value)) {
-    throw new InputError(name, `Input "${name}" must be one of ${allowed.join(', ')}, not "${value}"`);
+/**
+ * One of `allowed` (core spellings), matched against the host's spelling of each value in any
+ * case; empty means `fallback`. Returns the core spelling.
+ */
+function parseChoice(host, name, value, allowed, fallback) {
+  const text = String(value ?? '').trim();
+  if (!text) return fallback;
+  const spelled = allowed.map((v) => host.valueName(name, v));
+  const at = spelled.findIndex((v) => v.toLowerCase() === text.toLowerCase());
+  if (at < 0) {
+    throw new InputError(name, `Input "${label(host, name)}" must be one of ${spelled.join(', ')}, not "${text}"`);
   }
-  return value;
+  return allowed[at];
 }
 
 function getInteger(host, name, min, max) {
   const value = raw(host, name);
   if (!value) return undefined;
   if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new InputError(name, `Input "${name}" must be a whole number from ${min} to ${max}, not "${value}"`);
+    throw new InputError(name, `Input "${label(host, name)}" must be a whole number from ${min} to ${max}, not "${value}"`);
   }
   return Number(value);
 }
 
-function checkKey(name, key) {
-  if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${name}" must be a single line`);
+function checkKey(host, name, key) {
+  if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
   if (key.length > MAX_KEY_LENGTH) {
-    throw new InputError(name, `Input "${name}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+    throw new InputError(name, `Input "${label(host, name)}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
   }
 }
 
-function checkEndpoint(endpoint) {
+function checkSingleLine(host, name, value) {
+  if (/[\r\n]/.test(value)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
+}
+
+function checkEndpoint(host, endpoint) {
   if (!endpoint) return;
+  const name = label(host, Inputs.Endpoint);
   let url;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new InputError(Inputs.Endpoint, `Input "endpoint" is not a URL: "${endpoint}"`);
+    throw new InputError(Inputs.Endpoint, `Input "${name}" is not a URL: "${endpoint}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError(Inputs.Endpoint, `Input "endpoint" must be an http:// or https:// URL, not "${endpoint}"`);
+    throw new InputError(Inputs.Endpoint, `Input "${name}" must be an http:// or https:// URL, not "${endpoint}"`);
   }
   if (url.username || url.password) {
-    throw new InputError(Inputs.Endpoint, 'Input "endpoint" must not contain credentials; use access-key-id and secret-access-key');
+    throw new InputError(Inputs.Endpoint, `Input "${name}" must not contain credentials; use ${label(host, Inputs.AccessKeyId)} and ${label(host, Inputs.SecretAccessKey)}`);
   }
 }
 
@@ -89,74 +105,72 @@ function maskSecrets(host) {
 }
 
 /**
- * Reads and validates every input.
- * mode: 'restore' (combined main step and restore/ sub-action), 'save' (post step and save/ sub-action).
- * Throws InputError naming the first bad input.
+ * Reads and validates every input the flows share.
+ * mode: 'restore' (main step, restore-only) or 'save' (post step, save-only).
+ * `scope` is returned raw: its meaning is the host's (host.scopes). Throws InputError naming the
+ * first bad input, spelled as the host spells it.
  */
 function readInputs(host, mode = 'restore') {
   const inputs = {};
   inputs.key = getString(host, Inputs.Key, { required: true });
-  checkKey(Inputs.Key, inputs.key);
+  checkKey(host, Inputs.Key, inputs.key);
   inputs.hashFiles = getList(host, Inputs.HashFiles);
-  if (inputs.key.includes('{hash}') || inputs.hashFiles.length > 0) {
-    if (inputs.hashFiles.length === 0) {
-      throw new InputError(Inputs.HashFiles, 'Input "key" contains {hash}, so "hash-files" must list the files to hash');
-    }
+  if (inputs.key.includes('{hash}') && inputs.hashFiles.length === 0) {
+    throw new InputError(Inputs.HashFiles, `Input "${label(host, Inputs.Key)}" contains {hash}, so "${label(host, Inputs.HashFiles)}" must list the files to hash`);
   }
 
   inputs.dockerImage = getString(host, Inputs.DockerImage);
   inputs.paths = getList(host, Inputs.Path);
   if (inputs.dockerImage && inputs.paths.length > 0) {
-    throw new InputError(Inputs.Path, 'Inputs "path" and "docker-image" cannot be used together');
+    throw new InputError(Inputs.Path, `Inputs "${label(host, Inputs.Path)}" and "${label(host, Inputs.DockerImage)}" cannot be used together`);
   }
   if (!inputs.dockerImage && inputs.paths.length === 0) {
-    throw new InputError(Inputs.Path, 'Input required and not supplied: path (or docker-image)');
+    throw new InputError(Inputs.Path, `Input required and not supplied: ${label(host, Inputs.Path)} (or ${label(host, Inputs.DockerImage)})`);
   }
 
   inputs.restoreKeys = getList(host, Inputs.RestoreKeys);
-  inputs.restoreKeys.forEach((k) => checkKey(Inputs.RestoreKeys, k));
+  inputs.restoreKeys.forEach((k) => checkKey(host, Inputs.RestoreKeys, k));
   if (inputs.dockerImage && inputs.restoreKeys.length > 0) {
-    throw new InputError(Inputs.RestoreKeys, 'Input "restore-keys" is not supported with "docker-image" (image caches match exact keys only)');
+    throw new InputError(Inputs.RestoreKeys, `Input "${label(host, Inputs.RestoreKeys)}" is not supported with "${label(host, Inputs.DockerImage)}" (image caches match exact keys only)`);
   }
 
   inputs.endpoint = getString(host, Inputs.Endpoint);
-  checkEndpoint(inputs.endpoint);
+  checkEndpoint(host, inputs.endpoint);
   inputs.region = getString(host, Inputs.Region);
   inputs.bucket = getString(host, Inputs.Bucket);
   inputs.prefix = getString(host, Inputs.Prefix);
-  if (/[\r\n]/.test(inputs.bucket)) throw new InputError(Inputs.Bucket, 'Input "bucket" must be a single line');
-  if (/[\r\n]/.test(inputs.prefix)) throw new InputError(Inputs.Prefix, 'Input "prefix" must be a single line');
+  checkSingleLine(host, Inputs.Bucket, inputs.bucket);
+  checkSingleLine(host, Inputs.Prefix, inputs.prefix);
 
   inputs.accessKeyId = raw(host, Inputs.AccessKeyId);
   inputs.secretAccessKey = raw(host, Inputs.SecretAccessKey);
   if (inputs.accessKeyId && !inputs.secretAccessKey) {
-    throw new InputError(Inputs.SecretAccessKey, 'Input "secret-access-key" is required when "access-key-id" is set');
+    throw new InputError(Inputs.SecretAccessKey, `Input "${label(host, Inputs.SecretAccessKey)}" is required when "${label(host, Inputs.AccessKeyId)}" is set`);
   }
   if (inputs.secretAccessKey && !inputs.accessKeyId) {
-    throw new InputError(Inputs.AccessKeyId, 'Input "access-key-id" is required when "secret-access-key" is set');
+    throw new InputError(Inputs.AccessKeyId, `Input "${label(host, Inputs.AccessKeyId)}" is required when "${label(host, Inputs.SecretAccessKey)}" is set`);
   }
 
-  inputs.scope = getChoice(host, Inputs.Scope, ScopeModes, 'ref');
-  inputs.readOnly = getChoice(host, Inputs.ReadOnly, ReadOnlyModes, 'auto');
+  inputs.scope = raw(host, Inputs.Scope);
+  inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, 'auto');
   inputs.failOnError = getBoolean(host, Inputs.FailOnError, false);
   inputs.compressionLevel = getInteger(host, Inputs.CompressionLevel, 1, 19);
   inputs.binary = getString(host, Inputs.Binary);
   inputs.version = getString(host, Inputs.Version).replace(/^v/, '');
   if (inputs.version && !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(inputs.version)) {
-    throw new InputError(Inputs.Version, `Input "version" must be a version such as 1.2.3, not "${inputs.version}"`);
+    throw new InputError(Inputs.Version, `Input "${label(host, Inputs.Version)}" must be a version such as 1.2.3, not "${inputs.version}"`);
   }
 
   if (mode === 'restore') {
     inputs.failOnCacheMiss = getBoolean(host, Inputs.FailOnCacheMiss, false);
     inputs.lookupOnly = getBoolean(host, Inputs.LookupOnly, false);
   }
-  inputs.save = getChoice(host, Inputs.Save, SaveModes, 'on-miss');
-  inputs.jobStatus = normalizeJobStatus(raw(host, Inputs.JobStatus));
+  inputs.save = parseChoice(host, Inputs.Save, raw(host, Inputs.Save), SaveModes, 'on-miss');
   return inputs;
 }
 
 /**
- * Maps a host's job status to success | failure | cancelled | partial | unknown.
+ * Maps a CI's job status to success | failure | cancelled | partial | unknown.
  * GitHub: success/failure/cancelled (job.status). Azure: Succeeded/SucceededWithIssues/Failed/Canceled.
  */
 function normalizeJobStatus(value) {
@@ -168,4 +182,4 @@ function normalizeJobStatus(value) {
   return 'unknown';
 }
 
-module.exports = { readInputs, maskSecrets, normalizeJobStatus, getList, getBoolean, MAX_KEY_LENGTH };
+module.exports = { readInputs, maskSecrets, normalizeJobStatus, parseChoice, getList, getBoolean, MAX_KEY_LENGTH };

@@ -1,9 +1,10 @@
 'use strict';
 
-const { prepare, attachBinary, resolveKey } = require('./context');
+const { prepare, attachBinary, resolveKeys } = require('./context');
 const { globalArgs, errorLine } = require('./run');
-const { Outputs, State, ExitCodes } = require('./constants');
-const { summaryTable, formatBytes, formatDuration, formatThroughput, code } = require('./summary');
+const { readRestore, readTransfer, readExists } = require('./results');
+const { Outputs, State, ExitCodes, Inputs } = require('./constants');
+const { summaryTable, formatBytes, formatDuration, formatThroughput, code, cell } = require('./summary');
 const { reportFailure } = require('./report');
 
 function setOutputs(host, { cacheHit, primaryKey, matchedKey, size }) {
@@ -13,7 +14,7 @@ function setOutputs(host, { cacheHit, primaryKey, matchedKey, size }) {
   host.setOutput(Outputs.CacheSize, size == null ? '' : String(size));
 }
 
-function restoreArgs(ctx, primaryKey) {
+function restoreArgs(ctx, primaryKey, restoreKeys = ctx.inputs.restoreKeys) {
   const { inputs } = ctx;
   if (inputs.dockerImage) {
     return inputs.lookupOnly
@@ -21,7 +22,7 @@ function restoreArgs(ctx, primaryKey) {
       : ['docker', 'download', primaryKey, inputs.dockerImage, ...globalArgs(inputs)];
   }
   const args = ['restore', '--key', primaryKey];
-  for (const k of inputs.restoreKeys) args.push('--restore-key', k);
+  for (const k of restoreKeys) args.push('--restore-key', k);
   for (const p of inputs.paths) args.push('--path', p);
   if (ctx.scope) args.push('--scope', ctx.scope);
   for (const s of ctx.fallbackScopes) args.push('--fallback-scope', s);
@@ -30,33 +31,33 @@ function restoreArgs(ctx, primaryKey) {
   return args;
 }
 
-/** Maps the binary's result to { ok, matchedKey, exactMatch, matchedScope, size, error }. */
+/**
+ * The binary's answer as { ok, matchedKey, exactMatch, matchedScope, size, miss }; ok is false on
+ * an error exit. An image key is exact: `docker exists` exits 1 and `docker download` 3 on a miss.
+ */
 function interpretRestore(ctx, primaryKey, result) {
-  const { inputs } = ctx;
-  if (inputs.dockerImage) {
+  const miss = { ok: true, matchedKey: null, exactMatch: false, matchedScope: null, size: null, miss: null };
+  if (ctx.inputs.dockerImage) {
     if (result.exitCode === ExitCodes.Success) {
-      const size = result.json?.size ?? null;
-      return { ok: true, matchedKey: primaryKey, exactMatch: true, matchedScope: null, size };
+      const { size } = ctx.inputs.lookupOnly ? readExists(result.json) : readTransfer(result.json);
+      return { ok: true, matchedKey: primaryKey, exactMatch: true, matchedScope: null, size, miss: null };
     }
-    if (result.exitCode === ExitCodes.NotFound || result.exitCode === ExitCodes.CacheMiss) {
-      return { ok: true, matchedKey: null, exactMatch: false, matchedScope: null, size: null };
-    }
-    return { ok: false, error: result };
+    return result.exitCode === ExitCodes.NotFound || result.exitCode === ExitCodes.CacheMiss ? miss : { ok: false };
   }
-  if (result.exitCode !== ExitCodes.Success || !result.json) return { ok: false, error: result };
-  const j = result.json;
-  return {
-    ok: true,
-    matchedKey: j.matchedKey || null,
-    exactMatch: j.exactMatch === true && !!j.matchedKey,
-    matchedScope: j.matchedScope || null,
-    size: j.size ?? null,
-  };
+  if (result.exitCode !== ExitCodes.Success || !result.json) return { ok: false };
+  return { ok: true, ...readRestore(result.json) };
+}
+
+/** The binary's account of a miss, one log line each: its summary, then every reason. */
+function explainMiss(host, why) {
+  if (!why) return;
+  if (why.summary) host.info(`Why: ${why.summary}`);
+  for (const reason of why.reasons) host.info(`  - ${reason}`);
 }
 
 /**
- * The restore decision flow (the combined action's main step, and restore/).
- * options.saveState: true for the combined action (the post step reads the state); false for restore/.
+ * The restore flow (the combined action's main step, restore/, the Azure task's main step).
+ * options.saveState: true when a post step follows (it reads the state); false for restore/.
  * Resolves { status: 'hit'|'partial'|'miss'|'error'|'failed', primaryKey, matchedKey, ... }.
  * Never throws: problems become host.setFailed (bad input, binary, fail-on-cache-miss,
  * fail-on-error) or host.warning (storage errors).
@@ -65,24 +66,29 @@ async function runRestore(host, options = {}) {
   const saveState = options.saveState !== false;
   let primaryKey = '';
   try {
-    const ctx = await prepare(host, 'restore', options);
-    primaryKey = ctx.inputs.key;
+    const ctx = prepare(host, 'restore');
     const { inputs } = ctx;
-    await attachBinary(ctx, options);
-    primaryKey = await resolveKey(ctx);
+    primaryKey = inputs.key;
+    await attachBinary(ctx);
+    const keys = await resolveKeys(ctx);
+    primaryKey = keys.primaryKey;
+    if (keys.description) host.info(`Key resolved to: ${primaryKey} (${keys.description})`);
 
+    // Written before the restore, so that a restore that fails on storage still leads to a save,
+    // as a miss would.
     if (saveState) {
       host.saveState(State.PrimaryKey, primaryKey);
       host.saveState(State.Scope, ctx.scope || '');
+      host.saveState(State.Paths, JSON.stringify(inputs.paths));
       host.saveState(State.ReadOnly, ctx.readOnly ? 'true' : 'false');
       host.saveState(State.ReadOnlyReason, ctx.readOnlyReason);
       host.saveState(State.Binary, ctx.binary);
       host.saveState(State.RestoreRan, 'true');
     }
 
-    const scopes = [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
-    host.info(`Restoring cache for key ${primaryKey}${scopes.length ? ` (scopes: ${scopes.join(', ')})` : ''}`);
-    const result = await ctx.run(restoreArgs(ctx, primaryKey));
+    const scopes = inputs.dockerImage ? [] : [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
+    host.info(`Restoring ${inputs.dockerImage ? `image ${inputs.dockerImage}` : 'cache'} for key ${primaryKey}${scopes.length ? ` (scopes: ${scopes.join(', ')})` : ''}`);
+    const result = await ctx.run(restoreArgs(ctx, primaryKey, keys.restoreKeys));
     const r = interpretRestore(ctx, primaryKey, result);
 
     if (!r.ok) {
@@ -104,7 +110,8 @@ async function runRestore(host, options = {}) {
     const where = r.matchedScope ? ` in scope ${r.matchedScope}` : '';
     const how = r.size != null ? ` (${formatBytes(r.size)} in ${formatDuration(result.durationMs)})` : '';
     if (status === 'miss') {
-      host.info(`Cache not found for input keys: ${[primaryKey, ...inputs.restoreKeys].join(', ')}`);
+      host.info(`Cache not found for input keys: ${[primaryKey, ...keys.restoreKeys].join(', ')}`);
+      explainMiss(host, r.miss);
     } else if (inputs.lookupOnly) {
       host.info(`Cache found for key ${r.matchedKey}${where}; lookup-only, nothing restored`);
     } else {
@@ -118,6 +125,7 @@ async function runRestore(host, options = {}) {
       ['Result', { hit: 'exact hit', partial: 'restore-key hit', miss: 'miss' }[status] + (inputs.lookupOnly ? ' (lookup only)' : '')],
       ['Primary key', code(primaryKey)],
       ['Matched key', code(r.matchedKey)],
+      ...(r.miss?.summary ? [['Why', cell(r.miss.summary)]] : []),
       ['Scope', code(r.matchedScope || ctx.scope)],
       ['Size', formatBytes(r.size)],
       ['Time', formatDuration(result.durationMs)],
@@ -126,7 +134,7 @@ async function runRestore(host, options = {}) {
     ]));
 
     if (status === 'miss' && inputs.failOnCacheMiss) {
-      host.setFailed(`Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${primaryKey}`);
+      host.setFailed(`Failed to restore cache entry. Exiting as ${host.inputName(Inputs.FailOnCacheMiss)} is set. Input key: ${primaryKey}`);
       return { status: 'failed', primaryKey };
     }
     return { status, primaryKey, matchedKey: r.matchedKey, exactMatch: r.exactMatch, matchedScope: r.matchedScope, size: r.size };

@@ -1,9 +1,10 @@
 'use strict';
 
 const fs = require('node:fs');
-const { prepare, attachBinary, resolveKey } = require('./context');
+const { prepare, attachBinary, resolveKeys, isTemplate } = require('./context');
 const { maskSecrets } = require('./inputs');
 const { globalArgs, errorLine } = require('./run');
+const { readSave, readTransfer } = require('./results');
 const { State, ExitCodes } = require('./constants');
 const { summaryTable, formatBytes, formatDuration, formatThroughput, code } = require('./summary');
 const { reportFailure } = require('./report');
@@ -24,8 +25,9 @@ function saveArgs(ctx, key) {
  * Whether the post step saves, from the restore step's state and the job status.
  * Returns { save: boolean, reason: string }. Pure: unit-testable without a host.
  *   never after an exact hit; never when read-only; save 'never' never saves;
- *   'on-miss' saves only when the job has not failed or been cancelled (unknown status counts as
- *   success, as a post step that cannot see the status would); 'always' saves whatever the status.
+ *   'on-miss' saves only when the job succeeded, or when its status is 'unknown' (a host that
+ *   cannot see the status says so; a host that must not guess passes its own word instead);
+ *   'always' saves whatever the status.
  */
 function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus }) {
   if (!restoreRan) return { save: false, reason: 'the restore step did not complete, so there is no key to save under' };
@@ -38,43 +40,75 @@ function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReas
   return { save: true, reason: '' };
 }
 
-async function doSave(ctx, key, options) {
+async function doSave(ctx, key, { jobStatus } = {}) {
   const { host, inputs } = ctx;
-  host.info(`Saving cache with key ${key}${ctx.scope ? ` to scope ${ctx.scope}` : ''}`);
+  const what = inputs.dockerImage ? `image ${inputs.dockerImage}` : 'cache';
+  host.info(`Saving ${what} with key ${key}${ctx.scope && !inputs.dockerImage ? ` to scope ${ctx.scope}` : ''}`);
   const result = await ctx.run(saveArgs(ctx, key));
-  const j = result.json || {};
   if (result.exitCode !== ExitCodes.Success) {
     const message = `Failed to save cache: ${errorLine(result)}`;
     if (inputs.failOnError) host.setFailed(message);
     else host.warning(message);
     return { status: 'error', key, message };
   }
-  const skipped = j.saved === false || j.skipped === true;
+  const r = inputs.dockerImage ? readTransfer(result.json) : readSave(result.json);
+  const skipped = inputs.dockerImage ? r.skipped : !r.saved;
   if (skipped) {
-    host.info(`Cache with key ${key} already exists${ctx.scope ? ` in scope ${ctx.scope}` : ''}; not saving`);
+    host.info(`Cache with key ${key} already exists${ctx.scope && !inputs.dockerImage ? ` in scope ${ctx.scope}` : ''}; not saving`);
   } else {
-    host.info(`Cache saved with key ${key}${j.size != null ? ` (${formatBytes(j.size)} in ${formatDuration(result.durationMs)})` : ''}`);
+    host.info(`Cache saved with key ${key}${r.size != null ? ` (${formatBytes(r.size)} in ${formatDuration(result.durationMs)})` : ''}`);
   }
   host.summary(summaryTable('s3pod cache save', [
-    ['Result', skipped ? `skipped (${j.skippedReason || 'exists'})` : 'saved'],
+    ['Result', skipped ? `skipped (${r.skippedReason || 'exists'})` : 'saved'],
     ['Key', code(key)],
-    ['Scope', code(ctx.scope)],
-    ['Size', formatBytes(j.size)],
-    ['Files', j.files ?? '-'],
-    ['Uncompressed', formatBytes(j.uncompressedSize)],
+    ['Scope', code(inputs.dockerImage ? null : ctx.scope)],
+    ['Size', formatBytes(r.size)],
+    ['Files', r.files ?? '-'],
+    ['Uncompressed', formatBytes(r.uncompressedSize)],
     ['Time', formatDuration(result.durationMs)],
-    ['Throughput', skipped ? '-' : formatThroughput(j.size, result.durationMs)],
-    ...(options.jobStatus && options.jobStatus !== 'success' ? [['Job status', options.jobStatus]] : []),
+    ['Throughput', skipped ? '-' : formatThroughput(r.size, result.durationMs)],
+    ...(jobStatus && jobStatus !== 'success' ? [['Job status', jobStatus]] : []),
   ]));
-  return { status: skipped ? 'exists' : 'saved', key, size: j.size ?? null };
+  return { status: skipped ? 'exists' : 'saved', key, size: r.size };
 }
 
 /**
- * The post step of the combined action: decides from the state the restore step saved and the
- * job status, then saves. Resolves { status: 'saved'|'exists'|'skipped'|'error'|'failed', reason }.
- * Never throws.
+ * Cache@2's check: the key is resolved again from the files as they are now; when it moved
+ * during the job, say so (the save keeps the restore's key, which the next run will look for
+ * only if the files go back). A literal key cannot move, and a key that no longer resolves is
+ * not this step's problem.
  */
-async function runPostSave(host, options = {}) {
+async function warnIfKeyChanged(ctx, primaryKey) {
+  const { host, inputs } = ctx;
+  if (!isTemplate(inputs) && !host.literalKeys) return;
+  try {
+    const now = (await resolveKeys({ ...ctx, inputs: { ...inputs, restoreKeys: [] } })).primaryKey;
+    if (now !== primaryKey) {
+      host.warning(`The cache key changed during the job (now ${now}); saving under the key computed at restore: ${primaryKey}`);
+    }
+  } catch (err) {
+    host.debug(`Could not resolve the key again: ${err.message}`);
+  }
+}
+
+/** The paths the restore step recorded (the same inputs could glob differently now). */
+function recordedPaths(host, fallback) {
+  try {
+    const paths = JSON.parse(host.getState(State.Paths) || 'null');
+    return Array.isArray(paths) ? paths : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The post step (the combined action's, the Azure task's): decides from the state the restore
+ * step saved and the job status, then saves. Resolves { status: 'saved'|'exists'|'skipped'|'error'|
+ * 'failed', reason }. Never throws. The job's real work is done by now, so a failure here is a
+ * warning unless fail-on-error is set.
+ */
+async function runPostSave(host) {
+  let failOnError = false;
   try {
     maskSecrets(host);
     const restoreRan = host.getState(State.RestoreRan) === 'true';
@@ -83,13 +117,18 @@ async function runPostSave(host, options = {}) {
       host.info(`Not saving: ${reason}`);
       return { status: 'skipped', reason };
     }
-    const ctx = await prepare(host, 'save', options);
-    // The state from the restore step wins over a re-evaluation: the key and scopes are the ones
-    // the restore used, even if files behind hash-files changed during the job.
+    const ctx = prepare(host, 'save');
+    failOnError = ctx.inputs.failOnError;
+    // The restore step's key, scope and paths win over a re-evaluation: the save must land where
+    // the next restore will look. Read-only holds if either step says so.
     const primaryKey = host.getState(State.PrimaryKey);
     ctx.scope = host.getState(State.Scope) || null;
-    ctx.readOnly = host.getState(State.ReadOnly) === 'true';
-    ctx.readOnlyReason = host.getState(State.ReadOnlyReason);
+    ctx.inputs.paths = recordedPaths(host, ctx.inputs.paths);
+    if (host.getState(State.ReadOnly) === 'true') {
+      ctx.readOnly = true;
+      ctx.readOnlyReason = host.getState(State.ReadOnlyReason) || ctx.readOnlyReason;
+    }
+    const jobStatus = host.jobStatus();
     const decision = decideSave({
       restoreRan,
       exactMatch: host.getState(State.ExactMatch) === 'true',
@@ -97,7 +136,7 @@ async function runPostSave(host, options = {}) {
       readOnly: ctx.readOnly,
       readOnlyReason: ctx.readOnlyReason,
       save: ctx.inputs.save,
-      jobStatus: ctx.inputs.jobStatus,
+      jobStatus,
     });
     if (!decision.save) {
       host.info(`Not saving: ${decision.reason}`);
@@ -105,10 +144,11 @@ async function runPostSave(host, options = {}) {
     }
     const stateBinary = host.getState(State.Binary);
     if (stateBinary && !ctx.inputs.binary && fs.existsSync(stateBinary)) ctx.binary = stateBinary;
-    else await attachBinary(ctx, options);
-    return await doSave(ctx, primaryKey, { jobStatus: ctx.inputs.jobStatus });
+    else await attachBinary(ctx);
+    await warnIfKeyChanged(ctx, primaryKey);
+    return await doSave(ctx, primaryKey, { jobStatus });
   } catch (err) {
-    reportFailure(host, err);
+    reportFailure(host, err, { warn: !failOnError, context: 'Failed to save cache' });
     return { status: 'failed', reason: err.message };
   }
 }
@@ -117,16 +157,17 @@ async function runPostSave(host, options = {}) {
  * save/: saves unconditionally (the workflow decides when with `if:`), except when read-only.
  * The binary skips the upload when the key already exists in the scope.
  */
-async function runSaveOnly(host, options = {}) {
+async function runSaveOnly(host) {
   try {
-    const ctx = await prepare(host, 'save', options);
+    const ctx = prepare(host, 'save');
     if (ctx.readOnly) {
       host.info(`Not saving: read-only: ${ctx.readOnlyReason}`);
       return { status: 'skipped', reason: ctx.readOnlyReason };
     }
-    await attachBinary(ctx, options);
-    const key = await resolveKey(ctx);
-    return await doSave(ctx, key, {});
+    await attachBinary(ctx);
+    const keys = await resolveKeys(ctx);
+    if (keys.description) host.info(`Key resolved to: ${keys.primaryKey} (${keys.description})`);
+    return await doSave(ctx, keys.primaryKey);
   } catch (err) {
     reportFailure(host, err);
     return { status: 'failed', reason: err.message };

@@ -1,53 +1,60 @@
 'use strict';
-// One name table for the Azure task (task.json input names, task variables).
+// The Azure task's names for the core's inputs, outputs and state, and the agent variables it reads.
 
-/** task.json input names (camelCase, as Azure tasks spell them). */
-const Inputs = Object.freeze({
-  Key: 'key',
-  Path: 'path',
-  RestoreKeys: 'restoreKeys',
-  CacheHitVar: 'cacheHitVar',
-  HashFiles: 'hashFiles',
-  Endpoint: 'endpoint',
-  Region: 'region',
-  Bucket: 'bucket',
-  Prefix: 'prefix',
-  AccessKeyId: 'accessKeyId',
-  SecretAccessKey: 'secretAccessKey',
-  Scope: 'scope',
-  ReadOnly: 'readOnly',
-  FailOnCacheMiss: 'failOnCacheMiss',
-  LookupOnly: 'lookupOnly',
-  Save: 'save',
-  CompressionLevel: 'compressionLevel',
-  Binary: 'binary',
+/** Core input name (action.yml's spelling) -> task.json input name. Core inputs not listed read as ''. */
+const InputNames = Object.freeze({
+  key: 'key',
+  'hash-files': 'hashFiles',
+  path: 'path',
+  'restore-keys': 'restoreKeys',
+  endpoint: 'endpoint',
+  region: 'region',
+  bucket: 'bucket',
+  prefix: 'prefix',
+  'access-key-id': 'accessKeyId',
+  'secret-access-key': 'secretAccessKey',
+  scope: 'scope',
+  'read-only': 'readOnly',
+  'fail-on-cache-miss': 'failOnCacheMiss',
+  'lookup-only': 'lookupOnly',
+  save: 'save',
+  'compression-level': 'compressionLevel',
+  'docker-image': 'dockerImage',
+  binary: 'binary',
+});
+
+/** task.json inputs the core does not know. */
+const TaskInputs = Object.freeze({ CacheHitVar: 'cacheHitVar' });
+
+/** Choice values task.json spells differently from the core. */
+const ValueNames = Object.freeze({ save: Object.freeze({ 'on-miss': 'onMiss' }) });
+
+/** Core output name -> task.json output variable (read as $(<step name>.cacheHit) and so on). */
+const OutputNames = Object.freeze({
+  'cache-hit': 'cacheHit',
+  'primary-key': 'primaryKey',
+  'matched-key': 'matchedKey',
+  'cache-size': 'cacheSize',
 });
 
 /**
- * Task variables written by execution and read by postjobexecution. Task variables belong to one
- * task instance, so two S3Pod steps in a job do not see each other's.
- * RESTORE_STEP_RAN is Cache@2's own name for the same guard.
+ * Core state name -> task variable, where they differ. Task variables belong to one task
+ * instance, so two S3Pod steps in a job do not see each other's. RESTORE_STEP_RAN is Cache@2's
+ * own name for the same guard.
  */
-const State = Object.freeze({
-  RestoreRan: 'RESTORE_STEP_RAN',
-  PrimaryKey: 'S3POD_PRIMARY_KEY',
-  MatchedKey: 'S3POD_MATCHED_KEY',
-  ExactMatch: 'S3POD_EXACT_MATCH',
-  Scope: 'S3POD_SCOPE',
-  Paths: 'S3POD_PATHS',
-  Binary: 'S3POD_BINARY',
-});
+const StateNames = Object.freeze({ S3POD_RESTORE_RAN: 'RESTORE_STEP_RAN' });
 
 /** Agent variables the task reads (tl.getVariable maps them to env: Build.SourceBranch -> BUILD_SOURCEBRANCH). */
 const Vars = Object.freeze({
   JobStatus: 'Agent.JobStatus',
   SourceBranch: 'Build.SourceBranch',
   PullRequestTargetBranch: 'System.PullRequest.TargetBranch',
+  PullRequestIsFork: 'System.PullRequest.IsFork',
   WorkingDirectory: 'System.DefaultWorkingDirectory',
   TempDirectory: 'Agent.TempDirectory',
   ToolsDirectory: 'Agent.ToolsDirectory',
+  AgentOS: 'Agent.OS',
+  AgentArch: 'Agent.OSArchitecture',
 });
 
-const SaveModes = Object.freeze(['onMiss', 'always', 'never']);
-
-module.exports = { Inputs, State, Vars, SaveModes };
+module.exports = { InputNames, TaskInputs, ValueNames, OutputNames, StateNames, Vars };

@@ -48,7 +48,7 @@ internal sealed class MissExplainer(IObjectStore store)
         foreach (var e in otherScopes)
         {
             reasons.Add($"{request.Key} exists in scope {e.Name.Scope}, which this restore does not read (it reads: {scopesText})");
-            nearest.Add(new NearEntry(e.Name.Scope, e.Name.Key, null, e.Object.LastModified, [$"scope: {e.Name.Scope} is not among {scopesText}"]));
+            nearest.Add(new NearEntry(e.Name.Scope, e.Name.Key, await PathsOfAsync(e, ct), e.Object.LastModified, [$"scope: {e.Name.Scope} is not among {scopesText}"]));
         }
 
         if (otherPaths.Count == 0 && otherScopes.Count == 0)
@@ -67,7 +67,7 @@ internal sealed class MissExplainer(IObjectStore store)
                      .OrderByDescending(e => CommonPrefix(e.Name.Key, request.Key)).ThenByDescending(e => e.Object.LastModified).Take(MaxNearest))
         {
             int common = CommonPrefix(e.Name.Key, request.Key);
-            nearest.Add(new NearEntry(e.Name.Scope, e.Name.Key, null, e.Object.LastModified,
+            nearest.Add(new NearEntry(e.Name.Scope, e.Name.Key, await PathsOfAsync(e, ct), e.Object.LastModified,
                 [$"key differs from character {common + 1}: '{Excerpt(e.Name.Key, common)}' vs '{Excerpt(request.Key, common)}'"]));
         }
         if (truncated) reasons.Add($"(explained from the first {MaxListed} entries of the store)");

@@ -69,6 +69,7 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
             CacheCommands.Save(this), CacheCommands.Restore(this), CacheCommands.Explain(this), CacheCommands.Inspect(this),
             CacheCommands.Prune(this), DirCommands.Create(this), DockerCommands.Create(this),
             ArtifactCommands.Create(this),
+            AssetCommands.Create(this),
         })
         {
             root.Subcommands.Add(command);

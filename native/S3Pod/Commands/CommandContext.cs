@@ -46,15 +46,17 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
     /// <summary>The configured store, opened once per command.</summary>
     public IObjectStore Store => _store ??= Stores.Open(announce: true);
 
-    /// <summary>For URL downloads: bounded like every other network wait.</summary>
+    /// <summary>For URL downloads; every wait is bounded by a TransferWatchdog in FileService (so no
+    /// fixed overall timeout cuts a large download that is still moving).</summary>
     public HttpClient Http => _http ??= new HttpClient(new SocketsHttpHandler
     {
         AllowAutoRedirect = true,
         MaxAutomaticRedirections = 10,
         ConnectTimeout = Settings.Network.ConnectTimeout,
+        ConnectCallback = Streams.WatchedConnections.ConnectAsync,
         AutomaticDecompression = DecompressionMethods.None,
     })
-    { Timeout = Settings.Network.FirstByteTimeout };
+    { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
     /// <summary>A key given on the command line, validated and with the configured arch suffix.</summary>
     public string StoreKey(string key)

@@ -8,7 +8,7 @@ namespace S3Pod.Commands;
 /// delete. Each binds its options into a request and hands it to <see cref="FileService"/>.</summary>
 internal static class FileCommands
 {
-    private static FileService Service(CommandContext ctx) => new(ctx.Store, ctx.Http, ctx.Reporter, ctx.FileSystem);
+    private static FileService Service(CommandContext ctx) => new(ctx.Store, ctx.Http, ctx.Reporter, ctx.FileSystem, ctx.Settings.Network);
 
     public static Command Download(CliApp app)
     {

@@ -27,6 +27,9 @@ internal sealed record Settings(
 {
     public const string DefaultRegion = "us-east-1";
 
+    /// <summary>The asset settings (ttl, immutable locations, assets directory, manifest).</summary>
+    public Assets.AssetSettings Assets { get; init; } = null!;
+
     /// <summary>Resolves every setting of <see cref="SettingsTable"/>. <paramref name="flags"/> holds
     /// the values given on the command line by config key (absent or null: not given).</summary>
     public static Settings Resolve(IReadOnlyDictionary<string, string?> flags, Func<string, string?> env)
@@ -72,7 +75,10 @@ internal sealed record Settings(
                 var other => throw S3PodException.Usage($"zstd must be 'native' or 'managed', not '{other}'"),
             },
             configPath,
-            file is not null);
+            file is not null)
+        {
+            Assets = S3Pod.Assets.AssetSettings.Resolve(Pick, cacheDir, env),
+        };
     }
 
     /// <summary>The store prefix may be written with leading or trailing slashes; what is between them must be a valid key.</summary>

@@ -55,11 +55,19 @@ internal static class SettingsTable
     public static readonly Setting Zstd = new("zstd", SettingType.Text, "native", "zstd encoder: native (the system's libzstd when present) or managed (ZstdSharp)", HasFlag: false);
     public static readonly Setting AssumeSingleWriter = new("assume_single_writer", SettingType.Bool, "false",
         "Let artifact writes run on a server that does not enforce conditional writes; you guarantee one writer at a time");
+    public static readonly Setting AssetTtl = new("asset_ttl", SettingType.Duration, "1d",
+        "How long a cached s3:// object is used before one HEAD checks its ETag; 0s checks on every use (`--ttl` on asset commands)", HasFlag: false);
+    public static readonly Setting AssetImmutable = new("asset_immutable", SettingType.List, "",
+        "s3://bucket[/prefix] locations whose objects never change: their cached copies are never checked again", HasFlag: false);
+    public static readonly Setting AssetsDir = new("assets_dir", SettingType.Path, "<cache_dir>/assets", "Local assets directory: ASSETS_DIR/<name>/<version>, browsable");
+    public static readonly Setting Manifest = new("manifest", SettingType.Path, $"{Assets.AssetSettings.DefaultManifest} (else {Assets.AssetSettings.BaijiManifest})",
+        "The asset manifest that pins versions, relative to the working directory");
 
     public static IReadOnlyList<Setting> All { get; } =
     [
         Endpoint, Region, Bucket, Prefix, KeyFile, SecretFile, ArchSuffix, Store, CacheDir,
         ConnectTimeout, FirstByteTimeout, IdleTimeout, Retries, AssumeSingleWriter, FileSystem, Zstd,
+        AssetTtl, AssetImmutable, AssetsDir, Manifest,
     ];
 
     public static Setting? ByKey(string key) => All.FirstOrDefault(s => s.Key == key);

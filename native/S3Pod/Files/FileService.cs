@@ -38,6 +38,7 @@ internal sealed record TransferResult(
     long? Files = null,
     long? UncompressedSize = null)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsMiss => Action == "miss";
 
     public static TransferResult Skip(string key, string action, string? path, TimeSpan elapsed, bool meanwhile) =>
@@ -57,7 +58,7 @@ internal sealed record DeleteResult(string Key, bool Deleted);
 /// cache-back), upload, exists, list, delete. Objects are stored as their raw bytes with their sha256
 /// as metadata, so other S3 tools read them. The assets feature reuses <see cref="DownloadAsync"/>.
 /// </summary>
-internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter, IFileSystem fileSystem)
+internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter, IFileSystem fileSystem, NetworkPolicy network)
 {
     public async Task<TransferResult> DownloadAsync(DownloadRequest request, CancellationToken ct)
     {
@@ -112,46 +113,48 @@ internal sealed class FileService(IObjectStore store, HttpClient http, Reporter 
         return new TransferResult(request.Key, "download", bytes, clock.Elapsed.TotalSeconds, hashHex, "url", request.Destination);
     }
 
+    /// <summary>GETs the URL into the destination, verified; a network failure or a timeout (every
+    /// wait bounded by a <see cref="TransferWatchdog"/>) is retried from the start with backoff, an
+    /// HTTP error status is not.</summary>
     private async Task<(string Sha256, long Size)> DownloadUrlAsync(DownloadRequest request, string shown, CancellationToken ct)
     {
-        HttpResponseMessage response;
-        try
+        var retry = new RetryPolicy(network);
+        for (int attempt = 1; ; attempt++)
         {
-            response = await http.GetAsync(request.Url, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw S3PodException.Operational($"cannot download {shown}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw S3PodException.Operational($"cannot download {shown}: no answer within {Config.Values.Describe(http.Timeout)}", e);
-        }
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-                throw S3PodException.Operational($"cannot download {shown}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
-            using var progress = reporter.Progress($"download {shown}", response.Content.Headers.ContentLength);
-            await using var body = new ProgressStream(await response.Content.ReadAsStreamAsync(ct), progress.Report);
-            long got = 0;
-            string hash;
+            using var watchdog = new TransferWatchdog(network.IdleTimeout, network.FirstByteTimeout, TimeProvider.System, ct, TransferWatchdog.Stage.AwaitingResponse);
             try
             {
-                hash = await LocalFiles.WriteVerifiedAsync(body, request.Destination, ct, (h, size) =>
-                {
-                    got = size;
-                    if (response.Content.Headers.ContentLength is { } announced && announced != size)
-                        throw S3PodException.Operational($"{shown}: the server sent {size} of {announced} bytes; nothing written or cached");
-                    if (request.ExpectedSha256 is { } expected && expected != h)
-                        throw S3PodException.Integrity($"{shown}: sha256 {h} does not match --sha256 {expected}; nothing written or cached");
-                });
+                TransferWatchdog.Current.Value = watchdog;
+                return await DownloadUrlOnceAsync(request, shown, watchdog, ct);
             }
-            catch (Exception e) when (e is IOException or HttpRequestException)
+            catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException && e is not S3PodException)
             {
-                throw S3PodException.Operational($"cannot download {shown}: {e.Message}", e);
+                var why = watchdog.Expired ?? (e is OperationCanceledException ? "cancelled" : e.Message.ReplaceLineEndings(" "));
+                if (attempt >= retry.Attempts)
+                    throw S3PodException.Operational($"cannot download {shown}: {why}{(attempt > 1 ? $" ({attempt} attempts)" : "")}; nothing written or cached", e);
+                reporter.Warn($"download of {shown} failed ({why}); retrying");
+                await Task.Delay(RetryPolicy.Delay(attempt, throttled: false), ct);
             }
-            return (hash, got);
         }
+    }
+
+    private async Task<(string Sha256, long Size)> DownloadUrlOnceAsync(DownloadRequest request, string shown, TransferWatchdog watchdog, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(request.Url, HttpCompletionOption.ResponseHeadersRead, watchdog.Token);
+        if (!response.IsSuccessStatusCode)
+            throw S3PodException.Operational($"cannot download {shown}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+        using var progress = reporter.Progress($"download {shown}", response.Content.Headers.ContentLength);
+        await using var body = new ProgressStream(watchdog.WatchResponseBody(await response.Content.ReadAsStreamAsync(watchdog.Token)), progress.Report);
+        long got = 0;
+        var hash = await LocalFiles.WriteVerifiedAsync(body, request.Destination, ct, (h, size) =>
+        {
+            got = size;
+            if (response.Content.Headers.ContentLength is { } announced && announced != size)
+                throw new HttpRequestException($"the server sent {size} of {announced} bytes");
+            if (request.ExpectedSha256 is { } expected && expected != h)
+                throw S3PodException.Integrity($"{shown}: sha256 {h} does not match --sha256 {expected}; nothing written or cached");
+        });
+        return (hash, got);
     }
 
     public async Task<TransferResult> UploadAsync(UploadRequest request, CancellationToken ct)

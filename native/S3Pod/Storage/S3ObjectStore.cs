@@ -43,6 +43,7 @@ internal sealed class S3ObjectStore : IObjectStore
     internal const int PartSize = 8 << 20;
     internal const int Concurrency = 4;
     private const int SingleGetLimit = 16 << 20;
+    private const long MaxSinglePut = 5L << 30;
     private const string ProbePrefix = ".s3pod-probe/";
 
     private readonly AmazonS3Client _client;
@@ -51,6 +52,7 @@ internal sealed class S3ObjectStore : IObjectStore
     private readonly bool _https;
     private readonly CapabilityCache? _capabilityCache;
     private readonly TimeProvider _clock;
+    private readonly RetryPolicy _retry;
     private StoreCapabilities? _capabilities;
     // RGW 16 compares If-Match against the unquoted ETag; AWS wants it as HEAD returns it (quoted).
     // Known from the capability probe, or learned on first use.
@@ -64,18 +66,21 @@ internal sealed class S3ObjectStore : IObjectStore
         _clock = clock ?? TimeProvider.System;
         _https = string.IsNullOrEmpty(target.Endpoint) || target.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         var policy = network ?? NetworkPolicy.Default;
+        _retry = new RetryPolicy(policy);
         var config = new AmazonS3Config
         {
             ForcePathStyle = true,
             AuthenticationRegion = target.Region,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            // The SDK retries 5xx, throttling (SlowDown), resets and timeouts with jittered backoff.
-            RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = policy.Retries,
+            // s3pod retries itself (CallAsync): with a backoff floor for throttling, resuming broken
+            // bodies where they stopped, and with every wait bounded by a TransferWatchdog. The SDK's
+            // own per-request timeout would cut a slow but moving upload, so it is off.
+            MaxErrorRetry = 0,
             ConnectTimeout = policy.ConnectTimeout,
-            Timeout = TimeSpan.FromMinutes(5),
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
+        config.HttpClientFactory = new WatchedHttpClientFactory(policy.ConnectTimeout);
         if (!string.IsNullOrEmpty(target.Endpoint)) config.ServiceURL = target.Endpoint;
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(target.Region);
 
@@ -110,13 +115,67 @@ internal sealed class S3ObjectStore : IObjectStore
     private string FullKey(string key) => _prefix + key;
     private string Describe(string key) => $"s3://{_target.Bucket}/{FullKey(key)}";
 
+    // ------------------------------------------------------------------ the one path every request takes
+
+    /// <summary>
+    /// Runs one SDK request with bounds and retries: each attempt gets a <see cref="TransferWatchdog"/>
+    /// (idle and first-byte limits; its token goes to the SDK), and a failure that is worth another
+    /// try — a network error, a timeout, 5xx, SlowDown/503/429 — is retried after the policy's
+    /// backoff. Errors the caller must see (412, 404, 403, ...) pass through untouched; when the
+    /// retries run out, the error is translated into one line saying what failed and how often.
+    /// An attempt that hands its watchdog to a response body (<see cref="TransferWatchdog.WatchResponseBody"/>)
+    /// passes its ownership to that stream.
+    /// </summary>
+    private async Task<T> CallAsync<T>(string key, Func<TransferWatchdog, Task<T>> attempt, CancellationToken ct,
+        TransferWatchdog.Stage initial = TransferWatchdog.Stage.AwaitingResponse)
+    {
+        for (int tries = 1; ; tries++)
+        {
+            var watchdog = new TransferWatchdog(_retry.Network.IdleTimeout, _retry.Network.FirstByteTimeout, _clock, ct, initial);
+            bool handedOff = false;
+            try
+            {
+                TransferWatchdog.Current.Value = watchdog;
+                var result = await attempt(watchdog);
+                handedOff = result is Stream;
+                return result;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is not S3PodException && IsRetryable(e, watchdog.Expired is not null))
+            {
+                if (tries >= _retry.Attempts) throw Translate(e, key, tries, watchdog.Expired);
+                await Task.Delay(RetryPolicy.Delay(tries, IsThrottling(e)), _clock, ct);
+            }
+            finally
+            {
+                if (!handedOff) watchdog.Dispose();
+            }
+        }
+    }
+
+    private static bool IsRetryable(Exception e, bool timedOut)
+    {
+        if (timedOut) return true;
+        if (e is AmazonS3Exception s3)
+        {
+            int status = (int)s3.StatusCode;
+            return status >= 500 || status is 408 or 429 || s3.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError" or "ServiceUnavailable" or "Throttling";
+        }
+        if (e is OperationCanceledException) return false; // the caller's, not a limit of ours
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is HttpRequestException or IOException or SocketException or TimeoutException) return true;
+        return false;
+    }
+
+    private static bool IsThrottling(Exception e) =>
+        e is AmazonS3Exception s3 && (s3.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || s3.ErrorCode is "SlowDown" or "Throttling");
+
     // ------------------------------------------------------------------ reads
 
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
     {
         try
         {
-            var r = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _target.Bucket, Key = FullKey(key) }, ct);
+            var r = await CallAsync(key, w => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _target.Bucket, Key = FullKey(key) }, w.Token), ct);
             return ToInfo(key, r.ContentLength, r.LastModified, r.ETag, r.Metadata);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
@@ -142,51 +201,66 @@ internal sealed class S3ObjectStore : IObjectStore
         if (info is null) return null;
         if (options.IfMatch is { } wanted && wanted.Trim('"') != info.ETag?.Trim('"'))
             throw new StorageException(StorageFailure.Changed, $"{Describe(key)} was replaced since it was looked up; try again");
+        // Every body read resumes where it broke, pinned to the version looked at (If-Match), so a
+        // retry can never splice two writes together.
         Stream content = info.Size <= SingleGetLimit
-            ? await GetRangeStreamAsync(key, info.ETag, null, ct)
+            ? new ResumableReadStream(0, info.Size, new RangeReader(this, key, info.ETag, info.Size))
             : new PrefetchingRangeStream(info.Size, PartSize, Concurrency,
                 (offset, count, dest, token) => ReadRangeAsync(key, info.ETag, offset, count, dest, token));
         return new ObjectReader(info, options.Progress is null ? content : new ProgressStream(content, options.Progress));
     }
 
-    private async Task<Stream> GetRangeStreamAsync(string key, string? etag, ByteRange? range, CancellationToken ct)
-    {
-        try
-        {
-            var r = await _client.GetObjectAsync(new GetObjectRequest
-            {
-                BucketName = _target.Bucket,
-                Key = FullKey(key),
-                // Pin every request to the version we looked at, so ranges never mix two writes.
-                EtagToMatch = etag,
-                ByteRange = range,
-            }, ct);
-            return new OwningStream(r.ResponseStream, r);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
-        {
-            throw new StorageException(StorageFailure.Changed,
-                $"{Describe(key)} was {(e.StatusCode == HttpStatusCode.NotFound ? "deleted" : "replaced")} while it was being read", e);
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, key);
-        }
-    }
-
     private async Task ReadRangeAsync(string key, string? etag, long offset, int count, Memory<byte> dest, CancellationToken ct)
     {
-        await using var s = await GetRangeStreamAsync(key, etag, new ByteRange(offset, offset + count - 1), ct);
-        int got;
-        try
+        await using var s = new ResumableReadStream(offset, offset + count, new RangeReader(this, key, etag, offset + count));
+        int got = await ReadFullAsync(s, dest[..count], ct);
+        if (got != count) throw new StorageException(StorageFailure.Unreachable, $"{Describe(key)}: the range at offset {offset} ended early ({got} of {count} bytes)");
+    }
+
+    /// <summary>Opens [offset, end) of one version of an object, and decides about body failures.</summary>
+    private sealed class RangeReader(S3ObjectStore store, string key, string? etag, long end) : IResumePolicy
+    {
+        private TransferWatchdog? _watchdog;
+
+        public async Task<Stream> OpenAsync(long offset, CancellationToken ct)
         {
-            got = await ReadFullAsync(s, dest[..count], ct);
+            try
+            {
+                return await store.CallAsync(key, async w =>
+                {
+                    var r = await store._client.GetObjectAsync(new GetObjectRequest
+                    {
+                        BucketName = store._target.Bucket,
+                        Key = store.FullKey(key),
+                        EtagToMatch = etag,
+                        ByteRange = new ByteRange(offset, end - 1),
+                    }, w.Token);
+                    _watchdog = w;
+                    return (Stream)new OwningStream(w.WatchResponseBody(r.ResponseStream), r);
+                }, ct);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
+            {
+                throw new StorageException(StorageFailure.Changed,
+                    $"{store.Describe(key)} was {(e.StatusCode == HttpStatusCode.NotFound ? "deleted" : "replaced")} while it was being read", e);
+            }
+            catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+            {
+                throw store.Translate(e, key);
+            }
         }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
+
+        public async Task<bool> ShouldRetryAsync(Exception error, int attempt, CancellationToken ct)
         {
-            throw Translate(e, key);
+            // Opening already retried on its own; what is left to judge are failures of the body.
+            if (error is S3PodException || attempt >= store._retry.Attempts) return false;
+            if (!IsRetryable(error, _watchdog?.Expired is not null)) return false;
+            await Task.Delay(RetryPolicy.Delay(attempt, false), store._clock, ct);
+            return true;
         }
-        if (got != count) throw new StorageException(StorageFailure.Unreachable, $"{Describe(key)}: the server ended a range early at offset {offset} ({got} of {count} bytes)");
+
+        public Exception GiveUp(Exception error, int attempts) =>
+            error is S3PodException known ? known : store.Translate(error, key, attempts, _watchdog?.Expired);
     }
 
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct, string? startAfter = null)
@@ -197,13 +271,14 @@ internal sealed class S3ObjectStore : IObjectStore
             ListObjectsV2Response page;
             try
             {
-                page = await _client.ListObjectsV2Async(new ListObjectsV2Request
+                var request = new ListObjectsV2Request
                 {
                     BucketName = _target.Bucket,
                     Prefix = FullKey(prefix),
                     ContinuationToken = token,
                     StartAfter = token is null && startAfter is not null ? FullKey(startAfter) : null,
-                }, ct);
+                };
+                page = await CallAsync(prefix, w => _client.ListObjectsV2Async(request, w.Token), ct);
             }
             catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
             {
@@ -229,7 +304,17 @@ internal sealed class S3ObjectStore : IObjectStore
         try
         {
             if (options.Length is { } known && known > SinglePutLimit)
+            {
+                // A condition CompleteMultipartUpload would ignore (RGW) is enforced on a single PUT:
+                // a file of known length up to S3's 5 GiB goes in one streamed PUT there.
+                if (options.Condition is not WriteCondition.Unconditional && known <= MaxSinglePut && content.CanSeek
+                    && await GetCapabilitiesAsync(ct) is { MultipartConditional: false } caps
+                    && (options.Condition is WriteCondition.Absent ? caps.CreateOnly : caps.CompareAndSwap))
+                {
+                    return await PutStreamedAsync(key, content, known, options, ct);
+                }
                 return await PutMultipartAsync(key, content, null, options, ct);
+            }
 
             // Small objects go in one PUT: cheaper, and conditions on a single PUT are enforced by more
             // servers (RGW 16 ignores them on CompleteMultipartUpload). A stream of unknown length is
@@ -253,26 +338,53 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
+    /// <summary>One PUT streamed from a seekable source (rewound for each attempt, and by the SDK
+    /// after hashing the payload for SigV4 over plain HTTP), for a conditional write of a large
+    /// file where only single PUTs are conditional.</summary>
+    private async Task<PutOutcome> PutStreamedAsync(string key, Stream content, long length, PutOptions options, CancellationToken ct)
+    {
+        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, w =>
+        {
+            content.Position = 0;
+            var request = NewPut(key, w.WatchRequestBody(content), options);
+            request.Headers.ContentLength = length;
+            condition?.Invoke(request);
+            return _client.PutObjectAsync(request, w.Token);
+        }, ct, TransferWatchdog.Stage.Sending);
+
+        var outcome = options.Condition is WriteCondition.Match m
+            ? await PutCompareAndSwapAsync(key, length, options, m.ETag, Send, ct)
+            : await ConditionalAsync(key, options, () => Send(r => r.IfNoneMatch = "*"), r => r.ETag, length, ct);
+        options.Progress?.Invoke(length);
+        return outcome is PutOutcome.Written w2 ? new PutOutcome.Written(w2.Object with { Size = length }) : outcome;
+    }
+
     private async Task<PutOutcome> PutSingleAsync(string key, byte[] buffer, int count, PutOptions options, CancellationToken ct)
     {
+        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, w =>
+        {
+            var request = NewPut(key, w.WatchRequestBody(new MemoryStream(buffer, 0, count, writable: false)), options);
+            condition?.Invoke(request);
+            return _client.PutObjectAsync(request, w.Token);
+        }, ct, TransferWatchdog.Stage.Sending);
+
         switch (options.Condition)
         {
             case WriteCondition.Match m:
-                return await PutCompareAndSwapAsync(key, buffer, count, options, m.ETag, ct);
+                return await PutCompareAndSwapAsync(key, count, options, m.ETag, Send, ct);
             case WriteCondition.Absent:
-                var request = NewPut(key, buffer, count, options);
-                request.IfNoneMatch = "*";
-                return await ConditionalAsync(key, options, () => _client.PutObjectAsync(NewPutWith(request, buffer, count), ct), r => r.ETag, count, ct);
+                return await ConditionalAsync(key, options, () => Send(r => r.IfNoneMatch = "*"), r => r.ETag, count, ct);
             default:
-                var r = await _client.PutObjectAsync(NewPut(key, buffer, count, options), ct);
-                return new PutOutcome.Written(ToInfo(key, count, _clock.GetUtcNow().UtcDateTime, r.ETag, options.Metadata));
+                var written = await Send(null);
+                return new PutOutcome.Written(ToInfo(key, count, _clock.GetUtcNow().UtcDateTime, written.ETag, options.Metadata));
         }
     }
 
     /// <summary>
     /// Runs a conditional request and turns the answer into an outcome: 412 is a lost condition,
-    /// unless the object now there carries our writer id (a retry of a write that had succeeded);
-    /// 409 ConditionalRequestConflict (AWS, two conditional writes racing) is retried.
+    /// unless the object now there carries our writer id (a retry of a write that had succeeded, or
+    /// a completion that had committed before its answer was lost: NoSuchUpload); 409
+    /// ConditionalRequestConflict (AWS, two conditional writes racing) is retried.
     /// </summary>
     private async Task<PutOutcome> ConditionalAsync<T>(string key, PutOptions options, Func<Task<T>> send, Func<T, string?> etagOf, long size, CancellationToken ct)
     {
@@ -285,7 +397,7 @@ internal sealed class S3ObjectStore : IObjectStore
             }
             catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Conflict && attempt < 3)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1) + Random.Shared.Next(100)), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1) + Random.Shared.Next(100)), _clock, ct);
             }
             catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
             {
@@ -297,13 +409,13 @@ internal sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    private PutObjectRequest NewPut(string key, byte[] buffer, int count, PutOptions options)
+    private PutObjectRequest NewPut(string key, Stream body, PutOptions options)
     {
         var request = new PutObjectRequest
         {
             BucketName = _target.Bucket,
             Key = FullKey(key),
-            InputStream = new MemoryStream(buffer, 0, count, writable: false),
+            InputStream = body,
             UseChunkEncoding = false,
             // Over TLS the payload is protected anyway: skip hashing it for SigV4 (the SDK refuses over plain HTTP).
             DisablePayloadSigning = _https,
@@ -313,22 +425,15 @@ internal sealed class S3ObjectStore : IObjectStore
         return request;
     }
 
-    /// <summary>A request object is consumed by a send; a retry needs a fresh body stream.</summary>
-    private static PutObjectRequest NewPutWith(PutObjectRequest request, byte[] buffer, int count)
-    {
-        request.InputStream = new MemoryStream(buffer, 0, count, writable: false);
-        return request;
-    }
-
-    private async Task<PutOutcome> PutCompareAndSwapAsync(string key, byte[] buffer, int count, PutOptions options, string expectedETag, CancellationToken ct)
+    private async Task<PutOutcome> PutCompareAndSwapAsync(string key, long count, PutOptions options, string expectedETag,
+        Func<Action<PutObjectRequest>?, Task<PutObjectResponse>> send, CancellationToken ct)
     {
         var bare = expectedETag.Trim('"');
         _unquotedIfMatch ??= _capabilities?.UnquotedIfMatch ?? _capabilityCache?.TryGet(EndpointName, _target.Bucket)?.UnquotedIfMatch;
         foreach (var unquoted in _unquotedIfMatch is { } known ? [known] : new[] { false, true })
         {
-            var request = NewPut(key, buffer, count, options);
-            request.IfMatch = unquoted ? bare : $"\"{bare}\"";
-            var outcome = await ConditionalAsync(key, options, () => _client.PutObjectAsync(NewPutWith(request, buffer, count), ct), r => r.ETag, count, ct);
+            var ifMatch = unquoted ? bare : $"\"{bare}\"";
+            var outcome = await ConditionalAsync(key, options, () => send(r => r.IfMatch = ifMatch), r => r.ETag, count, ct);
             if (outcome is PutOutcome.Written)
             {
                 _unquotedIfMatch = unquoted;
@@ -354,7 +459,7 @@ internal sealed class S3ObjectStore : IObjectStore
 
         var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = options.ContentType };
         foreach (var (k, v) in options.Metadata) create.Metadata[k] = v;
-        var upload = await _client.InitiateMultipartUploadAsync(create, ct);
+        var upload = await CallAsync(key, w => _client.InitiateMultipartUploadAsync(create, w.Token), ct);
         string? uploadId = upload.UploadId;
         var etags = new List<PartETag>();
         var inFlight = new List<Task<PartETag>>();
@@ -406,7 +511,7 @@ internal sealed class S3ObjectStore : IObjectStore
             if (options.Condition is WriteCondition.Match m) complete.IfMatch = (_unquotedIfMatch ?? _capabilities?.UnquotedIfMatch ?? false) ? m.ETag.Trim('"') : $"\"{m.ETag.Trim('"')}\"";
             // A retried completion that the server had already committed answers NoSuchUpload (404):
             // ConditionalAsync settles that by the writer id, as it does a 412 after a lost response.
-            var outcome = await ConditionalAsync(key, options, () => _client.CompleteMultipartUploadAsync(complete, ct), r => r.ETag, total, ct);
+            var outcome = await ConditionalAsync(key, options, () => CallAsync(key, w => _client.CompleteMultipartUploadAsync(complete, w.Token), ct), r => r.ETag, total, ct);
             if (outcome is PutOutcome.PreconditionFailed) return outcome; // the finally block aborts the upload
             uploadId = null;
 
@@ -431,7 +536,8 @@ internal sealed class S3ObjectStore : IObjectStore
                 try
                 {
                     using var abortTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                    await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), UploadId = uploadId }, abortTimeout.Token);
+                    var abort = new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), UploadId = uploadId };
+                    await CallAsync(key, w => _client.AbortMultipartUploadAsync(abort, w.Token), abortTimeout.Token);
                 }
                 catch { /* best effort; the original error matters more */ }
             }
@@ -442,17 +548,17 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            var r = await _client.UploadPartAsync(new UploadPartRequest
+            var r = await CallAsync(key, w => _client.UploadPartAsync(new UploadPartRequest
             {
                 BucketName = _target.Bucket,
                 Key = FullKey(key),
                 UploadId = uploadId,
                 PartNumber = partNumber,
-                InputStream = new MemoryStream(buffer, 0, count, writable: false),
+                InputStream = w.WatchRequestBody(new MemoryStream(buffer, 0, count, writable: false)),
                 PartSize = count,
                 UseChunkEncoding = false,
                 DisablePayloadSigning = _https,
-            }, ct);
+            }, w.Token), ct, TransferWatchdog.Stage.Sending);
             return new PartETag(partNumber, r.ETag);
         }
         finally
@@ -472,7 +578,7 @@ internal sealed class S3ObjectStore : IObjectStore
         if (ifMatch is not null && (await GetCapabilitiesAsync(ct)).ConditionalDelete) request.IfMatch = $"\"{ifMatch.Trim('"')}\"";
         try
         {
-            await _client.DeleteObjectAsync(request, ct);
+            await CallAsync(key, w => _client.DeleteObjectAsync(request, w.Token), ct);
             return DeleteOutcome.Deleted;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed && ifMatch is not null)
@@ -500,9 +606,9 @@ internal sealed class S3ObjectStore : IObjectStore
         if (!probe.Missing) throw probe.Problem;
         try
         {
-            await _client.PutBucketAsync(new PutBucketRequest { BucketName = _target.Bucket }, ct);
+            await CallAsync("", w => _client.PutBucketAsync(new PutBucketRequest { BucketName = _target.Bucket }, w.Token), ct);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
         {
             throw Translate(e, "");
         }
@@ -516,22 +622,30 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, ct);
+            await CallAsync("", w => _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, w.Token), ct);
             return BucketProbe.Usable;
         }
         catch (AmazonS3Exception) { }
+        catch (StorageException e)
+        {
+            return new BucketProbe(false, e);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return new BucketProbe(false, Translate(e, ""));
         }
         try
         {
-            await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _target.Bucket, MaxKeys = 1 }, ct);
+            await CallAsync("", w => _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _target.Bucket, MaxKeys = 1 }, w.Token), ct);
             return BucketProbe.Usable;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             return new BucketProbe(true, MissingBucket());
+        }
+        catch (StorageException e)
+        {
+            return new BucketProbe(false, e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -572,7 +686,8 @@ internal sealed class S3ObjectStore : IObjectStore
     /// </summary>
     private async Task<StoreCapabilities> ProbeCapabilitiesAsync(CancellationToken ct)
     {
-        var key = FullKey(ProbePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+        var key = ProbePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var fullKey = FullKey(key);
         async Task<bool> Refused(Func<Task> request)
         {
             try
@@ -585,13 +700,13 @@ internal sealed class S3ObjectStore : IObjectStore
                 return true;
             }
         }
-        Task<PutObjectResponse> Put(byte value, Action<PutObjectRequest>? condition = null)
+        Task<PutObjectResponse> Put(byte value, Action<PutObjectRequest>? condition = null) => CallAsync(key, w =>
         {
-            var request = new PutObjectRequest { BucketName = _target.Bucket, Key = key, InputStream = new MemoryStream([value]), UseChunkEncoding = false, DisablePayloadSigning = _https };
+            var request = new PutObjectRequest { BucketName = _target.Bucket, Key = fullKey, InputStream = new MemoryStream([value]), UseChunkEncoding = false, DisablePayloadSigning = _https };
             condition?.Invoke(request);
-            return _client.PutObjectAsync(request, ct);
-        }
-        async Task<string?> ETag() => (await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _target.Bucket, Key = key }, ct)).ETag;
+            return _client.PutObjectAsync(request, w.Token);
+        }, ct);
+        async Task<string?> ETag() => (await CallAsync(key, w => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _target.Bucket, Key = fullKey }, w.Token), ct)).ETag;
 
         try
         {
@@ -608,24 +723,26 @@ internal sealed class S3ObjectStore : IObjectStore
 
             bool multipart = await Refused(async () =>
             {
-                var upload = await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = key }, ct);
+                var upload = await CallAsync(key, w => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = fullKey }, w.Token), ct);
                 try
                 {
-                    var part = await _client.UploadPartAsync(new UploadPartRequest { BucketName = _target.Bucket, Key = key, UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream([5]), PartSize = 1, UseChunkEncoding = false, DisablePayloadSigning = _https }, ct);
-                    await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = _target.Bucket, Key = key, UploadId = upload.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" }, ct);
+                    var part = await CallAsync(key, w => _client.UploadPartAsync(new UploadPartRequest { BucketName = _target.Bucket, Key = fullKey, UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream([5]), PartSize = 1, UseChunkEncoding = false, DisablePayloadSigning = _https }, w.Token), ct);
+                    await CallAsync(key, w => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = _target.Bucket, Key = fullKey, UploadId = upload.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" }, w.Token), ct);
                 }
                 catch
                 {
-                    try { await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = key, UploadId = upload.UploadId }, CancellationToken.None); } catch { /* best effort */ }
+                    try
+                    {
+                        using var abortTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                        await CallAsync(key, w => _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = fullKey, UploadId = upload.UploadId }, w.Token), abortTimeout.Token);
+                    }
+                    catch { /* best effort */ }
                     throw;
                 }
             });
 
-            bool conditionalDelete = false;
-            if (await Refused(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = key, IfMatch = "\"0123456789abcdef0123456789abcdef\"" }, ct)))
-                conditionalDelete = true;
-            else
-                conditionalDelete = false; // deleted despite the wrong ETag (RGW 16, MinIO #21677)
+            // A wrong If-Match must be refused; servers that ignore it (RGW 16, MinIO #21677) delete anyway.
+            bool conditionalDelete = await Refused(() => CallAsync(key, w => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = fullKey, IfMatch = "\"0123456789abcdef0123456789abcdef\"" }, w.Token), ct));
 
             return new StoreCapabilities(createOnly, cas, multipart && createOnly, conditionalDelete, unquoted,
                 StoreCapabilities.Describe(createOnly, cas, multipart && createOnly, conditionalDelete, unquoted), _clock.GetUtcNow());
@@ -636,7 +753,11 @@ internal sealed class S3ObjectStore : IObjectStore
         }
         finally
         {
-            try { await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = key }, CancellationToken.None); }
+            try
+            {
+                using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await CallAsync(key, w => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = fullKey }, w.Token), cleanup.Token);
+            }
             catch { /* best effort */ }
         }
     }
@@ -646,10 +767,13 @@ internal sealed class S3ObjectStore : IObjectStore
     private StorageException MissingBucket() =>
         new(StorageFailure.MissingBucket, $"bucket '{_target.Bucket}' does not exist at {EndpointName} (create it, or run `s3pod init --create-bucket`)");
 
-    /// <summary>Turns SDK and network failures into one-line messages that name the cause (never a secret).</summary>
-    private StorageException Translate(Exception e, string key)
+    /// <summary>Turns SDK and network failures into one-line messages that name the cause (never a
+    /// secret); after retries, how many attempts were made and which limit passed.</summary>
+    private StorageException Translate(Exception e, string key, int attempts = 1, string? expired = null)
     {
         var where = key.Length == 0 ? $"s3://{_target.Bucket}" : Describe(key);
+        var tries = attempts > 1 ? $" ({attempts} attempts)" : "";
+        if (expired is not null) return new(StorageFailure.Timeout, $"{where}: {EndpointName}: {expired}{tries}", e);
         switch (e)
         {
             case AmazonS3Exception s3:
@@ -659,19 +783,21 @@ internal sealed class S3ObjectStore : IObjectStore
                 if (code == "NoSuchBucket") return MissingBucket();
                 if (s3.StatusCode == HttpStatusCode.Forbidden)
                     return new(StorageFailure.AccessDenied, $"access denied to {where} ({(code.Length > 0 ? code : "403")}); check the credentials and the bucket policy", e);
-                var failure = code is "SlowDown" or "Throttling" || s3.StatusCode == HttpStatusCode.ServiceUnavailable ? StorageFailure.Throttled
-                    : (int)s3.StatusCode >= 500 ? StorageFailure.Server : StorageFailure.Rejected;
-                return new(failure, $"{where}: {(code.Length > 0 ? code : ((int)s3.StatusCode).ToString())}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + OneLine(s3.Message))}", e);
+                if (code == "KeyTooLongError")
+                    return new(StorageFailure.Rejected, $"{where}: the key is too long for this server", e);
+                var failure = IsThrottling(s3) ? StorageFailure.Throttled : (int)s3.StatusCode >= 500 ? StorageFailure.Server : StorageFailure.Rejected;
+                var what = failure == StorageFailure.Throttled ? "the server kept asking to slow down" : failure == StorageFailure.Server ? "the server kept failing" : "refused";
+                return new(failure, $"{where}: {(code.Length > 0 ? code : ((int)s3.StatusCode).ToString())}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + OneLine(s3.Message))}{(failure == StorageFailure.Rejected ? "" : $" ({what}{(attempts > 1 ? $", {attempts} attempts" : "")})")}", e);
             case AmazonClientException client when client.InnerException is { } inner && inner is not AmazonClientException:
-                return Translate(inner, key);
+                return Translate(inner, key, attempts);
             case AmazonClientException client when client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase):
                 return new(StorageFailure.Credentials, "no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain (AWS_* env, profile, web identity, instance role)", e);
-            case TaskCanceledException or TimeoutException:
-                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({OneLine(Innermost(e).Message)})", e);
+            case TimeoutException:
+                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({OneLine(Innermost(e).Message)}){tries}", e);
             case HttpRequestException or SocketException or IOException:
-                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}", e);
+                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}{tries}", e);
             default:
-                return new(StorageFailure.Rejected, $"{where}: {OneLine(e.Message)}", e);
+                return new(StorageFailure.Rejected, $"{where}: {OneLine(e.Message)}{tries}", e);
         }
     }
 
@@ -717,6 +843,32 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         _client.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// The SDK's HTTP client, on connections a <see cref="TransferWatchdog"/> can see into
+    /// (<see cref="WatchedConnections"/>). As the SDK's own: no redirects, no decompression, the
+    /// environment's proxy settings; no overall timeout (the watchdog bounds every wait); one client
+    /// per store, reused.
+    /// </summary>
+    private sealed class WatchedHttpClientFactory(TimeSpan connectTimeout) : HttpClientFactory
+    {
+        private HttpClient? _client;
+
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => LazyInitializer.EnsureInitialized(ref _client, () => new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = connectTimeout,
+            ConnectCallback = WatchedConnections.ConnectAsync,
+        })
+        { Timeout = System.Threading.Timeout.InfiniteTimeSpan });
+
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+
+        public override string GetConfigUniqueString(IClientConfig clientConfig) => "s3pod-watched";
     }
 
     /// <summary>Keeps the SDK response alive as long as its body stream is read.</summary>

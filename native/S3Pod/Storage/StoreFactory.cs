@@ -24,4 +24,13 @@ internal sealed class StoreFactory(Settings settings, Func<string, string?> env,
             new CapabilityCache(settings.CacheDir, clock),
             clock);
     }
+
+    /// <summary>Another bucket on the configured endpoint, with the same credentials and no prefix: an
+    /// <c>s3://bucket/key</c> URI names its object exactly (the asset object cache).</summary>
+    public IObjectStore OpenBucket(string bucket) =>
+        new S3ObjectStore(
+            new S3Target(settings.Endpoint, settings.Region, bucket, "", Credentials.Resolve(settings, env).Static),
+            settings.Network,
+            new CapabilityCache(settings.CacheDir, clock),
+            clock);
 }

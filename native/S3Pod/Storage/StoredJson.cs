@@ -21,4 +21,8 @@ namespace S3Pod.Storage;
 [JsonSerializable(typeof(Artifacts.AliasRecord))]
 [JsonSerializable(typeof(Artifacts.CachedAlias))]
 [JsonSerializable(typeof(Artifacts.CachedHead))]
+[JsonSerializable(typeof(Assets.CachedObjectRecord))]
+[JsonSerializable(typeof(Assets.MissingObjectsRecord))]
+[JsonSerializable(typeof(Assets.AssetRecord))]
+[JsonSerializable(typeof(Assets.BundleIndex))]
 internal sealed partial class StoredJson : JsonSerializerContext;

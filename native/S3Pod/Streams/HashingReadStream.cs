@@ -15,6 +15,9 @@ namespace S3Pod.Streams;
 /// <param name="mismatch">What a mismatch means: <see cref="FailureKind.Integrity"/> for content read
 /// from a store, <see cref="FailureKind.Operational"/> for a source file that changed while it was
 /// being uploaded.</param>
+/// <remarks>Over a seekable source it can be rewound to the start (an upload retried, or the SDK
+/// re-reading the body after hashing it for SigV4): the hash starts again, and every pass to the end
+/// is checked.</remarks>
 internal sealed class HashingReadStream(
     Stream inner,
     string? expectedSha256 = null,
@@ -31,6 +34,26 @@ internal sealed class HashingReadStream(
 
     /// <summary>The sha256 of everything read, available once the end was reached.</summary>
     public string Sha256 => _digest ?? throw new InvalidOperationException("stream not read to its end");
+
+    public override bool CanSeek => Inner.CanSeek;
+
+    public override long Length => Inner.Length;
+
+    public override long Position
+    {
+        get => Inner.Position;
+        set => Seek(value, SeekOrigin.Begin);
+    }
+
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        if (offset != 0 || origin != SeekOrigin.Begin) throw new NotSupportedException("a hashed stream can only be rewound to its start");
+        Inner.Position = 0;
+        _hash.GetHashAndReset();
+        _length = 0;
+        _digest = null;
+        return 0;
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 

@@ -1,11 +1,12 @@
-'use strict';
-
-const fs = require('node:fs');
+// GitHub's rules for the host adapter: which scopes a run reads and writes, and which runs are
+// untrusted (read-only under `read-only: auto`). Pure functions of the environment and the
+// webhook payload, so they are tested without a runner.
+import fs from 'node:fs';
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 
 /** The webhook payload at GITHUB_EVENT_PATH, or {} when there is none or it cannot be read. */
-function readEvent(env) {
+export function readEvent(env) {
   const file = env.GITHUB_EVENT_PATH;
   if (!file) return {};
   try {
@@ -36,7 +37,7 @@ function branchRef(name) {
  *   mode 'none': no scope: the key alone (what a plain `s3pod save` without --scope writes).
  * Returns { scope: string|null, fallbackScopes: string[], warning?: string }.
  */
-function computeScopes(mode, env = process.env, event = readEvent(env)) {
+export function computeScopes(mode, env, event = readEvent(env)) {
   if (mode === 'none') return { scope: null, fallbackScopes: [] };
   if (mode === 'repo') {
     const repo = env.GITHUB_REPOSITORY || event.repository?.full_name;
@@ -67,27 +68,21 @@ function computeScopes(mode, env = process.env, event = readEvent(env)) {
 }
 
 /**
- * Resolves read-only mode 'auto' | 'true' | 'false' to { readOnly, reason }.
- * 'auto' is read-only for pull_request_target and for pull requests from forks (head repo is a
- * fork, or differs from the base repo): code from outside the repository must not write caches
- * that trusted runs restore.
+ * Why this run must not save under `read-only: auto`, or '' when it may: pull_request_target
+ * runs, and pull requests from forks (head repo is a fork, differs from the base repo, or was
+ * deleted). Their code comes from outside the repository and must not write caches that
+ * trusted runs restore.
  */
-function resolveReadOnly(mode, env = process.env, event = readEvent(env)) {
-  if (mode === 'true') return { readOnly: true, reason: 'read-only is true' };
-  if (mode === 'false') return { readOnly: false, reason: '' };
+export function untrustedReason(env, event = readEvent(env)) {
   const eventName = env.GITHUB_EVENT_NAME || '';
-  if (eventName === 'pull_request_target') {
-    return { readOnly: true, reason: 'pull_request_target runs are read-only (read-only: auto)' };
-  }
+  if (eventName === 'pull_request_target') return 'pull_request_target runs are read-only';
   if (eventName === 'pull_request') {
     const head = event.pull_request?.head?.repo;
     const base = event.pull_request?.base?.repo;
     const fromFork = (event.pull_request && !head)
       || head?.fork === true
       || (head?.full_name && base?.full_name && head.full_name !== base.full_name);
-    if (fromFork) return { readOnly: true, reason: 'pull requests from forks are read-only (read-only: auto)' };
+    if (fromFork) return 'pull requests from forks are read-only';
   }
-  return { readOnly: false, reason: '' };
+  return '';
 }
-
-module.exports = { computeScopes, resolveReadOnly, readEvent };

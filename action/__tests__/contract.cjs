@@ -1,0 +1,244 @@
+'use strict';
+// The binary's JSON contract as the wrappers rely on it, checked against REAL output of every
+// command the shared core runs (key, save, restore, docker upload | exists | download, and an
+// error). The GitHub Action's suite and the Azure task's suite both run these cases; the action's
+// also runs them against the stub binary, which must follow the same contract.
+//
+// The schemas are written from the contract, not from the code: exact field sets (a field too
+// many or too few fails, as does a wrong type), camelCase, `size` for the bytes of the stored
+// object everywhere.
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const T = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  boolean: (v) => typeof v === 'boolean',
+  strings: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  isoDate: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+};
+const orNull = (check) => (v) => v === null || check(v);
+
+const SCHEMAS = {
+  key: { key: T.string, hash: orNull(T.string) },
+  save: {
+    key: T.string, scope: orNull(T.string), saved: T.boolean, skippedReason: orNull(T.string),
+    size: T.number, files: T.number, uncompressedSize: T.number, seconds: T.number,
+  },
+  restore: {
+    primaryKey: T.string, matchedKey: orNull(T.string), exactMatch: T.boolean, matchedScope: orNull(T.string),
+    size: orNull(T.number), restored: T.boolean, lookupOnly: T.boolean, files: orNull(T.number),
+    seconds: T.number, miss: (v) => v === null || (typeof v === 'object' && !Array.isArray(v)),
+  },
+  miss: { summary: T.string, reasons: T.strings, nearest: Array.isArray },
+  nearest: { scope: T.string, key: T.string, paths: T.strings, lastModified: T.isoDate, differences: T.strings },
+  transfer: {
+    key: T.string, action: T.string, size: T.number, seconds: T.number, sha256: orNull(T.string),
+    source: orNull(T.string), path: orNull(T.string), skipped: T.boolean, skippedReason: orNull(T.string), files: orNull(T.number),
+    uncompressedSize: orNull(T.number),
+  },
+  exists: { key: T.string, exists: T.boolean, size: orNull(T.number), lastModified: orNull(T.isoDate) },
+  error: { error: T.string, exitCode: T.number },
+};
+
+/** Fails with every difference between `value` and the schema `kind`: missing, extra, mistyped. */
+function checkContract(kind, value) {
+  const schema = SCHEMAS[kind];
+  assert.ok(value && typeof value === 'object' && !Array.isArray(value), `${kind}: expected one JSON object, got ${JSON.stringify(value)}`);
+  const problems = [];
+  for (const [name, ok] of Object.entries(schema)) {
+    if (!(name in value)) problems.push(`missing "${name}"`);
+    else if (!ok(value[name])) problems.push(`"${name}" has the wrong type: ${JSON.stringify(value[name])}`);
+  }
+  for (const name of Object.keys(value)) if (!(name in schema)) problems.push(`unexpected "${name}"`);
+  assert.deepEqual(problems, [], `${kind} result ${JSON.stringify(value)}: ${problems.join('; ')}`);
+  if (kind === 'restore' && value.miss !== null) {
+    checkContract('miss', value.miss);
+    value.miss.nearest.forEach((entry) => checkContract('nearest', entry));
+  }
+  return value;
+}
+
+/** stdout must be exactly one JSON object (and nothing else). */
+function oneObject(result) {
+  const text = result.stdout.trim();
+  assert.ok(text, `no JSON on stdout (exit ${result.exitCode}); stderr: ${result.stderr}`);
+  assert.equal(text.split('\n').length, 1, `more than one line on stdout: ${text}`);
+  return JSON.parse(text);
+}
+
+function dockerAvailable() {
+  if (process.env.S3POD_TEST_DOCKER !== '1' || !process.env.S3POD_TEST_DOCKER_IMAGE) {
+    return 'S3POD_TEST_DOCKER=1 and S3POD_TEST_DOCKER_IMAGE are not set (source /work/devenv/docker.env or start tests/servers/docker.sh)';
+  }
+  const r = spawnSync('docker', ['image', 'inspect', process.env.S3POD_TEST_DOCKER_IMAGE], { encoding: 'utf8', timeout: 30000 });
+  return r.status === 0 ? false : `docker cannot inspect ${process.env.S3POD_TEST_DOCKER_IMAGE}: ${(r.stderr || r.error?.message || '').trim()}`;
+}
+
+const docker = (...args) => spawnSync('docker', args, { encoding: 'utf8', timeout: 120000 });
+
+/**
+ * The cases, in order (later ones use what earlier ones stored). Each is { name, skip, run }.
+ *   core     the wrapper core (its runS3pod runs the binary, its readers read the results)
+ *   binary   the s3pod binary, or a skip reason in `skip`
+ *   s3       { endpoint, region, keyId, secret, bucket } for a real store, or null with `storeDir`
+ *            (the stub's directory store)
+ *   realDocker  whether docker cases need a real dockerd (false for the stub)
+ *   failEnv  environment that makes `restore` fail operationally (the stub needs a switch)
+ */
+function contractCases({ core, binary, skip = false, s3 = null, storeDir = null, realDocker = true, failEnv = {}, ensureBucket = async () => {} }) {
+  const runId = `contract-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
+  const dockerSkip = skip || (realDocker ? dockerAvailable() : false);
+  let work;
+  let image;
+  const saved = {};
+  let readyPromise;
+  const ready = () => {
+    readyPromise ||= (async () => {
+      work = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-contract-'));
+      process.once('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+      fs.mkdirSync(path.join(work, 'deps', 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(work, 'deps', 'a.txt'), 'alpha\n');
+      fs.writeFileSync(path.join(work, 'deps', 'sub', 'b.bin'), 'bravo'.repeat(2000));
+      fs.writeFileSync(path.join(work, 'go.sum'), 'module hashes\n');
+      if (s3) await ensureBucket(s3);
+    })();
+    return readyPromise;
+  };
+  const env = (extra = {}) => ({
+    ...process.env,
+    ...(s3 ? { S3POD_S3_KEY_ID: s3.keyId, S3POD_S3_SECRET: s3.secret } : { S3POD_STORE: storeDir }),
+    ...extra,
+  });
+  const store = s3 ? ['--endpoint', s3.endpoint, '--region', s3.region, '--bucket', s3.bucket, '--prefix', runId] : ['--prefix', runId];
+  const run = async (args, extraEnv) => {
+    await ready();
+    return core.runS3pod(binary, [...args, ...store], { env: env(extraEnv), cwd: work });
+  };
+  const ok = (result) => assert.equal(result.exitCode, 0, `exit ${result.exitCode}: ${result.stderr}`);
+
+  const cases = [
+    ['key: {key, hash} for a template with {hash} and one without', async () => {
+      const withHash = await core.runS3pod(binary, ['key', 'go-{hash}', '--hash-from', 'go.sum'], { env: env(), cwd: (await ready(), work) });
+      ok(withHash);
+      const a = checkContract('key', oneObject(withHash));
+      assert.equal(core.readKey(a), `go-${a.hash}`);
+      assert.match(a.hash, /^[0-9a-f]{8,64}$/);
+      const noHash = await core.runS3pod(binary, ['key', 'deps.v1', '--hash-from', 'go.sum'], { env: env(), cwd: work });
+      ok(noHash);
+      assert.equal(core.readKey(checkContract('key', oneObject(noHash))), `deps-${a.hash}.v1`, '-<hash> goes before the extension');
+    }],
+    ['save: {key, scope, saved, skippedReason, size, files, uncompressedSize, seconds}', async () => {
+      const result = await run(['save', '--key', 'ct-key-1', '--path', 'deps', '--scope', 'refs/heads/main']);
+      ok(result);
+      const json = checkContract('save', oneObject(result));
+      const r = core.readSave(json);
+      assert.equal(r.saved, true);
+      assert.ok(r.size > 0 && r.files === 2 && r.uncompressedSize >= 10006, JSON.stringify(json));
+      saved.size = r.size;
+    }],
+    ['save of an existing key: saved false, skippedReason "exists"', async () => {
+      const result = await run(['save', '--key', 'ct-key-1', '--path', 'deps', '--scope', 'refs/heads/main']);
+      ok(result);
+      const json = checkContract('save', oneObject(result));
+      assert.deepEqual([json.saved, json.skippedReason], [false, 'exists']);
+    }],
+    ['restore, exact hit: miss is null and size is the stored size', async () => {
+      fs.rmSync(path.join(work, 'deps'), { recursive: true, force: true });
+      const result = await run(['restore', '--key', 'ct-key-1', '--path', 'deps', '--scope', 'refs/heads/main']);
+      ok(result);
+      const json = checkContract('restore', oneObject(result));
+      assert.equal(json.miss, null);
+      assert.deepEqual(core.readRestore(json), { matchedKey: 'ct-key-1', exactMatch: true, matchedScope: 'refs/heads/main', size: saved.size, miss: null });
+      assert.equal(fs.readFileSync(path.join(work, 'deps', 'a.txt'), 'utf8'), 'alpha\n');
+    }],
+    ['restore, restore-key hit with lookup-only: inexact, nothing restored', async () => {
+      const result = await run(['restore', '--key', 'ct-key-2', '--restore-key', 'ct-key-', '--path', 'deps', '--scope', 'refs/pull/1/merge', '--fallback-scope', 'refs/heads/main', '--lookup-only']);
+      ok(result);
+      const json = checkContract('restore', oneObject(result));
+      assert.deepEqual([json.matchedKey, json.exactMatch, json.lookupOnly, json.restored, json.miss], ['ct-key-1', false, true, false, null]);
+      assert.equal(core.readRestore(json).size, saved.size);
+    }],
+    ['restore, miss: miss = {summary, reasons[], nearest[{scope, key, paths, lastModified, differences}]}', async () => {
+      const result = await run(['restore', '--key', 'ct-key-1', '--restore-key', 'ct-nothing-', '--path', 'other-dir', '--scope', 'refs/heads/main']);
+      ok(result);
+      const json = checkContract('restore', oneObject(result));
+      assert.equal(json.matchedKey, null);
+      assert.ok(json.miss, 'a miss explains itself');
+      assert.ok(json.miss.summary.trim(), 'a one-line summary');
+      assert.doesNotMatch(json.miss.summary, /\n/);
+      assert.ok(json.miss.reasons.length >= 1 && json.miss.reasons.every((r) => r.trim()), 'at least one reason');
+      const same = json.miss.nearest.find((e) => e.key === 'ct-key-1');
+      assert.ok(same, `the entry with the same key and other paths is among the nearest: ${JSON.stringify(json.miss.nearest)}`);
+      assert.equal(same.scope, 'refs/heads/main');
+      assert.ok(same.differences.length >= 1, 'and what differs is said');
+      const why = core.readRestore(json).miss;
+      assert.deepEqual(why, { summary: json.miss.summary, reasons: json.miss.reasons });
+    }],
+    ['error: {error, exitCode} with the process exit code', async () => {
+      const result = s3
+        ? await core.runS3pod(binary, ['restore', '--key', 'k', '--path', 'deps', '--endpoint', 'http://127.0.0.1:9', '--bucket', s3.bucket], { env: env(), cwd: (await ready(), work) })
+        : await run(['restore', '--key', 'k', '--path', 'deps'], failEnv);
+      assert.equal(result.exitCode, 2, result.stderr);
+      const json = checkContract('error', oneObject(result));
+      assert.equal(json.exitCode, 2);
+      assert.equal(core.errorLine(result), json.error);
+    }],
+  ].map(([name, fn]) => ({ name, skip, run: fn }));
+
+  const imageKey = 'ct-image';
+  const dockerCases = [
+    ['docker upload: a transfer result whose size is the stored object', async () => {
+      await ready();
+      image = `s3pod-contract/${runId}:1`;
+      if (realDocker) assert.equal(docker('tag', process.env.S3POD_TEST_DOCKER_IMAGE, image).status, 0);
+      const result = await run(['docker', 'upload', imageKey, image]);
+      ok(result);
+      const json = checkContract('transfer', oneObject(result));
+      const r = core.readTransfer(json);
+      assert.equal(r.skipped, false);
+      assert.ok(r.size > 0, `size ${r.size}`);
+      saved.imageSize = r.size;
+    }],
+    ['docker upload of an existing key: skipped', async () => {
+      const result = await run(['docker', 'upload', imageKey, image]);
+      ok(result);
+      assert.equal(core.readTransfer(checkContract('transfer', oneObject(result))).skipped, true);
+    }],
+    ['docker exists: {key, exists, size, lastModified}; exit 1 when absent', async () => {
+      const hit = await run(['docker', 'exists', imageKey]);
+      ok(hit);
+      const json = checkContract('exists', oneObject(hit));
+      const r = core.readExists(json);
+      assert.equal(r.exists, true);
+      assert.ok(r.size > 0, `size ${r.size}`);
+      if (saved.imageSize !== undefined) assert.equal(r.size, saved.imageSize, 'the size docker upload reported');
+      saved.existsSize = r.size;
+      const absent = await run(['docker', 'exists', 'ct-no-image']);
+      assert.equal(absent.exitCode, 1);
+      assert.deepEqual(core.readExists(checkContract('exists', oneObject(absent))), { exists: false, size: null });
+    }],
+    ['docker download: the image is loaded and size is the stored size', async () => {
+      if (realDocker) assert.equal(docker('rmi', image).status, 0);
+      const result = await run(['docker', 'download', imageKey, image]);
+      ok(result);
+      const json = checkContract('transfer', oneObject(result));
+      assert.equal(core.readTransfer(json).size, saved.existsSize, 'the size docker exists reported');
+      if (realDocker) assert.equal(docker('image', 'inspect', image).status, 0, 'docker load restored the tag');
+    }],
+    ['docker download of an absent key: exit 3 and a transfer result', async () => {
+      if (realDocker) docker('rmi', image);
+      const result = await run(['docker', 'download', 'ct-no-image', 'absent:1']);
+      assert.equal(result.exitCode, 3, result.stderr);
+      checkContract('transfer', oneObject(result));
+    }],
+  ].map(([name, fn]) => ({ name, skip: dockerSkip, run: fn }));
+
+  return [...cases, ...dockerCases];
+}
+
+module.exports = { SCHEMAS, checkContract, contractCases, dockerAvailable };

@@ -1,0 +1,107 @@
+'use strict';
+// The Azure Pipelines host adapter: the core's host interface (action/src/core/host.js) on
+// azure-pipelines-task-lib, with Azure's own spelling (camelCase inputs, onMiss), Cache@2 key
+// syntax for keys that are not s3pod templates, and Azure's scope and trust rules.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const crypto = require('crypto');
+const core = require('./core');
+const cachekey = require('./cachekey');
+const rules = require('./azure-rules');
+const { InputNames, TaskInputs, ValueNames, OutputNames, StateNames, Vars } = require('./names');
+
+const CoreInputOf = Object.fromEntries(Object.entries(InputNames).map(([coreName, azureName]) => [azureName, coreName]));
+
+/** Neutralises logging commands in text that came from the binary or the user (file names, keys). */
+function safeLine(line) {
+  return String(line).replace(/##(vso)?\[/gi, (m) => `${m.slice(0, 2)}\u200b${m.slice(2)}`);
+}
+
+/** The cacheHitVar input: a variable name, or '' when unset. Throws InputError on a bad name. */
+function cacheHitVariable(tl) {
+  const name = (tl.getInput(TaskInputs.CacheHitVar) || '').trim();
+  if (name && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
+    throw new core.InputError(TaskInputs.CacheHitVar, `Input "${TaskInputs.CacheHitVar}" must be a variable name (letters, digits, "_" and "."), not "${name}"`);
+  }
+  return name;
+}
+
+/**
+ * The host for one step. registeredSecrets: values the entry point already registered with
+ * task.setsecret (read from the environment before task-lib could log them). complete() ends the
+ * step: Succeeded unless setFailed was called.
+ */
+function azureHost(tl, { registeredSecrets = [], env = process.env } = {}) {
+  const masked = new Set(registeredSecrets);
+  const variable = (name) => (tl.getVariable(name) || '').trim();
+  let failed = false;
+  return {
+    env,
+    cwd: variable(Vars.WorkingDirectory) || process.cwd(),
+    getInput: (name) => (InputNames[name] ? tl.getInput(InputNames[name]) || '' : ''),
+    inputName: (name) => InputNames[name] || name,
+    valueName: (name, value) => ValueNames[name]?.[value] || value,
+    setOutput: (name, value) => tl.setVariable(OutputNames[name], value, false, true),
+    saveState: (name, value) => tl.setTaskVariable(StateNames[name] || name, value),
+    getState: (name) => tl.getTaskVariable(StateNames[name] || name) || '',
+    setSecret: (value) => {
+      if (!masked.has(value)) tl.setSecret(value);
+      masked.add(value);
+    },
+    info: (message) => console.log(safeLine(message)),
+    warning: (message) => tl.warning(safeLine(message)),
+    error: (message) => tl.error(safeLine(message)),
+    debug: (message) => tl.debug(safeLine(message)),
+    setFailed: (message) => {
+      failed = true;
+      tl.setResult(tl.TaskResult.Failed, safeLine(message));
+    },
+    // Each call becomes one markdown section on the run's Extensions tab.
+    summary: (markdown) => {
+      const dir = variable(Vars.TempDirectory) || os.tmpdir();
+      const file = path.join(dir, `s3pod-summary-${crypto.randomUUID()}.md`);
+      try {
+        fs.writeFileSync(file, `${markdown}\n`);
+        tl.uploadSummary(file);
+      } catch (err) {
+        tl.debug(`Could not write the summary: ${err.message}`);
+      }
+    },
+    scopes: (scopeInput) => {
+      if (/[\r\n]/.test(scopeInput)) throw new core.InputError(core.Inputs.Scope, `Input "${InputNames.scope}" must be a single line`);
+      return rules.computeScopes(scopeInput, variable);
+    },
+    untrustedReason: () => rules.untrustedReason(variable),
+    jobStatus: () => rules.jobStatus(variable),
+    runner: () => ({ os: variable(Vars.AgentOS), arch: variable(Vars.AgentArch), names: `${Vars.AgentOS}/${Vars.AgentArch}` }),
+    toolOptions: () => ({
+      toolCacheDir: variable(Vars.ToolsDirectory) || undefined,
+      tempDir: variable(Vars.TempDirectory) || undefined,
+    }),
+    checkInputs: (inputs) => {
+      cacheHitVariable(tl);
+      const template = inputs.hashFiles.length > 0 || inputs.key.includes('{hash}');
+      if (template && inputs.key.includes('|')) {
+        throw new core.InputError(core.Inputs.Key, `Input "key" mixes Cache@2 segments ("|") with an s3pod template ({hash} / ${InputNames['hash-files']}); use one or the other`);
+      }
+    },
+    literalKeys: (inputs) => {
+      const cwd = variable(Vars.WorkingDirectory) || process.cwd();
+      try {
+        const resolved = cachekey.resolveKey(inputs.key, cwd, InputNames.key);
+        const restoreKeys = cachekey.resolveRestoreKeys(inputs.restoreKeys, cwd, InputNames['restore-keys']);
+        return { primaryKey: resolved.key, restoreKeys, description: cachekey.describe(resolved) };
+      } catch (err) {
+        if (err instanceof cachekey.KeyError) throw new core.InputError(CoreInputOf[err.input] || err.input, err.message);
+        throw err;
+      }
+    },
+    complete: () => {
+      if (!failed) tl.setResult(tl.TaskResult.Succeeded, '');
+    },
+  };
+}
+
+module.exports = { azureHost, cacheHitVariable, safeLine };
