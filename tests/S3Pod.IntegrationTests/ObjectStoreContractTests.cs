@@ -240,17 +240,31 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task LargeCompareAndSwap_IsRefusedClearly_WhereMultipartIgnoresConditions()
+    public async Task LargeCompareAndSwap_OfAStream_IsRefusedClearly_WhereMultipartIgnoresConditions()
     {
         SkipIfUnavailable();
         var capabilities = await Store.GetCapabilitiesAsync(default);
         Skip.If(capabilities.MultipartConditional, "this server enforces conditions on multipart uploads: large compare-and-swap works there");
         await Put("big-cas", [1]);
         var etag = (await Store.HeadAsync("big-cas", default))!.ETag!;
-        var e = await Assert.ThrowsAsync<StorageException>(() => Put("big-cas", RandomBytes(20 * 1024 * 1024), WriteCondition.IfMatch(etag)));
+        // A stream of unknown length over 16 MiB can only go multipart, where the condition would be ignored.
+        var e = await Assert.ThrowsAsync<StorageException>(() => Put("big-cas", RandomBytes(20 * 1024 * 1024), WriteCondition.IfMatch(etag), knownLength: false));
         Assert.Equal(StorageFailure.Unsupported, e.Failure);
         Assert.Contains("compare-and-swap", e.Message);
         Assert.Equal([1], await ReadAll("big-cas"));
+    }
+
+    [SkippableFact]
+    public async Task LargeCompareAndSwap_OfAFile_WorksWhereSinglePutsAreConditional()
+    {
+        SkipIfUnavailable();
+        Skip.IfNot(CompareAndSwapEnforced, "this server ignores If-Match (the probe reports it)");
+        await Put("big-cas-file", [1]);
+        var etag = (await Store.HeadAsync("big-cas-file", default))!.ETag!;
+        var data = RandomBytes(20 * 1024 * 1024);
+        Assert.IsType<PutOutcome.Written>(await Put("big-cas-file", data, WriteCondition.IfMatch(etag)));
+        Assert.IsType<PutOutcome.PreconditionFailed>(await Put("big-cas-file", RandomBytes(20 * 1024 * 1024 + 1), WriteCondition.IfMatch(etag)));
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(await ReadAll("big-cas-file")));
     }
 
     [SkippableFact]
