@@ -165,8 +165,13 @@ public sealed class CacheTests
         b.CreateBucket();
         var made = b.Shell("head -c 600000000 /dev/urandom > big.bin");
         Assert.True(made.Code == 0, made.Err);
-        using var p = b.Start("upload", "big.bin", "big.bin");
-        Thread.Sleep(700);
+        // --force: an unconditional write of this size is a multipart upload (a create-only one would
+        // be a single streamed PUT on RGW). Interrupt once the upload is really under way, whatever
+        // the machine's load: SIGINT before the runtime's handler is installed would just kill it.
+        using var p = b.Start("upload", "big.bin", "big.bin", "--force");
+        var started = Stopwatch.StartNew();
+        while (!b.Shell($"{Binary.Aws} s3api list-multipart-uploads --bucket $BUCKET --output json").Out.Contains("\"UploadId\"") && started.Elapsed < TimeSpan.FromSeconds(30))
+            Thread.Sleep(100);
         Assert.False(p.HasExited, "upload finished before it could be interrupted");
         Process.Start("kill", ["-INT", p.Id.ToString()])!.WaitForExit();
         Assert.True(p.WaitForExit(TimeSpan.FromSeconds(40)));
