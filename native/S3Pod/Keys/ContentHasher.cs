@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using S3Pod.Archive;
@@ -22,17 +23,39 @@ namespace S3Pod.Keys;
 /// </summary>
 internal static class ContentHasher
 {
-    public static async Task<string> DigestAsync(IReadOnlyList<string> inputs, string workingDirectory, CancellationToken ct)
+    /// <summary>The entry point of <c>key</c>; see <see cref="Digest"/>.</summary>
+    public static Task<string> DigestAsync(IReadOnlyList<string> inputs, string workingDirectory, CancellationToken ct) =>
+        Task.FromResult(Digest(inputs, workingDirectory, ct));
+
+    /// <summary>
+    /// Synchronous on purpose: the usual key is one small lockfile, and hashing it on the calling
+    /// thread starts no thread pool, which was most of <c>key</c>'s own start-up time (bench/RESULTS.md).
+    /// Several files are hashed on every core.
+    /// </summary>
+    public static string Digest(IReadOnlyList<string> inputs, string workingDirectory, CancellationToken ct)
     {
         if (inputs.Count == 0) throw S3PodException.Usage("no --hash-from input given");
         var expanded = inputs.Select(input => Expand(input, workingDirectory)).ToList();
 
-        // Hash on every core: on a warm cache this is CPU-bound, on a cold one it keeps the disk queue full.
         var files = expanded.SelectMany(e => e.Files).ToArray();
         var hashes = new string[files.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = ct },
-            async (i, token) => hashes[i] = Convert.ToHexStringLower(await HashFileAsync(files[i], token)));
+        if (files.Length == 1)
+        {
+            hashes[0] = HashFile(files[0], ct);
+        }
+        else
+        {
+            // On a warm cache this is CPU-bound, on a cold one it keeps the disk queue full.
+            try
+            {
+                Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = ct },
+                    i => hashes[i] = HashFile(files[i], ct));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.OfType<S3PodException>().FirstOrDefault() is { } first)
+            {
+                throw first;
+            }
+        }
 
         var digests = new List<string>(expanded.Count);
         int next = 0;
@@ -179,12 +202,29 @@ internal static class ContentHasher
         throw S3PodException.Usage($"--hash-from '{inputForErrors}': no such file or directory (a symlink to nothing)");
     }
 
-    private static async Task<byte[]> HashFileAsync(HashedFile file, CancellationToken ct)
+    private static string HashFile(HashedFile file, CancellationToken ct)
     {
         try
         {
-            await using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return await SHA256.HashDataAsync(stream, ct);
+            using var handle = File.OpenHandle(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = ArrayPool<byte>.Shared.Rent(ReadChunk);
+            try
+            {
+                long offset = 0;
+                int read;
+                while ((read = RandomAccess.Read(handle, buffer.AsSpan(0, ReadChunk), offset)) > 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    sha256.AppendData(buffer, 0, read);
+                    offset += read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            return Convert.ToHexStringLower(sha256.GetHashAndReset());
         }
         catch (UnauthorizedAccessException)
         {
@@ -195,6 +235,8 @@ internal static class ContentHasher
             throw S3PodException.Usage($"--hash-from: cannot read {file.DisplayName}: it vanished while hashing");
         }
     }
+
+    private const int ReadChunk = 256 << 10;
 
     /// <summary>Bytewise order of the UTF-8 encodings, which is what `LC_ALL=C sort` does.</summary>
     internal static int Utf8Ordinal(string a, string b) =>
