@@ -34,6 +34,7 @@ RES=${RES:-$SCRATCH/results/startup-$(date +%Y%m%d-%H%M%S)}
 MODE=${1:-time}
 say() { printf '[startup %(%T)T] %s\n' -1 "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8; exit}' /proc/stat; }
 
 [ -x "$S3POD" ] || { say "no s3pod binary at $S3POD (run ./publish-aot.sh)"; exit 2; }
 command -v hyperfine > /dev/null || { say "hyperfine is missing: apt-get install hyperfine"; exit 2; }
@@ -153,7 +154,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
   args=()
   for n in "${order[@]}"; do args+=(-n "$n" "${CMDS[$n]}"); done
   say "round $r/$ROUNDS: ${order[*]}"
+  # Machine-wide busy CPU during the round: the report subtracts this benchmark's own CPU to show
+  # how much other work shared the 2 cores (a loaded machine inflates every wall time).
+  b0=$(busy_ticks); t0=$EPOCHREALTIME
   hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$RES/round-$r.json" "${args[@]}" > /dev/null
+  echo "$(($(busy_ticks) - b0)) $(getconf CLK_TCK) $t0 $EPOCHREALTIME $WARMUP" > "$RES/round-$r.busy"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RES/meta.txt"
 

@@ -20,6 +20,13 @@ for path in sorted(glob.glob(os.path.join(res, "round-*.json"))):
         # hyperfine gives CPU as a mean per round; weight it by the round's run count
         user.setdefault(n, []).extend([r["user"]] * len(r["times"]))
         system.setdefault(n, []).extend([r["system"]] * len(r["times"]))
+# Other work on the machine per round: busy CPU minus this benchmark's own (warm-up runs included).
+others = []
+for path in sorted(glob.glob(os.path.join(res, "round-*.busy"))):
+    ticks, clk, t0, t1, warmup = open(path).read().split()
+    rounds = json.load(open(path[:-len(".busy")] + ".json"))["results"]
+    own = sum((r["user"] + r["system"]) * (len(r["times"]) + int(warmup)) for r in rounds)
+    others.append((int(ticks) / int(clk) - own) / (float(t1) - float(t0)))
 if "hello" not in times:
     sys.exit(f"no hello runs under {res}")
 
@@ -54,6 +61,11 @@ for n in order:
     print(f"| {label(n)} | {ms(med[n]):.1f} | {ms(p10):.1f}–{ms(p90):.1f} | {ms(cpu):.1f} | "
           f"{med[n] / floor:.2f} | {len(t)} |")
 
+if others:
+    print()
+    print("Other work on the 2 vCPUs during the rounds, in cores (busy CPU minus the timed commands' own; the servers and hyperfine count as other work): "
+          + ", ".join(f"{o:.2f}" for o in others)
+          + ("" if max(others) < 0.25 else " — a loaded machine: compare ratios within this run, not wall times across runs"))
 print()
 print("| target (issue 8) | measured | verdict |")
 print("|---|---|---|")
