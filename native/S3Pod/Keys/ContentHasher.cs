@@ -100,13 +100,13 @@ internal static class ContentHasher
         {
             var files = WalkFiles(path, input).Select(rel => new HashedFile(rel, Path.Combine(path, rel), Path.Join(input, rel))).ToList();
             files.Sort((a, b) => Utf8Ordinal(a.Name, b.Name));
-            return new ExpandedInput(input, IsSingleFile: false, files);
+            return new ExpandedInput(IsSingleFile: false, files);
         }
         if (File.Exists(path))
         {
             if (!IsRegularFile(path, followLinks: true, input))
                 throw S3PodException.Usage($"--hash-from '{input}': not a regular file or directory");
-            return new ExpandedInput(input, IsSingleFile: true, [new HashedFile(input, path, input)]);
+            return new ExpandedInput(IsSingleFile: true, [new HashedFile(input, path, input)]);
         }
         if (input.StartsWith('!'))
             throw S3PodException.Usage($"--hash-from '{input}': exclusions ('!') are not supported here; use a narrower pattern");
@@ -115,7 +115,7 @@ internal static class ContentHasher
             var matches = GlobFiles(input, workingDirectory).ToList();
             if (matches.Count == 0) throw S3PodException.Usage($"--hash-from '{input}' matched no files");
             matches.Sort((a, b) => Utf8Ordinal(a.Name, b.Name));
-            return new ExpandedInput(input, IsSingleFile: false, matches);
+            return new ExpandedInput(IsSingleFile: false, matches);
         }
         throw S3PodException.Usage($"--hash-from '{input}': no such file or directory");
     }
@@ -249,4 +249,4 @@ internal sealed record HashedFile(string Name, string FullPath, string DisplayNa
 
 /// <summary>One <c>--hash-from</c> input: a single file (its digest is the file's sha256) or the
 /// sorted files of a directory or glob (its digest is their listing's sha256).</summary>
-internal sealed record ExpandedInput(string Given, bool IsSingleFile, IReadOnlyList<HashedFile> Files);
+internal sealed record ExpandedInput(bool IsSingleFile, IReadOnlyList<HashedFile> Files);
