@@ -10,8 +10,7 @@ namespace S3Pod.Commands;
 /// </summary>
 internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal, string workingDirectory, TimeProvider? clock = null)
 {
-    public static string Version =>
-        typeof(CliApp).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
+    public static string Version => BuildInfo.Version;
 
     private readonly Reporter _reporter = new(stderr, stderrIsTerminal);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;

@@ -81,6 +81,12 @@ internal sealed class S3ObjectStore : IObjectStore
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
         config.HttpClientFactory = new WatchedHttpClientFactory(policy.ConnectTimeout);
+        // s3pod's settings name the endpoint: AWS_ENDPOINT_URL or a profile's endpoint_url must not
+        // quietly send the requests elsewhere.
+        config.IgnoreConfiguredEndpointUrls = true;
+        // With credentials given explicitly nothing in ~/.aws applies, and the SDK would still open
+        // its files half a dozen times per start (measured: ~3 ms).
+        if (target.Credentials is not null) Amazon.AWSConfigs.AWSProfilesLocation = Path.Combine(Path.GetTempPath(), "s3pod-no-aws-profiles");
         if (!string.IsNullOrEmpty(target.Endpoint)) config.ServiceURL = target.Endpoint;
         else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(target.Region);
 
