@@ -354,6 +354,9 @@ internal sealed class S3ObjectStore : IObjectStore
             content.Position = 0;
             var request = NewPut(key, w.WatchRequestBody(content), options);
             request.Headers.ContentLength = length;
+            // The caller owns the source and a retry reads it again: the SDK must not close it
+            // after an attempt (its default), or the retry fails with "Cannot access a closed file".
+            request.AutoCloseStream = false;
             condition?.Invoke(request);
             return _client.PutObjectAsync(request, w.Token);
         }, ct, TransferWatchdog.Stage.Sending);

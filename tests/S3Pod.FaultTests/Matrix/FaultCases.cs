@@ -4,7 +4,9 @@ using S3Pod.FaultTests.Proxy;
 namespace S3Pod.FaultTests.Matrix;
 
 /// <summary>One fault of the matrix: the proxy rules it installs for an operation, and what must come of it.</summary>
-internal sealed record FaultCase(string Name, Expectation Expect, Func<Operation, IEnumerable<FaultRule>> Rules, string Why)
+/// <param name="NeedsMultipart">The fault aims at a multipart upload's own requests (create, complete):
+/// it applies only where the large upload goes as parts.</param>
+internal sealed record FaultCase(string Name, Expectation Expect, Func<Operation, IEnumerable<FaultRule>> Rules, string Why, bool NeedsMultipart = false)
 {
     public override string ToString() => Name;
 }
@@ -29,8 +31,9 @@ internal static class FaultCases
         ? On.RangedGet with { PathContains = op.DataPath, RangeStartsWithin = (8 << 20, 16 << 20) }
         : On.ObjectGet with { PathContains = op.DataPath };
 
-    /// <summary>The requests that carry an operation's data: its single PUT, or when large its part 2.</summary>
-    private static RequestMatch DataPut(Operation op) => op.Size == Size.Large
+    /// <summary>The requests that carry an operation's data: its single PUT, or when large its part 2
+    /// (unless the large upload goes as one streamed PUT: then that PUT).</summary>
+    private static RequestMatch DataPut(Operation op) => op.Size == Size.Large && !op.LargeUploadIsOnePut
         ? On.UploadPart with { PathContains = op.DataPath, QueryContains = "&partNumber=2&" }
         : On.SinglePut with { PathContains = op.DataPath };
 
@@ -91,14 +94,14 @@ internal static class FaultCases
             "accepts, never answers: first-byte timeout"), [Size.Small]),
         (new("503 always", Expectation.KeptAnswering503, op => One(On.Any, Fault.SlowDown, times: FaultRule.Always),
             "endless SlowDown: bounded retries with backoff, then exit 2"), [Size.Small]),
-        (new("503 on CreateMultipartUpload once", Expectation.Succeeds, op => One(On.CreateMultipart, Fault.SlowDown),
-            "the multipart upload's first request is throttled once"), [Size.Large]),
-        (new("complete 500 before commit once", Expectation.Succeeds, op => One(On.CompleteMultipart, Fault.InternalError),
-            "CompleteMultipartUpload answers 500 without committing: retried"), [Size.Large]),
-        (new("complete reset after commit once", Expectation.Succeeds, op => One(On.CompleteMultipart, new Fault.ResetAfterForward()),
-            "CompleteMultipartUpload committed, its answer lost: the object is there and is ours"), [Size.Large]),
-        (new("complete 500 always", Expectation.FailsWith(@"(?i)500|InternalError|server error"), op => One(On.CompleteMultipart, Fault.InternalError, times: FaultRule.Always),
-            "CompleteMultipartUpload never succeeds: exit 2, the upload aborted, nothing stored"), [Size.Large]),
+        (new("503 on CreateMultipartUpload once", Expectation.Succeeds, op => One(On.CreateMultipart with { PathContains = op.DataPath }, Fault.SlowDown),
+            "the multipart upload's first request is throttled once", NeedsMultipart: true), [Size.Large]),
+        (new("complete 500 before commit once", Expectation.Succeeds, op => One(On.CompleteMultipart with { PathContains = op.DataPath }, Fault.InternalError),
+            "CompleteMultipartUpload answers 500 without committing: retried", NeedsMultipart: true), [Size.Large]),
+        (new("complete reset after commit once", Expectation.Succeeds, op => One(On.CompleteMultipart with { PathContains = op.DataPath }, new Fault.ResetAfterForward()),
+            "CompleteMultipartUpload committed, its answer lost: the object is there and is ours", NeedsMultipart: true), [Size.Large]),
+        (new("complete 500 always", Expectation.FailsWith(@"(?i)500|InternalError|server error"), op => One(On.CompleteMultipart with { PathContains = op.DataPath }, Fault.InternalError, times: FaultRule.Always),
+            "CompleteMultipartUpload never succeeds: exit 2, the upload aborted, nothing stored", NeedsMultipart: true), [Size.Large]),
     ];
 
     public static IReadOnlyList<FaultCase> SaveOnly { get; } =
@@ -109,11 +112,14 @@ internal static class FaultCases
             "the archive is stored, its manifest never: exit 2, and the entry must still restore or miss cleanly"),
     ];
 
-    public static IEnumerable<object[]> For(bool uploads, string? operation = null)
+    /// <param name="largeUploadIsOnePut">The operation's large upload is one streamed PUT
+    /// (<see cref="Operation.LargeUploadIsOnePut"/>): the multipart-only faults cannot apply to it.</param>
+    public static IEnumerable<object[]> For(bool uploads, string? operation = null, bool largeUploadIsOnePut = false)
     {
         foreach (var (c, sizes) in uploads ? Uploads : Downloads)
             foreach (var size in sizes)
-                yield return [c.Name, size];
+                if (!(c.NeedsMultipart && largeUploadIsOnePut))
+                    yield return [c.Name, size];
         if (operation == "restore") yield return [TruncatedManifest.Name, Size.Small];
         if (operation == "save")
             foreach (var c in SaveOnly) yield return [c.Name, Size.Small];

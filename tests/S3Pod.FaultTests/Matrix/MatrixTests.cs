@@ -74,7 +74,7 @@ internal static class MatrixRunner
 
 public sealed class UploadMatrix
 {
-    public static IEnumerable<object[]> Cases => FaultCases.For(uploads: true);
+    public static IEnumerable<object[]> Cases => FaultCases.For(uploads: true, largeUploadIsOnePut: new UploadOperation(Size.Large).LargeUploadIsOnePut);
 
     [SkippableTheory, MemberData(nameof(Cases))]
     public Task Upload(string fault, Size size) => MatrixRunner.RunCaseAsync(new UploadOperation(size), FaultCases.Find(true, fault));

@@ -27,6 +27,11 @@ internal abstract class Operation(Size size)
     /// <summary>Part of the decoded path of the requests that carry the data (the rules aim at them).</summary>
     public abstract string DataPath { get; }
 
+    /// <summary>True when a large upload of this command goes as one streamed PUT, not as parts: a
+    /// create-only upload of a file of known length does on a server that enforces conditions on single
+    /// PUTs only (Ceph RGW), since its CompleteMultipartUpload would ignore them (issue 9, defect 1).</summary>
+    public virtual bool LargeUploadIsOnePut => false;
+
     public virtual string Cwd(Sandbox box) => box.Work;
 
     public abstract Task PrepareAsync(Sandbox box);
@@ -79,6 +84,7 @@ internal sealed class UploadOperation(Size size) : Operation(size)
     public override string Name => "upload";
     public override bool Uploads => true;
     public override string DataPath => "/obj/file.bin";
+    public override bool LargeUploadIsOnePut => true;
     public override string[] Args => ["upload", "obj/file.bin", "src.bin"];
 
     public override Task PrepareAsync(Sandbox box)
