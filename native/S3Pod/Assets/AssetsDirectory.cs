@@ -134,7 +134,9 @@ internal sealed class AssetsDirectory(string root)
 
     private void RemovePartials(string name, string version)
     {
-        foreach (var partial in Directory.EnumerateFileSystemEntries(NameDirectory(name), $".{version}.s3pod-*")) Delete(partial);
+        // Also the file writer's own temp beside the temp path (`..<version>.s3pod-<a>.s3pod-<b>`).
+        foreach (var pattern in new[] { $".{version}.s3pod-*", $"..{version}.s3pod-*" })
+            foreach (var partial in Directory.EnumerateFileSystemEntries(NameDirectory(name), pattern)) Delete(partial);
     }
 
     private static void Delete(string path)
