@@ -229,6 +229,13 @@ public sealed class AssetLedgerTests
 
         Assert.All(Json(b.Exec("asset", "ls", "--json")).GetProperty("assets").EnumerateArray(), a => Assert.True(a.GetProperty("present").GetBoolean()));
 
+        // sync DIR fills that directory instead.
+        var elsewhere = Path.Combine(b.Root, "elsewhere");
+        doc = Json(b.Exec("asset", "sync", elsewhere, "--json"));
+        Assert.Equal(elsewhere, doc.GetProperty("assetsDir").GetString());
+        Assert.Equal(2, doc.GetProperty("downloaded").GetInt32());
+        Assert.True(File.Exists(Path.Combine(elsewhere, "models", "weights.bin", "1.0.0")));
+
         // Offline with something missing: 6, and the present entries still listed.
         Directory.Delete(Path.Combine(assets, "models"), true);
         var listed = Json(b.Exec("asset", "ls", "--json")).GetProperty("assets").EnumerateArray().ToDictionary(a => a.GetProperty("key").GetString()!, a => a.GetProperty("present").GetBoolean());
