@@ -92,22 +92,32 @@ public sealed class AssetLedgerTests
         Assert.Equal("5.0.1", Json(fromOther).GetProperty("version").GetString());
         Assert.Equal("1.0.0", Json(fromOther).GetProperty("previous").GetString());
 
+        // The manifest never moves backwards: one that already pins a higher version (written by a
+        // concurrent update) keeps it; the pushed version is reported as not pinned.
+        var ahead = Path.Combine(b.Root, "ahead");
+        Directory.CreateDirectory(ahead);
+        File.WriteAllText(Path.Combine(ahead, "s3pod.assets.json"), "{\"assets\": {\"/foo/bar.csv\": \"9.0.0\"}}");
+        var behind = Json(b.ExecIn(ahead, null, "asset", "update", "/foo/bar.csv", one, "--patch", "--json"));
+        Assert.Equal("5.0.2", behind.GetProperty("version").GetString());
+        Assert.False(behind.GetProperty("pinned").GetBoolean());
+        Assert.Contains("\"9.0.0\"", File.ReadAllText(Path.Combine(ahead, "s3pod.assets.json")));
+
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(one)));
         Assert.Equal("{\n    \"assets\": {\n        \"/foo/bar.csv\": {\n            \"digest\": \"" + digest + "\",\n            \"version\": \"5.0.0\"\n        }\n    },\n    \"schema\": \"s3pod.assets/v1\"\n}\n",
             File.ReadAllText(Path.Combine(b.Work, "s3pod.assets.json")));
 
         var versions = Json(b.Exec("asset", "versions", "/foo/bar.csv", "--json"));
-        Assert.Equal(["5.0.1", "5.0.0", "4.0.0", "3.4.5", "2.0.0", "1.1.0", "1.0.1", "1.0.0"],
+        Assert.Equal(["5.0.2", "5.0.1", "5.0.0", "4.0.0", "3.4.5", "2.0.0", "1.1.0", "1.0.1", "1.0.0"],
             versions.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()));
         Assert.Equal("5.0.0", versions.GetProperty("pinned").GetString());
-        Assert.True(versions.GetProperty("versions")[1].GetProperty("pinned").GetBoolean());
+        Assert.True(versions.GetProperty("versions")[2].GetProperty("pinned").GetBoolean());
         // An asset is the artifact of the same name.
-        Assert.Equal("5.0.1", Json(b.Exec("artifact", "versions", "foo/bar.csv", "--json")).GetProperty("latest").GetString());
+        Assert.Equal("5.0.2", Json(b.Exec("artifact", "versions", "foo/bar.csv", "--json")).GetProperty("latest").GetString());
 
         var remote = Json(b.Exec("asset", "ls-remote", "--json"));
         var entry = Assert.Single(remote.GetProperty("assets").EnumerateArray());
         Assert.Equal("foo/bar.csv", entry.GetProperty("name").GetString());
-        Assert.Equal("5.0.1", entry.GetProperty("latest").GetString());
+        Assert.Equal("5.0.2", entry.GetProperty("latest").GetString());
         Assert.Equal("5.0.0", entry.GetProperty("pinned").GetString());
     }
 
