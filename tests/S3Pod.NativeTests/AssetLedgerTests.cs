@@ -144,6 +144,23 @@ public sealed class AssetLedgerTests
         Assert.Equal("new\n", File.ReadAllText(b.Exec("asset", "path", "/foo/bar.csv").Out.Trim()));
     }
 
+    [SkippableFact]
+    public void ADirectoryAdded_IsMaterialisedAsADirectory_WithItsSubPaths()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        b.WriteFile("model/weights.bin", "w");
+        b.WriteFile("model/conf/params.json", "{}");
+        var added = Json(b.Exec("asset", "add", "models/clf", Path.Combine(b.Work, "model"), "--version", "0.1", "--json"));
+        Assert.Equal("0.1.0", added.GetProperty("version").GetString());
+        Assert.Equal("directory", added.GetProperty("kind").GetString());
+        var path = b.Exec("asset", "path", "models/clf:0.1[conf/params.json]");
+        Assert.True(path.Code == 0, path.All);
+        Assert.Equal(Path.Combine(assets, "models", "clf", "0.1.0", "conf", "params.json"), path.Out.Trim());
+        Assert.Equal("w", File.ReadAllText(Path.Combine(assets, "models", "clf", "0.1.0", "weights.bin")));
+    }
+
     /// <summary>Pushes a directory asset some/dir/asset at 1.9.0, 1.10.0 and 10.0.0 (content0 holds the version).</summary>
     private static void PushVersions(Binary b)
     {
