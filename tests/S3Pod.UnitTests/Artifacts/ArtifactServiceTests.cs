@@ -75,8 +75,22 @@ public sealed class ArtifactServiceTests : IDisposable
     public async Task ConcurrentPushes_GetDistinctVersions_NoGap_EachPointingAtItsOwnContent()
     {
         const int writers = 16;
-        var results = await Task.WhenAll(Enumerable.Range(0, writers).Select(i => Task.Run(() =>
-            _f.Push("busy", _f.File($"c{i}.txt", $"content of writer {i}"), service: _f.Service($"cache{i}")))));
+        // Every writer holds its first version-record write until all have got that far, so all of
+        // them choose a version from the same listing and collide, however the machine schedules them.
+        int waiting = 0;
+        var allListed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var results = await Task.WhenAll(Enumerable.Range(0, writers).Select(i =>
+        {
+            bool held = false;
+            var gated = new InterleavingStore(_f.Store, async key =>
+            {
+                if (held || !key.Contains("/_versions/", StringComparison.Ordinal)) return;
+                held = true;
+                if (Interlocked.Increment(ref waiting) == writers) allListed.SetResult();
+                await allListed.Task.WaitAsync(TimeSpan.FromSeconds(30)); // a writer that never gets here fails the test, not hangs it
+            });
+            return Task.Run(() => _f.Push("busy", _f.File($"c{i}.txt", $"content of writer {i}"), service: _f.Service($"cache{i}", through: gated)));
+        }));
         Assert.Equal(Enumerable.Range(1, writers).Select(n => n.ToString()), results.Select(r => r.Version).OrderBy(int.Parse));
         Assert.Contains(results, r => r.Attempts > 1); // they did collide
         for (int i = 0; i < writers; i++)
