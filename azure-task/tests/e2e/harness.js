@@ -1,5 +1,5 @@
 'use strict';
-// Runs the bundled task entry points the way the agent does: `node S3PodV1/<entry>.js` with
+// Runs the bundled task entry points the way the agent does: `node <task>/<entry>.js` with
 // inputs as INPUT_<NAME> (task.json defaults filled in), task variables from the execution step
 // handed to the post-job step as VSTS_TASKVARIABLE_<NAME>, and the agent's variables as env.
 const fs = require('fs');
@@ -7,7 +7,6 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
-const TASK_JSON = require('../../S3PodV1/task.json');
 
 function unescapeProperty(v) {
   return v.replace(/%3B/g, ';').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%AZP25/g, '%');
@@ -40,6 +39,8 @@ const envKey = (name) => name.replace(/[.\s]/g, '_').toUpperCase();
  * variables, taskVariables}
  */
 function createJob({ taskDir, workdir, binaryEnv = {} }) {
+  // The defaults of the task being run (the staged folder holds its task.json).
+  const TASK_JSON = JSON.parse(fs.readFileSync(path.join(taskDir, 'task.json'), 'utf8'));
   const agentTemp = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-agent-temp-'));
   const tools = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-agent-tools-'));
   function runStep(entry, { inputs = {}, env = {}, taskVariables = {} } = {}) {
