@@ -142,29 +142,40 @@ internal sealed partial class ArtifactService
         if (spec.SubPath is not null && !content.IsDirectory)
             throw S3PodException.Usage($"{resolved.Label} is a file; a [sub/path] applies to directory artifacts only");
         var dest = request.Output ?? Path.Combine(request.WorkingDirectory, DefaultOutputName(resolved, spec.SubPath));
-        long? files = null;
-        await using (var reader = await ContentCache.OpenBlobAsync(Store, content, resolved.Label, ct))
-        using (var progress = _reporter.Progress($"download {resolved.Label}", content.Size))
-        {
-            var body = new ProgressStream(reader.Content, progress.Report);
-            if (!content.IsDirectory)
-            {
-                if (Directory.Exists(dest)) dest = Path.Combine(dest, DefaultOutputName(resolved, null));
-                await LocalFiles.WriteVerifiedAsync(body, dest, ct, (hash, size) => ContentCache.CheckContent(content, hash, size, resolved.Label));
-                if (ModeBits.Parse(content.Mode) is { } mode) _fileSystem.SetPermissions(dest, ModeBits.Restorable(mode));
-            }
-            else
-            {
-                await using var verified = new HashingReadStream(body, content.Sha256, content.Size, resolved.Label);
-                var stats = spec.SubPath is null
-                    ? await TarZstd.UnpackDirectoryAsync(_fileSystem, verified, dest, ct)
-                    : await UnpackSubPathAsync(verified, spec.SubPath, dest, resolved.Label, ct);
-                files = stats.Files + stats.Symlinks + stats.HardLinks;
-            }
-        }
+        if (!content.IsDirectory && Directory.Exists(dest)) dest = Path.Combine(dest, DefaultOutputName(resolved, null));
+        var files = await WriteContentAsync(resolved, dest, spec.SubPath, ct);
         _reporter.Info($"pulled {resolved.Label} -> {dest} ({TransferProgress.Size(content.Size)} in {watch.Elapsed.TotalSeconds:0.00} s)");
         return new PullResult(resolved.Name, resolved.Version, resolved.ResolvedBy, content.Kind, dest, content.Digest, content.Size, files, spec.SubPath, watch.Elapsed.TotalSeconds);
     }
+
+    /// <summary>
+    /// Writes the content of a resolved version at <paramref name="dest"/>, streamed from the store and
+    /// verified against the record's digest: a file written beside its name and renamed (with the
+    /// recorded mode), a directory unpacked (only <paramref name="subPath"/> when given). Returns
+    /// the number of entries of a directory, null for a file. Used by <c>pull</c> and by the assets
+    /// directory (which hands a temp path and renames it itself).
+    /// </summary>
+    public async Task<long?> WriteContentAsync(ResolvedArtifact resolved, string dest, string? subPath, CancellationToken ct)
+    {
+        var content = resolved.Content;
+        await using var reader = await ContentCache.OpenBlobAsync(Store, content, resolved.Label, ct);
+        using var progress = _reporter.Progress($"download {resolved.Label}", content.Size);
+        var body = new ProgressStream(reader.Content, progress.Report);
+        if (!content.IsDirectory)
+        {
+            await LocalFiles.WriteVerifiedAsync(body, dest, ct, (hash, size) => ContentCache.CheckContent(content, hash, size, resolved.Label));
+            if (ModeBits.Parse(content.Mode) is { } mode) _fileSystem.SetPermissions(dest, ModeBits.Restorable(mode));
+            return null;
+        }
+        await using var verified = new HashingReadStream(body, content.Sha256, content.Size, resolved.Label);
+        var stats = subPath is null
+            ? await TarZstd.UnpackDirectoryAsync(_fileSystem, verified, dest, ct)
+            : await UnpackSubPathAsync(verified, subPath, dest, resolved.Label, ct);
+        return stats.Files + stats.Symlinks + stats.HardLinks;
+    }
+
+    /// <summary>The scheme of an artifact, or null when it does not exist (one small read, or none when cached).</summary>
+    public Task<VersionScheme?> SchemeAsync(string name, CancellationToken ct) => _ledger.SchemeAsync(name, ct);
 
     /// <summary>Extracts the entries at and below <paramref name="subPath"/> so that <paramref name="subPath"/> becomes <paramref name="dest"/>.</summary>
     private async Task<ArchiveStats> UnpackSubPathAsync(Stream archive, string subPath, string dest, string label, CancellationToken ct)

@@ -96,14 +96,14 @@ internal sealed class AssetResolver(
             digest ??= entry.Digest;
         }
 
-        var (local, action) = await LocateAsync(spec, selector, options, ct);
+        var (local, action) = await LocateAsync(spec, selector, digest, options, ct);
         await VerifyAsync(local, digest, ct);
         var path = WithSubPath(spec, local);
         return new AssetResult(text, path, action, File.Exists(path) ? "file" : "directory", SizeOrNull(path),
             Name: spec.Name, Version: local.Version, Digest: digest ?? local.Record?.Digest, OverriddenBy: overriddenBy, Seconds: timer.Elapsed.TotalSeconds);
     }
 
-    private async Task<(LocalAsset Asset, string Action)> LocateAsync(AssetSpec spec, string? selector, FetchOptions options, CancellationToken ct)
+    private async Task<(LocalAsset Asset, string Action)> LocateAsync(AssetSpec spec, string? selector, string? digest, FetchOptions options, CancellationToken ct)
     {
         var name = spec.Name;
         if (selector is not null && assets.Find(name, selector) is { } exact) return (exact, "local");
@@ -125,6 +125,9 @@ internal sealed class AssetResolver(
                 return (fallback, "stale");
             }
             if (assets.Find(name, found.Version) is { } present) return (present, "local");
+            // A pinned digest the store's record does not have: refuse before downloading anything.
+            if (digest is not null && found.Digest != digest)
+                throw S3PodException.Integrity($"{name}:{found.Version} in {remote.Location} has digest {found.Digest}, but {digest} is pinned");
             try
             {
                 var (asset, written) = await assets.MaterializeAsync(name, found.Version, async (temp, token) =>

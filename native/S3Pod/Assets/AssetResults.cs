@@ -42,11 +42,50 @@ internal sealed record AssetListEntry(string Name, string Key, string Kind, stri
 internal sealed record AssetListResult(string Manifest, string Format, string? Repository, IReadOnlyList<AssetListEntry> Assets);
 
 /// <summary>A reason <c>asset check</c> fails, for one entry.</summary>
-/// <param name="Problem">override (the manifest still names a file or an s3:// object instead of a version).</param>
-internal sealed record AssetProblem(string Name, string Problem, string Detail);
+/// <param name="Path">The entry's key as the manifest writes it.</param>
+/// <param name="Problem">override (the manifest still names a file or an s3:// object instead of a version),
+/// missing (the pinned version does not exist in the artifact store), digest-mismatch (it exists with another digest).</param>
+internal sealed record AssetProblem(string Path, string Name, string Problem, string Detail);
 
-/// <param name="Warnings">Things worth knowing that do not fail the check (environment overrides in force).</param>
-internal sealed record AssetCheckResult(string Manifest, bool Ok, IReadOnlyList<AssetProblem> Problems, IReadOnlyList<string> Warnings);
+/// <param name="Store">The artifact store the pins were checked against, or null when none is configured (overrides checked only).</param>
+/// <param name="Warnings">Things worth knowing that do not fail the check (environment overrides in force, no store).</param>
+internal sealed record AssetCheckResult(string Manifest, bool Ok, IReadOnlyList<AssetProblem> Problems, IReadOnlyList<string> Warnings, string? Store = null);
+
+/// <summary><c>asset add</c> / <c>asset update</c>: a new version pushed through the artifact ledger and pinned in the manifest.</summary>
+/// <param name="Path">The manifest key.</param>
+/// <param name="Previous">The version the manifest pinned before (null for add).</param>
+/// <param name="Pinned">Whether the manifest now pins this version (false when a concurrent update pinned a higher one first).</param>
+/// <param name="Uploaded">False when the content was already in the store.</param>
+internal sealed record AssetPublishResult(string Manifest, string Path, string Name, string Version, string? Previous, string Digest, string Kind, long Size,
+    bool Pinned, bool Uploaded, int Attempts, double Seconds);
+
+/// <summary>One version in <c>asset versions</c>.</summary>
+/// <param name="Pinned">The manifest pins it.</param>
+/// <param name="Present">It is in the local assets directory.</param>
+internal sealed record AssetVersionEntry(string Version, DateTimeOffset Created, bool Pinned, bool Present, IReadOnlyList<string> Aliases);
+
+/// <summary><c>asset versions PATH</c>: the store's live versions, newest first.</summary>
+internal sealed record AssetVersionsResult(string Path, string Name, string Scheme, string? Latest, string? Pinned, IReadOnlyList<AssetVersionEntry> Versions);
+
+/// <summary>One asset of <c>asset ls-remote</c>.</summary>
+/// <param name="Latest">The highest release, or null when it has none.</param>
+/// <param name="Pinned">The version the manifest pins, when it has the asset.</param>
+internal sealed record AssetRemoteEntry(string Name, string Scheme, string? Latest, string? Pinned);
+
+internal sealed record AssetRemoteListResult(string Store, string Prefix, IReadOnlyList<AssetRemoteEntry> Assets);
+
+/// <summary>One materialised entry of <c>asset sync</c>.</summary>
+/// <param name="Path">The manifest key.</param>
+/// <param name="Version">The version (null for an override).</param>
+/// <param name="Local">Where it is on this machine.</param>
+/// <param name="Downloaded">Fetched now (false: it was present).</param>
+internal sealed record AssetSyncEntry(string Path, string Name, string? Version, string? Digest, string Local, bool Downloaded, long? Size);
+
+/// <summary>An entry <c>asset sync</c> could not materialise.</summary>
+internal sealed record AssetSyncFailure(string Path, string Error, [property: JsonIgnore] FailureKind Kind);
+
+/// <summary>The result of <c>asset sync</c> (the contract of the CI action and task: names are fixed).</summary>
+internal sealed record AssetSyncResult(string Manifest, string AssetsDir, IReadOnlyList<AssetSyncEntry> Entries, int Downloaded, int Present, IReadOnlyList<AssetSyncFailure> Failed);
 
 /// <summary>One object in <c>asset cache ls</c>.</summary>
 /// <param name="AgeSeconds">Since it was downloaded.</param>

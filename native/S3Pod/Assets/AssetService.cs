@@ -82,8 +82,9 @@ internal sealed class AssetService(AssetResolver resolver, ObjectCache objects, 
         return new AssetListResult(m.FilePath, m.Format == ManifestFormat.Baiji ? "baiji" : "s3pod", m.Repository, entries);
     }
 
-    /// <summary>The CI guard: a manifest that still names a local file or an s3:// object instead of a
-    /// version fails. Environment overrides in force are reported, not failed (they are not committed).</summary>
+    /// <summary>The CI guard's local half: a manifest that still names a local file or an s3:// object
+    /// instead of a version fails. Environment overrides in force are warnings, not failures (they are
+    /// not committed). <see cref="AssetLedgerService.CheckAsync"/> adds the store's half and reports.</summary>
     public AssetCheckResult Check()
     {
         var m = manifest.Require();
@@ -92,13 +93,11 @@ internal sealed class AssetService(AssetResolver resolver, ObjectCache objects, 
         foreach (var e in m.Entries)
         {
             if (e.IsOverride)
-                problems.Add(new AssetProblem(e.Name, "override", $"'{e.Key}' is overridden by {(e.File is not null ? "the local file" : "the object")} {e.Value}; pin a version before merging"));
+                problems.Add(new AssetProblem(e.Key, e.Name, "override", $"'{e.Key}' is overridden by {(e.File is not null ? "the local file" : "the object")} {e.Value}; pin a version before merging"));
             var envName = AssetResolver.EnvPrefix + AssetSpec.EnvName(e.Name);
             foreach (var suffix in new[] { "_FILE", "_VERSION" })
                 if (env(envName + suffix) is { Length: > 0 } value) warnings.Add($"{envName}{suffix}={value} overrides '{e.Key}' in this environment");
         }
-        foreach (var w in warnings) reporter.Warn(w);
-        foreach (var p in problems) reporter.Error($"{m.FilePath}: {p.Detail}");
         return new AssetCheckResult(m.FilePath, problems.Count == 0, problems, warnings);
     }
 

@@ -39,6 +39,9 @@ internal sealed class AssetsDirectory(string root)
     public string Root { get; } = Path.GetFullPath(root);
     private string LockDir => Path.Combine(Root, "_s3pod", "locks");
 
+    /// <summary>The lock file for something other than a version (a manifest being updated), kept with the version locks.</summary>
+    public string LockPath(string identity) => FileLock.PathFor(LockDir, identity);
+
     public string NameDirectory(string name) => Path.Combine([Root, .. name.Split('/')]);
 
     public string VersionPath(string name, string version) => Path.Combine(NameDirectory(name), version);
@@ -131,7 +134,9 @@ internal sealed class AssetsDirectory(string root)
 
     private void RemovePartials(string name, string version)
     {
-        foreach (var partial in Directory.EnumerateFileSystemEntries(NameDirectory(name), $".{version}.s3pod-*")) Delete(partial);
+        // Also the file writer's own temp beside the temp path (`..<version>.s3pod-<a>.s3pod-<b>`).
+        foreach (var pattern in new[] { $".{version}.s3pod-*", $"..{version}.s3pod-*" })
+            foreach (var partial in Directory.EnumerateFileSystemEntries(NameDirectory(name), pattern)) Delete(partial);
     }
 
     private static void Delete(string path)

@@ -28,7 +28,7 @@ internal static class ArtifactCommands
         return artifact;
     }
 
-    private static ArtifactService Service(CommandContext ctx)
+    internal static ArtifactService Service(CommandContext ctx)
     {
         var settings = ctx.Settings;
         Action<string>? crash = ctx.Env(CrashAfterVariable) is { Length: > 0 } point

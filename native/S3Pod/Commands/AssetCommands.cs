@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using S3Pod.Artifacts;
 using S3Pod.Assets;
 using S3Pod.Config;
 using S3Pod.Output;
@@ -16,7 +17,8 @@ internal static class AssetCommands
     public static Command Create(CliApp app)
     {
         var asset = new Command("asset", "Pinned assets (a manifest, name:version specs, a local assets directory) and a revalidating cache of any s3:// object");
-        foreach (var c in new[] { Fetch(app), PathCommand(app), Cat(app), Get(app), List(app), Check(app), Prefill(app), Pack(app), Unpack(app), Cache(app) })
+        foreach (var c in new[] { Fetch(app), PathCommand(app), Cat(app), Get(app), List(app), Check(app), Add(app), Update(app), Versions(app), ListRemote(app), Sync(app),
+                     Prefill(app), Pack(app), Unpack(app), Cache(app) })
             asset.Subcommands.Add(c);
         return asset;
     }
@@ -26,16 +28,21 @@ internal static class AssetCommands
     {
         private readonly BucketStores _stores;
 
-        public Parts(CommandContext ctx)
+        /// <param name="assetsDir">An assets directory given to this command (sync's DIR) instead of the setting.</param>
+        public Parts(CommandContext ctx, string? assetsDir = null)
         {
             var settings = ctx.Settings.Assets;
             _stores = new BucketStores(ctx.Stores.OpenBucket);
             Objects = new ObjectCache(ctx.ResolvePath(ctx.Settings.CacheDir), settings, _stores, ctx.Clock, ctx.Reporter);
-            Assets = new AssetsDirectory(ctx.ResolvePath(settings.AssetsDir));
+            Assets = new AssetsDirectory(assetsDir ?? ctx.ResolvePath(settings.AssetsDir));
             Manifest = new ManifestFile(settings.Manifest, ctx.WorkingDirectory);
-            Resolver = new AssetResolver(Assets, Manifest, ArtifactSource(ctx), Objects, ctx.Env, ctx.WorkingDirectory, ctx.Reporter, ctx.Clock);
+            var source = ArtifactSource(ctx);
+            Resolver = new AssetResolver(Assets, Manifest, source, Objects, ctx.Env, ctx.WorkingDirectory, ctx.Reporter, ctx.Clock);
             Service = new AssetService(Resolver, Objects, Manifest, ctx.Env, ctx.Reporter);
+            Ledger = new AssetLedgerService(Resolver, Service, Manifest, Assets, source, ctx.Reporter);
         }
+
+        public AssetLedgerService Ledger { get; }
 
         public ObjectCache Objects { get; }
         public AssetsDirectory Assets { get; }
@@ -46,9 +53,17 @@ internal static class AssetCommands
         public ValueTask DisposeAsync() => _stores.DisposeAsync();
     }
 
-    /// <summary>The artifact ledger that resolves and supplies versions the assets directory lacks.
-    /// None yet: specs resolve from the assets directory alone until `s3pod artifact` is wired in here.</summary>
-    private static IAssetSource? ArtifactSource(CommandContext ctx) => null;
+    /// <summary>The artifact ledger that resolves and supplies versions the assets directory lacks:
+    /// the configured bucket, as for `s3pod artifact`. Without a bucket there is none (the local
+    /// store is a stand-in for trying s3pod out, not a place assets come from) and specs resolve from
+    /// the assets directory alone. Nothing is opened until a request is needed.</summary>
+    private static ArtifactAssetSource? ArtifactSource(CommandContext ctx)
+    {
+        var settings = ctx.Settings;
+        if (settings.Bucket is null) return null;
+        var location = $"s3://{settings.Bucket}/{settings.Prefix}".TrimEnd('/');
+        return new ArtifactAssetSource(ArtifactCommands.Service(ctx), location);
+    }
 
     /// <summary>--ttl, --strict, --revalidate: how cached copies are used.</summary>
     private sealed record FetchFlags(Option<string?> Ttl, Option<bool> Strict, Option<bool> Revalidate)
@@ -158,13 +173,104 @@ internal static class AssetCommands
 
     private static Command Check(CliApp app)
     {
-        var command = new Command("check", "CI guard: exit 1 when the manifest still overrides an asset with a local file or an s3:// object");
-        app.Bind(command, async (ctx, _) =>
+        var command = new Command("check", "CI guard: exit 1 when the manifest overrides an asset (a local file or an s3:// object) or pins a version the store does not have");
+        app.Bind(command, async (ctx, ct) =>
         {
             await using var parts = new Parts(ctx);
-            var result = parts.Service.Check();
-            ctx.Output.Write(result, CliJson.Default.AssetCheckResult);
+            var result = await parts.Ledger.CheckAsync(ct);
+            ctx.Output.Write(result, CliJson.Default.AssetCheckResult,
+                result.Ok ? $"{result.Manifest}: ok{(result.Store is null ? " (overrides only: no artifact store configured)" : $" (pins checked against {result.Store})")}" : null);
             return result.Ok ? ExitCodes.Success : ExitCodes.NotFound;
+        });
+        return command;
+    }
+
+    /// <summary>add and update: PATH FILE and the version flags.</summary>
+    private static Command Publish(CliApp app, bool add)
+    {
+        var path = new Argument<string>("path") { Description = "The manifest path (/foo/bar.csv) or asset name (some/asset)" };
+        var file = new Argument<string>("file") { Description = "A file, or a directory (stored as one tar+zstd archive)" };
+        var version = new Option<string?>("--version") { Description = "This exact version (above the store's latest; 4 → 4.0.0, 3.7 → 3.7.0)", HelpName = "V" };
+        var minVersion = new Option<string?>("--min-version") { Description = "At least this version (latest 3.4.5 with 4 gives 4.0.0)", HelpName = "V" };
+        var major = new Option<bool>("--major") { Description = "Bump the major part of the store's latest version" };
+        var minor = new Option<bool>("--minor") { Description = "Bump the minor part" };
+        var patch = new Option<bool>("--patch") { Description = "Bump the patch part" };
+        var level = CacheCommands.LevelOption();
+        var command = add
+            ? new Command("add", "Push FILE as the first version of a new asset (1.0.0 unless the store has it already) and pin it in the manifest") { path, file, version, minVersion, level }
+            : new Command("update", "Push FILE as a new version (strictly above the store's latest) and pin it in the manifest") { path, file, major, minor, patch, version, minVersion, level };
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var bumps = new (Option<bool> Flag, SemverBump Bump)[] { (major, SemverBump.Major), (minor, SemverBump.Minor), (patch, SemverBump.Patch) }
+                .Where(b => !add && ctx.Parse.GetValue(b.Flag)).Select(b => b.Bump).ToList();
+            if (bumps.Count > 1) throw S3PodException.Usage("--major, --minor and --patch exclude each other");
+            var request = new AssetPublishRequest(ctx.Parse.GetValue(path)!, ctx.ResolvePath(ctx.Parse.GetValue(file)!), add, bumps.Count == 1 ? bumps[0] : null,
+                ctx.Parse.GetValue(version), ctx.Parse.GetValue(minVersion), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
+            await using var parts = new Parts(ctx);
+            var result = await parts.Ledger.PublishAsync(request, ct);
+            ctx.Output.Write(result, CliJson.Default.AssetPublishResult, result.Version);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Add(CliApp app) => Publish(app, add: true);
+
+    private static Command Update(CliApp app) => Publish(app, add: false);
+
+    private static Command Versions(CliApp app)
+    {
+        var path = new Argument<string>("path") { Description = "The manifest path (/foo/bar.csv) or asset name" };
+        var command = new Command("versions", "List an asset's versions in the store, newest first (pinned: the manifest's; present: in the assets directory)") { path };
+        app.Bind(command, async (ctx, ct) =>
+        {
+            await using var parts = new Parts(ctx);
+            var result = await parts.Ledger.VersionsAsync(ctx.Parse.GetValue(path)!, ct);
+            var lines = result.Versions.Select(v => string.Join("  ", new[]
+            {
+                v.Version, v.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                v.Pinned ? "pinned" : null, v.Present ? "present" : null, v.Aliases.Count > 0 ? string.Join(',', v.Aliases) : null,
+            }.OfType<string>())).ToList();
+            ctx.Output.Write(result, CliJson.Default.AssetVersionsResult, lines.Count == 0 ? null : string.Join('\n', lines));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command ListRemote(CliApp app)
+    {
+        var prefix = new Argument<string?>("prefix") { Description = "Only assets whose names start with this", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("ls-remote", "List every asset in the artifact store with its latest version") { prefix };
+        app.Bind(command, async (ctx, ct) =>
+        {
+            await using var parts = new Parts(ctx);
+            var result = await parts.Ledger.ListRemoteAsync((ctx.Parse.GetValue(prefix) ?? "").TrimStart('/'), ct);
+            int width = result.Assets.Count == 0 ? 0 : result.Assets.Max(a => a.Name.Length);
+            ctx.Output.Write(result, CliJson.Default.AssetRemoteListResult, result.Assets.Count == 0 ? null
+                : string.Join('\n', result.Assets.Select(a => $"{a.Name.PadRight(width)}  {a.Latest ?? "-"}{(a.Pinned is { } p ? $"  (pinned {p})" : "")}")));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Sync(CliApp app)
+    {
+        var dir = new Argument<string?>("dir") { Description = "The assets directory to fill (default: --assets-dir / S3POD_ASSETS_DIR)", Arity = ArgumentArity.ZeroOrOne };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var flags = FetchFlags.Create();
+        var command = With(new Command("sync", "Materialise every manifest entry in the assets directory (in parallel); report every failure at the end") { dir, jobs }, flags.All);
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var target = ctx.Parse.GetValue(dir) is { } d ? ctx.ResolvePath(d) : null;
+            int parallel = ValidJobs(ctx.Parse.GetValue(jobs));
+            await using var parts = new Parts(ctx, target);
+            var result = await parts.Ledger.SyncAsync(parallel, flags.Bind(ctx), ct);
+            var lines = result.Entries.Select(e => $"{e.Path}  {e.Version ?? "override"}  {(e.Downloaded ? "downloaded" : "present")}  {e.Local}").ToList();
+            lines.Add($"sync: {result.Downloaded} downloaded, {result.Present} present, {result.Failed.Count} failed ({result.Entries.Count + result.Failed.Count} entries)");
+            ctx.Output.Write(result, CliJson.Default.AssetSyncResult, string.Join('\n', lines));
+            if (result.Failed.Count == 0) return ExitCodes.Success;
+            // The store out of reach is its own outcome (a retry later may do); any other failure is 1.
+            return result.Failed.Any(f => f.Kind == FailureKind.Offline) ? ExitCodes.Offline : ExitCodes.NotFound;
         });
         return command;
     }

@@ -1,0 +1,394 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using S3Pod.IntegrationTests;
+
+namespace S3Pod.NativeTests;
+
+/// <summary>
+/// Assets backed by the artifact ledger, as processes against Ceph RGW: add/update and their version
+/// rules, the manifest in both shapes, resolution with and without the store, sync, check, offline
+/// fallbacks, concurrent updates and fetches, a killed download. Requests are counted by a proxy.
+/// </summary>
+public sealed class AssetLedgerTests
+{
+    private static JsonElement Json(Run r)
+    {
+        Assert.True(r.Code == 0, r.All);
+        return JsonDocument.Parse(r.Out).RootElement;
+    }
+
+    private static byte[] Data(int n, int seed)
+    {
+        var b = new byte[n];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    /// <summary>A binary with a fresh bucket and its own assets directory.</summary>
+    private static (Binary B, string Assets) Setup()
+    {
+        var b = new Binary();
+        b.CreateBucket();
+        var assets = Path.Combine(b.Root, "assets");
+        b.Env["S3POD_ASSETS_DIR"] = assets;
+        return (b, assets);
+    }
+
+    private static string Version(Binary b, params string[] args) => Json(b.Exec([.. args, "--json"])).GetProperty("version").GetString()!;
+
+    [SkippableFact]
+    public void AddAndUpdate_FollowTheStoresLatest_StrictlyIncreasing_WithMinVersion_AndWriteAStableManifest()
+    {
+        Binary.SkipIfAbsent();
+        var (b, _) = Setup();
+        using var _b = b;
+        var one = b.WriteFile("bar-1.csv", "a,b\n1,2\n");
+        var two = b.WriteFile("bar-2.csv", "a,b\n3,4\n");
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "/foo/bar.csv", one));
+        var again = b.Exec("asset", "add", "/foo/bar.csv", two);
+        Assert.Equal(4, again.Code);
+        Assert.Contains("already in the manifest", again.Err);
+        Assert.Single(again.Err.Trim().Split('\n'));
+
+        Assert.Equal("1.0.1", Version(b, "asset", "update", "/foo/bar.csv", two, "--patch"));
+        Assert.Equal("1.1.0", Version(b, "asset", "update", "/foo/bar.csv", one, "--minor"));
+        Assert.Equal("2.0.0", Version(b, "asset", "update", "/foo/bar.csv", two, "--major"));
+        var notAbove = b.Exec("asset", "update", "/foo/bar.csv", one, "--version", "2.0.0");
+        Assert.Equal(4, notAbove.Code);
+        Assert.Equal(2, b.Exec("asset", "update", "/foo/bar.csv", one).Code); // no bump: what version?
+        Assert.Equal(1, b.Exec("asset", "update", "/not/there.csv", one, "--patch").Code);
+        Assert.Equal("3.4.5", Version(b, "asset", "update", "/foo/bar.csv", one, "--version", "3.4.5"));
+        // baiji's documented rule: latest 3.4.5 with min 4 gives 4.0.0.
+        Assert.Equal("4.0.0", Version(b, "asset", "update", "/foo/bar.csv", two, "--patch", "--min-version", "4"));
+        Assert.Equal("5.0.0", Version(b, "asset", "update", "/foo/bar.csv", one, "--version", "5"));
+
+        // The base is the store's latest, not this manifest: another checkout pinned at 1.0.0 still gets 5.0.1.
+        var other = Path.Combine(b.Root, "other");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "s3pod.assets.json"), "{\"assets\": {\"/foo/bar.csv\": \"1.0.0\"}}");
+        var fromOther = b.ExecIn(other, null, "asset", "update", "/foo/bar.csv", two, "--patch", "--json");
+        Assert.Equal("5.0.1", Json(fromOther).GetProperty("version").GetString());
+        Assert.Equal("1.0.0", Json(fromOther).GetProperty("previous").GetString());
+
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(one)));
+        Assert.Equal("{\n    \"assets\": {\n        \"/foo/bar.csv\": {\n            \"digest\": \"" + digest + "\",\n            \"version\": \"5.0.0\"\n        }\n    },\n    \"schema\": \"s3pod.assets/v1\"\n}\n",
+            File.ReadAllText(Path.Combine(b.Work, "s3pod.assets.json")));
+
+        var versions = Json(b.Exec("asset", "versions", "/foo/bar.csv", "--json"));
+        Assert.Equal(["5.0.1", "5.0.0", "4.0.0", "3.4.5", "2.0.0", "1.1.0", "1.0.1", "1.0.0"],
+            versions.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()));
+        Assert.Equal("5.0.0", versions.GetProperty("pinned").GetString());
+        Assert.True(versions.GetProperty("versions")[1].GetProperty("pinned").GetBoolean());
+        // An asset is the artifact of the same name.
+        Assert.Equal("5.0.1", Json(b.Exec("artifact", "versions", "foo/bar.csv", "--json")).GetProperty("latest").GetString());
+
+        var remote = Json(b.Exec("asset", "ls-remote", "--json"));
+        var entry = Assert.Single(remote.GetProperty("assets").EnumerateArray());
+        Assert.Equal("foo/bar.csv", entry.GetProperty("name").GetString());
+        Assert.Equal("5.0.1", entry.GetProperty("latest").GetString());
+        Assert.Equal("5.0.0", entry.GetProperty("pinned").GetString());
+    }
+
+    [SkippableFact]
+    public void ABaijiManifest_StaysFlat_AndItsPathsResolveThroughTheStore()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        var v125 = b.WriteFile("v125.csv", "old\n");
+        var next = b.WriteFile("next.csv", "new\n");
+        Assert.Equal(0, b.Exec("artifact", "push", "foo/bar.csv", v125, "--scheme", "semver", "--version", "1.2.5").Code);
+        b.WriteFile("versioned_assets.json", "{\n    \"/foo/bar.csv\": \"1.2.5\",\n    \"/zz/local.json\": \"../fixtures/local.json\"\n}\n");
+        b.WriteFile("../fixtures/local.json", "{}");
+        var path = b.Exec("asset", "path", "/foo/bar.csv");
+        Assert.True(path.Code == 0, path.All);
+        Assert.Equal(Path.Combine(assets, "foo", "bar.csv", "1.2.5"), path.Out.Trim());
+        Assert.Equal("old\n", File.ReadAllText(path.Out.Trim()));
+
+        Assert.Equal("1.2.6", Version(b, "asset", "update", "/foo/bar.csv", next, "--patch"));
+        Assert.Equal("{\n    \"/foo/bar.csv\": \"1.2.6\",\n    \"/zz/local.json\": \"../fixtures/local.json\"\n}\n",
+            File.ReadAllText(Path.Combine(b.Work, "versioned_assets.json")));
+        Assert.False(File.Exists(Path.Combine(b.Work, "s3pod.assets.json")));
+        Assert.Equal("new\n", File.ReadAllText(b.Exec("asset", "path", "/foo/bar.csv").Out.Trim()));
+    }
+
+    /// <summary>Pushes a directory asset some/dir/asset at 1.9.0, 1.10.0 and 10.0.0 (content0 holds the version).</summary>
+    private static void PushVersions(Binary b)
+    {
+        foreach (var v in new[] { "1.9.0", "1.10.0", "10.0.0" })
+        {
+            b.WriteFile($"src-{v}/content0", v);
+            b.WriteFile($"src-{v}/sub/deep.txt", "deep " + v);
+            var r = b.Exec("artifact", "push", "some/dir/asset", Path.Combine(b.Work, $"src-{v}"), "--scheme", "semver", "--version", v);
+            Assert.True(r.Code == 0, r.All);
+        }
+    }
+
+    [SkippableFact]
+    public void PartialVersions_AndSubPaths_ResolveWithTheStore_AndFromTheAssetsDirectoryWithout()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        PushVersions(b);
+        string Read(Run r)
+        {
+            Assert.True(r.Code == 0, r.All);
+            return File.ReadAllText(r.Out.Trim());
+        }
+        // With the store: 1 is the newest 1.* compared as numbers (1.10.0, never 10.0.0); modelkit's X.Y is the newest X.Y.*.
+        Assert.Equal("1.10.0", Read(b.Exec("asset", "path", "some/dir/asset:1[content0]")));
+        Assert.Equal("1.9.0", Read(b.Exec("asset", "path", "some/dir/asset:1.9[content0]")));
+        Assert.Equal("deep 1.10.0", Read(b.Exec("asset", "path", "some/dir/asset:1[sub/deep.txt]")));
+        Assert.True(Directory.Exists(Path.Combine(assets, "some", "dir", "asset", "1.10.0", "sub")));
+        var missing = b.Exec("asset", "path", "some/dir/asset:1[nope]");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("has no 'nope'", missing.Err);
+        var noSuch = b.Exec("asset", "path", "some/dir/asset:2");
+        Assert.Equal(1, noSuch.Code);
+
+        // Without a store: only what is present (1.9.0 and 1.10.0).
+        b.Env.Remove("S3POD_BUCKET");
+        Assert.Equal("1.10.0", Read(b.Exec("asset", "path", "some/dir/asset:1[content0]")));
+        Assert.Equal("1.10.0", Read(b.Exec("asset", "path", "some/dir/asset[content0]")));
+        Assert.Equal(1, b.Exec("asset", "path", "some/dir/asset:10").Code);
+        b.Env["S3POD_BUCKET"] = b.Bucket;
+        Assert.Equal("10.0.0", Read(b.Exec("asset", "path", "some/dir/asset[content0]"))); // latest asks the store
+    }
+
+    [SkippableFact]
+    public async Task Sync_MaterialisesEveryEntry_ReportsEveryFailure_AndASecondSyncMakesNoRequest()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        PushVersions(b);
+        var big = b.WriteFile("model.bin", Data(3 << 20, 7));
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "models/weights.bin", big));
+        var manifest = Path.Combine(b.Work, "s3pod.assets.json");
+        var text = File.ReadAllText(manifest).Replace("\"assets\": {", "\"assets\": {\n        \"/some/dir/asset\": \"1.9.0\",\n        \"tools/extra\": \"10.0.0\",");
+        File.WriteAllText(manifest, text);
+        Directory.Delete(assets, true);
+
+        await using var proxy = new RecordingProxy(new Uri(Binary.Endpoint!));
+        b.Env["S3POD_ENDPOINT"] = proxy.Url;
+        var first = b.Exec("asset", "sync", "--json");
+        Assert.Equal(1, first.Code); // tools/extra does not exist
+        var doc = JsonDocument.Parse(first.Out).RootElement;
+        Assert.Equal(manifest, doc.GetProperty("manifest").GetString());
+        Assert.Equal(assets, doc.GetProperty("assetsDir").GetString());
+        Assert.Equal(2, doc.GetProperty("downloaded").GetInt32());
+        Assert.Equal(0, doc.GetProperty("present").GetInt32());
+        var failed = Assert.Single(doc.GetProperty("failed").EnumerateArray());
+        Assert.Equal("tools/extra", failed.GetProperty("path").GetString());
+        Assert.Contains("tools/extra", failed.GetProperty("error").GetString());
+        var entries = doc.GetProperty("entries").EnumerateArray().ToDictionary(e => e.GetProperty("path").GetString()!);
+        var weights = entries["models/weights.bin"];
+        Assert.Equal("1.0.0", weights.GetProperty("version").GetString());
+        Assert.Equal(Path.Combine(assets, "models", "weights.bin", "1.0.0"), weights.GetProperty("local").GetString());
+        Assert.True(weights.GetProperty("downloaded").GetBoolean());
+        Assert.Equal(3 << 20, weights.GetProperty("size").GetInt64());
+        Assert.StartsWith("sha256:", weights.GetProperty("digest").GetString());
+        Assert.Equal("1.9.0", File.ReadAllText(Path.Combine(entries["/some/dir/asset"].GetProperty("local").GetString()!, "content0")));
+
+        text = text.Replace("        \"tools/extra\": \"10.0.0\",\n", "");
+        File.WriteAllText(manifest, text);
+        proxy.Reset();
+        var second = b.Exec("asset", "sync", "--json");
+        doc = Json(second);
+        Assert.Equal(0, doc.GetProperty("downloaded").GetInt32());
+        Assert.Equal(2, doc.GetProperty("present").GetInt32());
+        Assert.Empty(proxy.Requests()); // pinned and present: no request at all
+
+        var human = b.Exec("asset", "sync");
+        Assert.Equal(0, human.Code);
+        Assert.Equal(3, human.Out.Trim().Split('\n').Length);
+        Assert.Contains("sync: 0 downloaded, 2 present, 0 failed", human.Out);
+
+        // Offline with something missing: 6, and the present entries still listed.
+        Directory.Delete(Path.Combine(assets, "models"), true);
+        b.Env["S3POD_ENDPOINT"] = "http://127.0.0.1:9";
+        var offline = b.Exec("asset", "sync", "--json");
+        Assert.Equal(6, offline.Code);
+        doc = JsonDocument.Parse(offline.Out).RootElement;
+        Assert.Equal("models/weights.bin", Assert.Single(doc.GetProperty("failed").EnumerateArray()).GetProperty("path").GetString());
+        Assert.Equal(1, doc.GetProperty("present").GetInt32());
+
+        File.Delete(manifest);
+        var none = b.Exec("asset", "sync", "--json");
+        Assert.Equal(2, none.Code);
+        Assert.Contains("no manifest", none.Err);
+    }
+
+    [SkippableFact]
+    public void Check_FailsOnOverrides_MissingVersions_AndDigestMismatches()
+    {
+        Binary.SkipIfAbsent();
+        var (b, _) = Setup();
+        using var _b = b;
+        var file = b.WriteFile("a.csv", "a\n");
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "/data/a.csv", file));
+        var ok = Json(b.Exec("asset", "check", "--json"));
+        Assert.True(ok.GetProperty("ok").GetBoolean());
+        Assert.Equal(0, ok.GetProperty("problems").GetArrayLength());
+
+        var manifest = Path.Combine(b.Work, "s3pod.assets.json");
+        var good = File.ReadAllText(manifest);
+        var wrongDigest = "sha256:" + new string('0', 64);
+        File.WriteAllText(manifest, "{\"assets\": {\"/data/a.csv\": {\"version\": \"1.0.0\", \"digest\": \"" + wrongDigest + "\"}, \"/data/b.csv\": \"2.0.0\", \"/data/c.csv\": \"./c.csv\", \"/data/d.csv\": \"1.0\"}}");
+        var bad = b.Exec("asset", "check", "--json");
+        Assert.Equal(1, bad.Code);
+        var doc = JsonDocument.Parse(bad.Out).RootElement;
+        Assert.False(doc.GetProperty("ok").GetBoolean());
+        Assert.Equal(manifest, doc.GetProperty("manifest").GetString());
+        var problems = doc.GetProperty("problems").EnumerateArray().ToDictionary(p => p.GetProperty("path").GetString()!, p => p.GetProperty("problem").GetString());
+        Assert.Equal(new Dictionary<string, string?>
+        {
+            ["/data/a.csv"] = "digest-mismatch",
+            ["/data/b.csv"] = "missing",
+            ["/data/c.csv"] = "override",
+            ["/data/d.csv"] = "missing",
+        }, problems);
+        Assert.All(doc.GetProperty("problems").EnumerateArray(), p => Assert.False(string.IsNullOrEmpty(p.GetProperty("detail").GetString())));
+
+        // No store: overrides only, and it says so.
+        b.Env.Remove("S3POD_BUCKET");
+        File.WriteAllText(manifest, good.Replace("1.0.0", "9.9.9"));
+        var local = b.Exec("asset", "check");
+        Assert.True(local.Code == 0, local.All);
+        Assert.Contains("overrides only", local.Out);
+        Assert.Contains("no artifact store", local.Err);
+        b.Env["S3POD_BUCKET"] = b.Bucket;
+        Assert.Equal(1, b.Exec("asset", "check").Code);
+    }
+
+    [SkippableFact]
+    public void Offline_PinnedPresentIsServed_UnpinnedFallsBackWithAWarning_AbsentIsExit6()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        PushVersions(b);
+        Assert.Equal(0, b.Exec("asset", "path", "some/dir/asset:1.9.0").Code);
+        b.Env["S3POD_ENDPOINT"] = "http://127.0.0.1:9"; // nothing listens
+        var pinned = b.Exec("asset", "path", "some/dir/asset:1.9.0");
+        Assert.True(pinned.Code == 0, pinned.All);
+        Assert.Equal("", pinned.Err);
+        var unpinned = b.Exec("asset", "path", "some/dir/asset:1");
+        Assert.True(unpinned.Code == 0, unpinned.All);
+        Assert.Equal(Path.Combine(assets, "some", "dir", "asset", "1.9.0"), unpinned.Out.Trim());
+        Assert.Contains("a newer version may exist", unpinned.Err);
+        Assert.Equal(6, b.Exec("asset", "path", "some/dir/asset:1", "--strict").Code);
+        var absent = b.Exec("asset", "path", "some/dir/asset:10.0.0");
+        Assert.Equal(6, absent.Code);
+        Assert.Single(absent.Err.Trim().Split('\n'));
+        Assert.Equal(6, b.Exec("asset", "path", "some/dir/asset:10").Code);
+    }
+
+    [SkippableFact]
+    public void EnvironmentOverrides_NameAFileOrAVersion()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        PushVersions(b);
+        b.WriteFile("s3pod.assets.json", "{\"assets\": {\"/some/dir/asset\": \"1.9.0\"}}");
+        var local = b.WriteFile("dev/content0", "dev");
+        b.Env["S3POD_ASSET_SOME_DIR_ASSET_FILE"] = Path.GetDirectoryName(local)!;
+        var r = b.Exec("asset", "path", "/some/dir/asset[content0]");
+        Assert.True(r.Code == 0, r.All);
+        Assert.Equal(local, r.Out.Trim());
+        var check = b.Exec("asset", "check");
+        Assert.Equal(0, check.Code); // not committed: a warning, not a failure
+        Assert.Contains("S3POD_ASSET_SOME_DIR_ASSET_FILE", check.Err);
+        b.Env.Remove("S3POD_ASSET_SOME_DIR_ASSET_FILE");
+        b.Env["S3POD_ASSET_SOME_DIR_ASSET_VERSION"] = "10.0.0";
+        Assert.Equal("10.0.0", File.ReadAllText(b.Exec("asset", "path", "/some/dir/asset[content0]").Out.Trim()));
+        b.Env.Remove("S3POD_ASSET_SOME_DIR_ASSET_VERSION");
+        Assert.Equal("1.9.0", File.ReadAllText(b.Exec("asset", "path", "/some/dir/asset[content0]").Out.Trim()));
+        Assert.False(Directory.Exists(Path.Combine(assets, "some", "dir", "asset", "1.10.0")));
+    }
+
+    [SkippableFact]
+    public async Task TwoConcurrentUpdates_GetDistinctVersions_AndTheManifestPinsTheHigher()
+    {
+        Binary.SkipIfAbsent();
+        Skip.IfNot(Binary.ServerEnforces("create-only"), "the server does not enforce create-only writes");
+        var (b, _) = Setup();
+        using var _b = b;
+        var one = b.WriteFile("one.csv", "1\n");
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "/x.csv", one));
+        var files = Enumerable.Range(0, 4).Select(i => b.WriteFile($"u{i}.csv", $"u{i}\n")).ToList();
+        var procs = files.Select(f => b.Start("asset", "update", "/x.csv", f, "--patch", "--json")).ToList();
+        var outs = procs.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        var versions = new List<string>();
+        for (int i = 0; i < procs.Count; i++)
+        {
+            Assert.True(procs[i].WaitForExit(TimeSpan.FromMinutes(2)));
+            Assert.True(procs[i].ExitCode == 0, await outs[i].Err);
+            versions.Add(JsonDocument.Parse(await outs[i].Out).RootElement.GetProperty("version").GetString()!);
+        }
+        Assert.Equal(["1.0.1", "1.0.2", "1.0.3", "1.0.4"], versions.Order());
+        Assert.Contains("\"1.0.4\"", File.ReadAllText(Path.Combine(b.Work, "s3pod.assets.json")));
+        // Each version holds the content of the update that got it.
+        foreach (var (f, v) in files.Zip(versions))
+            Assert.Equal(File.ReadAllText(f), File.ReadAllText(b.Exec("asset", "path", $"x.csv:{v}").Out.Trim()));
+    }
+
+    [SkippableFact]
+    public async Task TwoProcessesFetchingOneAsset_DownloadItOnce_AndAKilledDownloadLeavesNothing()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        var content = Data(12 << 20, 3);
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "models/big.bin", b.WriteFile("big.bin", content)));
+        Directory.Delete(assets, true);
+        var final = Path.Combine(assets, "models", "big.bin", "1.0.0");
+        await using var proxy = new RecordingProxy(new Uri(Binary.Endpoint!), downBytesPerSecond: 2_000_000);
+        b.Env["S3POD_ENDPOINT"] = proxy.Url;
+
+        using (var p = b.Start("asset", "path", "/models/big.bin"))
+        {
+            var dir = Path.GetDirectoryName(final)!;
+            var clock = Stopwatch.StartNew();
+            long written = 0;
+            while (clock.Elapsed < TimeSpan.FromSeconds(20) && written < 2 << 20)
+            {
+                await Task.Delay(50);
+                written = Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+            }
+            Assert.True(written >= 2 << 20, "the download never started");
+            p.Kill();
+            p.WaitForExit();
+        }
+        Assert.False(File.Exists(final), "a half download is visible at the version's path");
+        proxy.DownBytesPerSecond = null;
+        var again = b.Exec("asset", "path", "models/big.bin:1.0.0");
+        Assert.True(again.Code == 0, again.All);
+        Assert.Equal(final, again.Out.Trim());
+        // The killed run's temp files are gone: only the version and its record remain.
+        Assert.Equal(["." + "1.0.0.s3pod.json", "1.0.0"], Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(final)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        Directory.Delete(Path.Combine(assets, "models"), true);
+        proxy.DownBytesPerSecond = 6_000_000;
+        proxy.Reset();
+        using var first = b.Start("asset", "path", "/models/big.bin", "--json");
+        using var second = b.Start("asset", "path", "/models/big.bin", "--json");
+        var outputs = new[] { first, second }.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        Assert.True(first.WaitForExit(TimeSpan.FromMinutes(1)) && second.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.True(first.ExitCode == 0, await outputs[0].Err);
+        Assert.True(second.ExitCode == 0, await outputs[1].Err);
+        var actions = new List<string>();
+        foreach (var o in outputs)
+        {
+            var doc = JsonDocument.Parse(await o.Out).RootElement;
+            Assert.Equal(final, doc.GetProperty("path").GetString());
+            actions.Add(doc.GetProperty("action").GetString()!);
+        }
+        Assert.Equal(["download", "local"], actions.Order());
+        Assert.Equal(1, proxy.Count("GET", "/blobs/"));
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(File.ReadAllBytes(final)));
+    }
+}
