@@ -1536,6 +1536,7 @@ var require_assets = __commonJS({
         const ctx = makeContext(host, inputs, { scope: scopes.scope, fallbackScopes: scopes.fallbackScopes, readOnly: ro.readOnly, readOnlyReason: ro.reason });
         await attachBinary(ctx);
         const connection = globalArgs(inputs);
+        fs5.mkdirSync(assetsDir, { recursive: true });
         if (inputs.check) {
           const result = await ctx.run(["asset", "check", "--manifest", manifest, ...connection]);
           const r = readCheck(result.json);
@@ -1550,7 +1551,9 @@ var require_assets = __commonJS({
         const key = assetsCacheKey(manifestBytes);
         let cache = "miss";
         let cacheSize = null;
-        const restored = await ctx.run(["restore", "--key", key, "--restore-key", KEY_PREFIX, "--path", assetsDir, ...scopeArgs(ctx, { read: true }), ...connection]);
+        const cacheRun = { cwd: path.dirname(assetsDir) };
+        const cachePath = path.basename(assetsDir);
+        const restored = await ctx.run(["restore", "--key", key, "--restore-key", KEY_PREFIX, "--path", cachePath, ...scopeArgs(ctx, { read: true }), ...connection], cacheRun);
         if (restored.exitCode === ExitCodes.Success && restored.json) {
           const r = readRestore(restored.json);
           cache = !r.matchedKey ? "miss" : r.exactMatch ? "hit" : "partial";
@@ -1560,7 +1563,6 @@ var require_assets = __commonJS({
           cache = "error";
           host.warning(`Could not restore the cached assets directory: ${errorLine(restored)}`);
         }
-        fs5.mkdirSync(assetsDir, { recursive: true });
         const synced = await ctx.run(["asset", "sync", "--manifest", manifest, "--assets-dir", assetsDir, ...connection]);
         const s = readSync(synced.json);
         if (synced.exitCode !== ExitCodes.Success) {
@@ -1578,7 +1580,7 @@ var require_assets = __commonJS({
           saved = `no (${ctx.readOnlyReason})`;
           host.info(`Not saving the assets directory: ${ctx.readOnlyReason}`);
         } else {
-          const result = await ctx.run(["save", "--key", key, "--path", assetsDir, ...scopeArgs(ctx, { read: false }), ...connection]);
+          const result = await ctx.run(["save", "--key", key, "--path", cachePath, ...scopeArgs(ctx, { read: false }), ...connection], cacheRun);
           if (result.exitCode === ExitCodes.Success) {
             const r = readSave(result.json);
             saved = r.saved ? `yes (${formatBytes(r.size)})` : `no (${r.skippedReason || "exists"})`;

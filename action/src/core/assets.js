@@ -81,6 +81,7 @@ async function runAssets(host) {
     const ctx = makeContext(host, inputs, { scope: scopes.scope, fallbackScopes: scopes.fallbackScopes, readOnly: ro.readOnly, readOnlyReason: ro.reason });
     await attachBinary(ctx);
     const connection = globalArgs(inputs);
+    fs.mkdirSync(assetsDir, { recursive: true });
 
     if (inputs.check) {
       const result = await ctx.run(['asset', 'check', '--manifest', manifest, ...connection]);
@@ -98,7 +99,11 @@ async function runAssets(host) {
     const key = assetsCacheKey(manifestBytes);
     let cache = 'miss';
     let cacheSize = null;
-    const restored = await ctx.run(['restore', '--key', key, '--restore-key', KEY_PREFIX, '--path', assetsDir, ...scopeArgs(ctx, { read: true }), ...connection]);
+    // The cache records its paths as given: run from the directory's parent with the bare name, so
+    // that runners whose temporary directories differ still share the entry.
+    const cacheRun = { cwd: path.dirname(assetsDir) };
+    const cachePath = path.basename(assetsDir);
+    const restored = await ctx.run(['restore', '--key', key, '--restore-key', KEY_PREFIX, '--path', cachePath, ...scopeArgs(ctx, { read: true }), ...connection], cacheRun);
     if (restored.exitCode === ExitCodes.Success && restored.json) {
       const r = readRestore(restored.json);
       cache = !r.matchedKey ? 'miss' : r.exactMatch ? 'hit' : 'partial';
@@ -110,7 +115,6 @@ async function runAssets(host) {
     }
 
     // 3. Sync.
-    fs.mkdirSync(assetsDir, { recursive: true });
     const synced = await ctx.run(['asset', 'sync', '--manifest', manifest, '--assets-dir', assetsDir, ...connection]);
     const s = readSync(synced.json);
     if (synced.exitCode !== ExitCodes.Success) {
@@ -132,7 +136,7 @@ async function runAssets(host) {
       saved = `no (${ctx.readOnlyReason})`;
       host.info(`Not saving the assets directory: ${ctx.readOnlyReason}`);
     } else {
-      const result = await ctx.run(['save', '--key', key, '--path', assetsDir, ...scopeArgs(ctx, { read: false }), ...connection]);
+      const result = await ctx.run(['save', '--key', key, '--path', cachePath, ...scopeArgs(ctx, { read: false }), ...connection], cacheRun);
       if (result.exitCode === ExitCodes.Success) {
         const r = readSave(result.json);
         saved = r.saved ? `yes (${formatBytes(r.size)})` : `no (${r.skippedReason || 'exists'})`;
