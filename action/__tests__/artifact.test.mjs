@@ -224,11 +224,12 @@ describe('artifact action: bad inputs fail with one error naming the input (no b
   for (const [inputs, expected] of cases) {
     nodeTest(`${JSON.stringify(inputs)} -> ${expected.source.slice(0, 60)}`, async () => {
       const job = pushJob();
+      const ran = stub.invocations().length;
       const r = await runStep(job, 'artifact', { ...stub.inputs('bad-inputs'), ...inputs }, { env: stub.env() });
       assert.equal(r.code, 1, r.log);
       assert.equal(r.errors.length, 1, r.log);
       assert.match(r.errors[0], expected);
-      assert.deepEqual(stub.invocations(), [], 'the binary never ran');
+      assert.equal(stub.invocations().length, ran, 'the binary never ran');
     });
   }
 });
