@@ -32,7 +32,28 @@ public sealed class AssetLedgerTests
         b.CreateBucket();
         var assets = Path.Combine(b.Root, "assets");
         b.Env["S3POD_ASSETS_DIR"] = assets;
+        // s3rver (and Garage) ignore conditional writes: pushes then need the user's word.
+        if (!Binary.ServerEnforces("create-only")) b.Env["S3POD_ASSUME_SINGLE_WRITER"] = "true";
         return (b, assets);
+    }
+
+    [SkippableFact]
+    public void OnAServerWithoutConditionalWrites_AddIsRefusedUnlessOneWriterIsVouchedFor()
+    {
+        Binary.SkipIfAbsent();
+        Skip.If(Binary.ServerEnforces("create-only"), "the server enforces conditional writes (run this suite against s3rver too)");
+        var (b, _) = Setup();
+        using var _b = b;
+        b.Env.Remove("S3POD_ASSUME_SINGLE_WRITER");
+        var file = b.WriteFile("a.csv", "a\n");
+        var refused = b.Exec("asset", "add", "/a.csv", file);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("--assume-single-writer", refused.Err);
+        Assert.False(File.Exists(Path.Combine(b.Work, "s3pod.assets.json")));
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "/a.csv", file, "--assume-single-writer"));
+        var path = b.Exec("asset", "path", "/a.csv");
+        Assert.True(path.Code == 0, path.All);
+        Assert.Equal("a\n", File.ReadAllText(path.Out.Trim()));
     }
 
     private static string Version(Binary b, params string[] args) => Json(b.Exec([.. args, "--json"])).GetProperty("version").GetString()!;
@@ -206,8 +227,19 @@ public sealed class AssetLedgerTests
         Assert.Equal(3, human.Out.Trim().Split('\n').Length);
         Assert.Contains("sync: 0 downloaded, 2 present, 0 failed", human.Out);
 
+        Assert.All(Json(b.Exec("asset", "ls", "--json")).GetProperty("assets").EnumerateArray(), a => Assert.True(a.GetProperty("present").GetBoolean()));
+
+        // sync DIR fills that directory instead.
+        var elsewhere = Path.Combine(b.Root, "elsewhere");
+        doc = Json(b.Exec("asset", "sync", elsewhere, "--json"));
+        Assert.Equal(elsewhere, doc.GetProperty("assetsDir").GetString());
+        Assert.Equal(2, doc.GetProperty("downloaded").GetInt32());
+        Assert.True(File.Exists(Path.Combine(elsewhere, "models", "weights.bin", "1.0.0")));
+
         // Offline with something missing: 6, and the present entries still listed.
         Directory.Delete(Path.Combine(assets, "models"), true);
+        var listed = Json(b.Exec("asset", "ls", "--json")).GetProperty("assets").EnumerateArray().ToDictionary(a => a.GetProperty("key").GetString()!, a => a.GetProperty("present").GetBoolean());
+        Assert.Equal(new Dictionary<string, bool> { ["/some/dir/asset"] = true, ["models/weights.bin"] = false }, listed);
         b.Env["S3POD_ENDPOINT"] = "http://127.0.0.1:9";
         var offline = b.Exec("asset", "sync", "--json");
         Assert.Equal(6, offline.Code);
@@ -251,6 +283,11 @@ public sealed class AssetLedgerTests
             ["/data/d.csv"] = "missing",
         }, problems);
         Assert.All(doc.GetProperty("problems").EnumerateArray(), p => Assert.False(string.IsNullOrEmpty(p.GetProperty("detail").GetString())));
+        // The pinned digest is checked before anything is downloaded.
+        var wrong = b.Exec("asset", "path", "/data/a.csv");
+        Assert.Equal(5, wrong.Code);
+        Assert.Contains(wrongDigest, wrong.Err);
+        Assert.False(Directory.Exists(Path.Combine(b.Root, "assets", "data", "a.csv")));
 
         // No store: overrides only, and it says so.
         b.Env.Remove("S3POD_BUCKET");

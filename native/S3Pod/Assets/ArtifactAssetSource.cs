@@ -9,13 +9,17 @@ namespace S3Pod.Assets;
 /// an asset can pin, and an artifact pushed by hand is an asset too. New assets use the semver
 /// scheme (baiji's vc); an artifact created with another scheme keeps it.
 /// </summary>
-internal sealed class ArtifactAssetSource(ArtifactService artifacts, string location) : IAssetSource
+/// <param name="open">Builds the artifact service on first use: a pinned asset that is present never
+/// needs it, and building it costs start-up time (it loads OpenSSL to name the record cache).</param>
+internal sealed class ArtifactAssetSource(Func<ArtifactService> open, string location) : IAssetSource
 {
     public const string Scheme = "semver";
 
+    private readonly Lazy<ArtifactService> _artifacts = new(open);
+
     public string Location => location;
 
-    public ArtifactService Artifacts => artifacts;
+    public ArtifactService Artifacts => _artifacts.Value;
 
     /// <summary>
     /// A complete version whose record was seen before is answered from the local record cache
@@ -27,7 +31,7 @@ internal sealed class ArtifactAssetSource(ArtifactService artifacts, string loca
     {
         if (selector is not null && selector.Equals("head", StringComparison.OrdinalIgnoreCase))
             throw S3PodException.Usage($"{name}:head is the artifact's staging head, not a version; assets resolve versions only");
-        var resolved = await artifacts.ResolveAsync(new ArtifactSpec(name, selector, null, null), ct, allowCachedPin: true);
+        var resolved = await Artifacts.ResolveAsync(new ArtifactSpec(name, selector, null, null), ct, allowCachedPin: true);
         var content = resolved.Content;
         return new RemoteAsset(name, resolved.Version!, content.IsDirectory ? AssetKind.Directory : AssetKind.File, content.Digest,
             content.IsDirectory ? content.ContentSize ?? content.Size : content.Size);
@@ -36,9 +40,9 @@ internal sealed class ArtifactAssetSource(ArtifactService artifacts, string loca
     public async Task MaterializeAsync(RemoteAsset asset, string destination, CancellationToken ct)
     {
         // Resolved again from the record cache (the version was just resolved: no request).
-        var resolved = await artifacts.ResolveAsync(new ArtifactSpec(asset.Name, asset.Version, null, null), ct, allowCachedPin: true);
+        var resolved = await Artifacts.ResolveAsync(new ArtifactSpec(asset.Name, asset.Version, null, null), ct, allowCachedPin: true);
         if (resolved.Content.Digest != asset.Digest)
             throw S3PodException.Integrity($"{asset.Name}:{asset.Version} changed its digest between resolving and downloading ({asset.Digest} → {resolved.Content.Digest})");
-        await artifacts.WriteContentAsync(resolved, destination, null, ct);
+        await Artifacts.WriteContentAsync(resolved, destination, null, ct);
     }
 }

@@ -62,7 +62,7 @@ internal static class AssetCommands
         var settings = ctx.Settings;
         if (settings.Bucket is null) return null;
         var location = $"s3://{settings.Bucket}/{settings.Prefix}".TrimEnd('/');
-        return new ArtifactAssetSource(ArtifactCommands.Service(ctx), location);
+        return new ArtifactAssetSource(() => ArtifactCommands.Service(ctx), location);
     }
 
     /// <summary>--ttl, --strict, --revalidate: how cached copies are used.</summary>

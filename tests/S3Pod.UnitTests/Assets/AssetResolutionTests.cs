@@ -168,7 +168,11 @@ public class AssetResolutionTests : IDisposable
             Assert.False(doc.RootElement.GetProperty("ok").GetBoolean());
             var problem = Assert.Single(doc.RootElement.GetProperty("problems").EnumerateArray());
             Assert.Equal("dev/thing", problem.GetProperty("name").GetString());
-            Assert.Equal(2, doc.RootElement.GetProperty("warnings").GetArrayLength()); // the two env overrides
+            // The two env overrides, and that pins were not checked against a store (there is none).
+            var warnings = doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+            Assert.Equal(3, warnings.Count);
+            Assert.Contains(warnings, w => w.StartsWith("no artifact store is configured", StringComparison.Ordinal));
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("store").ValueKind);
         }
         File.WriteAllText(_env["S3POD_MANIFEST"], """{"assets": {"models/clf": "1.0"}}""");
         Assert.Equal(0, (await Run("asset", "check")).Code);
