@@ -43,6 +43,29 @@ const SCHEMAS = {
   },
   exists: { key: T.string, exists: T.boolean, size: orNull(T.number), lastModified: orNull(T.isoDate) },
   error: { error: T.string, exitCode: T.number },
+  // artifact and asset commands (the artifact and assets flows)
+  push: {
+    name: T.string, version: T.string, scheme: T.string, kind: T.string, digest: T.string, size: T.number,
+    contentSize: orNull(T.number), files: orNull(T.number), blob: T.string, uploaded: T.boolean, published: T.boolean,
+    aliases: T.strings, attempts: T.number, seconds: T.number,
+  },
+  stage: {
+    name: T.string, kind: T.string, digest: T.string, size: T.number, contentSize: orNull(T.number), files: orNull(T.number),
+    blob: T.string, uploaded: T.boolean, previousDigest: orNull(T.string), seconds: T.number,
+  },
+  pull: {
+    name: T.string, version: orNull(T.string), resolvedBy: T.string, kind: T.string, path: T.string, digest: T.string,
+    size: T.number, files: orNull(T.number), subPath: orNull(T.string), seconds: T.number,
+  },
+  aliasSet: { name: T.string, alias: T.string, version: T.string, secondary: orNull(T.string), weight: T.number, previousVersion: orNull(T.string), changed: T.boolean },
+  aliasList: { name: T.string, aliases: Array.isArray },
+  aliasEntry: { alias: T.string, version: T.string, secondary: orNull(T.string), weight: T.number, previous: orNull(T.string), updated: T.isoDate, updatedBy: T.string },
+  pick: { name: T.string, alias: T.string, version: T.string, picked: T.string, bucket: T.number, seed: orNull(T.string) },
+  sync: { manifest: T.string, assetsDir: T.string, entries: Array.isArray, downloaded: T.number, present: T.number, failed: Array.isArray },
+  syncEntry: { path: T.string, name: T.string, version: orNull(T.string), digest: orNull(T.string), local: T.string, downloaded: T.boolean, size: orNull(T.number) },
+  syncFailure: { path: T.string, error: T.string },
+  check: { manifest: T.string, ok: T.boolean, problems: Array.isArray, warnings: T.strings, store: orNull(T.string) },
+  problem: { path: T.string, name: T.string, problem: T.string, detail: T.string },
 };
 
 /** Fails with every difference between `value` and the schema `kind`: missing, extra, mistyped. */
@@ -56,6 +79,12 @@ function checkContract(kind, value) {
   }
   for (const name of Object.keys(value)) if (!(name in schema)) problems.push(`unexpected "${name}"`);
   assert.deepEqual(problems, [], `${kind} result ${JSON.stringify(value)}: ${problems.join('; ')}`);
+  if (kind === 'aliasList') value.aliases.forEach((entry) => checkContract('aliasEntry', entry));
+  if (kind === 'sync') {
+    value.entries.forEach((entry) => checkContract('syncEntry', entry));
+    value.failed.forEach((entry) => checkContract('syncFailure', entry));
+  }
+  if (kind === 'check') value.problems.forEach((entry) => checkContract('problem', entry));
   if (kind === 'restore' && value.miss !== null) {
     checkContract('miss', value.miss);
     value.miss.nearest.forEach((entry) => checkContract('nearest', entry));
@@ -89,8 +118,9 @@ const docker = (...args) => spawnSync('docker', args, { encoding: 'utf8', timeou
  *            (the stub's directory store)
  *   realDocker  whether docker cases need a real dockerd (false for the stub)
  *   failEnv  environment that makes `restore` fail operationally (the stub needs a switch)
+ *   artifacts  whether the binary has the artifact commands (the stub has only asset sync / check)
  */
-function contractCases({ core, binary, skip = false, s3 = null, storeDir = null, realDocker = true, failEnv = {}, ensureBucket = async () => {} }) {
+function contractCases({ core, binary, skip = false, s3 = null, storeDir = null, realDocker = true, failEnv = {}, ensureBucket = async () => {}, artifacts = true }) {
   const runId = `contract-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
   const dockerSkip = skip || (realDocker ? dockerAvailable() : false);
   let work;
@@ -238,7 +268,89 @@ function contractCases({ core, binary, skip = false, s3 = null, storeDir = null,
     }],
   ].map(([name, fn]) => ({ name, skip: dockerSkip, run: fn }));
 
-  return [...cases, ...dockerCases];
+  // The artifact flow's commands, in order: push (file), stage + publish, alias set / list, pick, pull.
+  const artifactCases = [
+    ['artifact push: the push result; readPush reads it', async () => {
+      const result = await run(['artifact', 'push', 'ct/app', 'go.sum', '--meta', 'k=v']);
+      ok(result);
+      const r = core.readPush(checkContract('push', oneObject(result)));
+      assert.deepEqual([r.name, r.version, r.kind, r.uploaded, r.published], ['ct/app', '1', 'file', true, true]);
+      assert.match(r.digest, /^sha256:[0-9a-f]{64}$/);
+      saved.pushDigest = r.digest;
+    }],
+    ['artifact stage + publish --if-changed: stage result, then a push result with published false for the same content', async () => {
+      const staged = await run(['artifact', 'stage', 'ct/app', 'go.sum']);
+      ok(staged);
+      assert.equal(core.readStage(checkContract('stage', oneObject(staged))).digest, saved.pushDigest);
+      const published = await run(['artifact', 'publish', 'ct/app', '--if-changed']);
+      ok(published);
+      const r = core.readPush(checkContract('push', oneObject(published)));
+      assert.deepEqual([r.version, r.published], ['1', false]);
+    }],
+    ['artifact alias set / alias list / pick: previousVersion, previous, picked', async () => {
+      const first = await run(['artifact', 'alias', 'set', 'ct/app', 'live', '1']);
+      ok(first);
+      assert.deepEqual(core.readAlias(checkContract('aliasSet', oneObject(first))), { alias: 'live', version: '1', secondary: null, weight: 0, previousVersion: null, changed: true });
+      fs.writeFileSync(path.join(work, 'v2.txt'), 'two');
+      ok(await run(['artifact', 'push', 'ct/app', 'v2.txt']));
+      const canary = await run(['artifact', 'alias', 'set', 'ct/app', 'live', '2', '--secondary', '1', '--weight', '100', '--expect', '1']);
+      ok(canary);
+      assert.deepEqual(core.readAlias(checkContract('aliasSet', oneObject(canary))), { alias: 'live', version: '2', secondary: '1', weight: 100, previousVersion: '1', changed: true });
+      const list = await run(['artifact', 'alias', 'list', 'ct/app']);
+      ok(list);
+      assert.deepEqual(core.readAliasList(checkContract('aliasList', oneObject(list))), [{ alias: 'live', version: '2', secondary: '1', weight: 100, previous: '1' }]);
+      const pick = await run(['artifact', 'pick', 'ct/app', 'live']);
+      ok(pick);
+      assert.deepEqual(core.readPick(checkContract('pick', oneObject(pick))).version, '1', 'weight 100 always picks the secondary');
+      const conflict = await run(['artifact', 'alias', 'set', 'ct/app', 'live', '1', '--expect', '1']);
+      assert.equal(conflict.exitCode, 4, conflict.stderr);
+      checkContract('error', oneObject(conflict));
+    }],
+    ['artifact pull by alias: the pull result; readPull reads it', async () => {
+      const result = await run(['artifact', 'pull', 'ct/app:live', '--output', path.join(work, 'pulled.txt')]);
+      ok(result);
+      const r = core.readPull(checkContract('pull', oneObject(result)));
+      assert.deepEqual([r.version, r.resolvedBy, r.path], ['2', 'alias', path.join(work, 'pulled.txt')]);
+      assert.equal(fs.readFileSync(r.path, 'utf8'), 'two');
+    }],
+  ].map(([name, fn]) => ({ name, skip: skip || (artifacts ? false : 'the stub binary has no artifact commands'), run: fn }));
+
+  // The assets flow's commands. The real binary pins what `asset add` pushed; the stub any version.
+  const assetCases = [
+    ['asset sync: {manifest, assetsDir, entries[...], downloaded, present, failed[]}; the second sync downloads nothing', async () => {
+      await ready();
+      const manifest = path.join(work, 'assets.json');
+      if (artifacts) ok(await run(['asset', 'add', '/ct/model.bin', 'go.sum', '--manifest', manifest]));
+      else fs.writeFileSync(manifest, JSON.stringify({ assets: { '/ct/model.bin': '1.0.0' } }));
+      const dir = path.join(work, 'assets-dir');
+      const first = await run(['asset', 'sync', '--manifest', manifest, '--assets-dir', dir]);
+      ok(first);
+      const a = core.readSync(checkContract('sync', oneObject(first)));
+      assert.deepEqual([a.downloaded, a.present, a.failed.length, a.entries.length], [1, 0, 0, 1]);
+      assert.deepEqual([a.entries[0].path, a.entries[0].version, a.entries[0].downloaded], ['/ct/model.bin', '1.0.0', true]);
+      assert.ok(fs.existsSync(a.entries[0].local), a.entries[0].local);
+      const second = await run(['asset', 'sync', '--manifest', manifest, '--assets-dir', dir]);
+      ok(second);
+      const b = core.readSync(checkContract('sync', oneObject(second)));
+      assert.deepEqual([b.downloaded, b.present], [0, 1]);
+    }],
+    ['asset check: ok, or exit 1 with problems [{path, name, problem: "override", detail}]', async () => {
+      await ready();
+      const manifest = path.join(work, 'override.json');
+      fs.writeFileSync(manifest, JSON.stringify({ assets: { 'dev/x': './go.sum' } }));
+      const result = await run(['asset', 'check', '--manifest', manifest]);
+      assert.equal(result.exitCode, 1, result.stderr);
+      const r = core.readCheck(checkContract('check', oneObject(result)));
+      assert.equal(r.ok, false);
+      assert.deepEqual(r.problems.map((p) => [p.path, p.problem]), [['dev/x', 'override']]);
+      fs.writeFileSync(manifest, JSON.stringify({ assets: {} }));
+      const clean = await run(['asset', 'check', '--manifest', manifest]);
+      ok(clean);
+      assert.equal(core.readCheck(checkContract('check', oneObject(clean))).ok, true);
+    }],
+  ].map(([name, fn]) => ({ name, skip, run: fn }));
+
+  return [...cases, ...dockerCases, ...artifactCases, ...assetCases];
 }
 
 module.exports = { SCHEMAS, checkContract, contractCases, dockerAvailable };

@@ -24,6 +24,6 @@ describe('JSON contract: real s3pod', () => {
 });
 
 describe('JSON contract: stub binary', () => {
-  const cases = contractCases({ core, binary: stubBinary, storeDir: tempDir('s3pod-contract-stub-'), realDocker: false, failEnv: { S3POD_STUB_FAIL: 'restore' } });
+  const cases = contractCases({ core, binary: stubBinary, storeDir: tempDir('s3pod-contract-stub-'), realDocker: false, failEnv: { S3POD_STUB_FAIL: 'restore' }, artifacts: false });
   for (const c of cases) test(c.name, { skip: c.skip }, c.run);
 });

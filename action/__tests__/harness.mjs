@@ -29,6 +29,8 @@ const ENTRIES = {
   post: { yml: 'action.yml', stage: 'post' },
   'restore-only': { yml: 'restore/action.yml', stage: 'main' },
   'save-only': { yml: 'save/action.yml', stage: 'main' },
+  artifact: { yml: 'artifact/action.yml', stage: 'main' },
+  assets: { yml: 'assets/action.yml', stage: 'main' },
 };
 
 /** The action.yml a runner would read for an entry point, and the script it would run. */
@@ -100,10 +102,10 @@ export function createJob({ event = {}, eventName = 'push', ref = 'refs/heads/ma
 }
 
 /**
- * Runs one entry point ('main' | 'post' | 'restore-only' | 'save-only') in `job`.
+ * Runs one entry point ('main' | 'post' | 'restore-only' | 'save-only' | 'artifact' | 'assets') in `job`.
  * inputs: { name: value } as a workflow's `with:` gives them; defaults from action.yml fill the rest.
  * For 'post', the state the last 'main' saved is passed as STATE_*.
- * Resolves { code, stdout, stderr, outputs, state, summary, errors, warnings, log }.
+ * Resolves { code, stdout, stderr, outputs, exported (GITHUB_ENV), state, summary, errors, warnings, log }.
  */
 export async function runStep(job, entry, inputs = {}, { env = {}, jobStatus = 'success', path: extraPath, cwd } = {}) {
   const { doc, script } = metadata(entry);
@@ -143,6 +145,7 @@ export async function runStep(job, entry, inputs = {}, { env = {}, jobStatus = '
     stderr,
     log: `${stdout}${stderr}`,
     outputs: parseFileCommands(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    exported: parseFileCommands(fs.readFileSync(files.GITHUB_ENV, 'utf8')),
     state,
     summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
     errors: lines.filter((l) => l.startsWith('::error::')),

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { repoRoot } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-const { Inputs, Outputs } = require('../src/core/index.js');
+const { Inputs, Outputs, ArtifactInputs, ArtifactOutputs, AssetInputs, AssetOutputs } = require('../src/core/index.js');
 
 const load = (rel) => {
   const file = path.join(repoRoot, rel);
@@ -46,10 +46,44 @@ test('action.yml: post always runs (the post script decides from state and job-s
   }
 });
 
+// The store inputs every sub-action shares with the main action, spelled and described the same.
+const STORE_INPUTS = ['endpoint', 'region', 'bucket', 'prefix', 'access-key-id', 'secret-access-key', 'read-only', 'binary'];
+
+for (const [rel, entry, own, outputs] of [
+  ['artifact/action.yml', 'artifact', ArtifactInputs, ArtifactOutputs],
+  ['assets/action.yml', 'assets', AssetInputs, AssetOutputs],
+]) {
+  test(`${rel}: node24, its bundled entry point, exactly its own inputs and the store inputs, its outputs`, () => {
+    const { file, doc } = load(rel);
+    assert.equal(doc.runs.using, 'node24');
+    assert.equal(doc.runs.post, undefined, 'no post step');
+    const script = path.resolve(path.dirname(file), doc.runs.main);
+    assert.equal(script, path.join(repoRoot, 'action', 'dist', `${entry}.js`));
+    assert.ok(fs.existsSync(script));
+    assert.deepEqual(Object.keys(doc.inputs).sort(), [...new Set([...Object.values(own), ...STORE_INPUTS])].sort());
+    assert.deepEqual(Object.keys(doc.outputs).sort(), Object.values(outputs).sort());
+    const main = load('action.yml').doc;
+    for (const name of STORE_INPUTS.filter((n) => n !== 'read-only')) assert.equal(doc.inputs[name].description, main.inputs[name].description, `${name} as in action.yml`);
+    for (const [name, spec] of Object.entries(doc.inputs)) {
+      assert.equal(typeof spec.description, 'string');
+      assert.doesNotMatch(spec.description, /\$\{\{/);
+    }
+  });
+}
+
+test('artifact/action.yml: the issue\'s commands and inputs', () => {
+  const { doc } = load('artifact/action.yml');
+  for (const c of ['push', 'pull', 'publish', 'alias', 'pick']) assert.match(doc.inputs.command.description, new RegExp(`\`${c}\``));
+  assert.equal(doc.inputs.command.required, true);
+  assert.equal(doc.inputs.name.required, true);
+  assert.equal(doc.inputs['read-only'].default, 'auto');
+  assert.equal(load('assets/action.yml').doc.inputs.manifest.default, 's3pod.assets.json');
+});
+
 test('dist entry points are tiny and share one CommonJS bundle', () => {
   const dist = path.join(repoRoot, 'action', 'dist');
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dist, 'package.json'), 'utf8')), { type: 'commonjs' });
-  for (const entry of ['main', 'post', 'restore-only', 'save-only']) {
+  for (const entry of ['main', 'post', 'restore-only', 'save-only', 'artifact', 'assets']) {
     const text = fs.readFileSync(path.join(dist, `${entry}.js`), 'utf8');
     assert.ok(text.length < 300, `${entry}.js is a few lines`);
     assert.match(text, /require\("\.\/action\.js"\)/);

@@ -77,6 +77,36 @@ var require_constants = __commonJS({
       ReadOnlyReason: "S3POD_READ_ONLY_REASON",
       Binary: "S3POD_BINARY"
     });
+    var ArtifactInputs = Object.freeze({
+      Command: "command",
+      Name: "name",
+      Path: "path",
+      Version: "version",
+      Bump: "bump",
+      Alias: "alias",
+      Secondary: "secondary",
+      Weight: "weight",
+      Expect: "expect",
+      Meta: "meta",
+      // `version` is the artifact's version here, so the s3pod version to run has its own name.
+      S3podVersion: "s3pod-version"
+    });
+    var ArtifactOutputs = Object.freeze({
+      Version: "version",
+      Digest: "digest",
+      Path: "path",
+      PreviousVersion: "previous-version"
+    });
+    var AssetInputs = Object.freeze({
+      Manifest: "manifest",
+      AssetsDir: "assets-dir",
+      Check: "check",
+      S3podVersion: "s3pod-version"
+    });
+    var AssetOutputs = Object.freeze({ AssetsDir: "assets-dir" });
+    var ASSETS_DIR_VARIABLE = "S3POD_ASSETS_DIR";
+    var ArtifactCommands = Object.freeze(["push", "pull", "publish", "alias", "pick"]);
+    var BumpParts = Object.freeze(["major", "minor", "patch"]);
     var ScopeModes = Object.freeze(["ref", "repo", "none"]);
     var ReadOnlyModes = Object.freeze(["auto", "true", "false"]);
     var SaveModes = Object.freeze(["on-miss", "always", "never"]);
@@ -86,9 +116,25 @@ var require_constants = __commonJS({
       OperationalError: 2,
       CacheMiss: 3,
       Conflict: 4,
-      Integrity: 5
+      Integrity: 5,
+      Offline: 6
     });
-    module2.exports = { Inputs, Outputs, State, ScopeModes, ReadOnlyModes, SaveModes, ExitCodes };
+    module2.exports = {
+      Inputs,
+      Outputs,
+      State,
+      ScopeModes,
+      ReadOnlyModes,
+      SaveModes,
+      ExitCodes,
+      ArtifactInputs,
+      ArtifactOutputs,
+      AssetInputs,
+      AssetOutputs,
+      ASSETS_DIR_VARIABLE,
+      ArtifactCommands,
+      BumpParts
+    };
   }
 });
 
@@ -236,6 +282,32 @@ var require_inputs = __commonJS({
         if (value) host.setSecret(value);
       }
     }
+    function readConnection(host, inputs) {
+      inputs.endpoint = getString(host, Inputs.Endpoint);
+      checkEndpoint(host, inputs.endpoint);
+      inputs.region = getString(host, Inputs.Region);
+      inputs.bucket = getString(host, Inputs.Bucket);
+      inputs.prefix = getString(host, Inputs.Prefix);
+      checkSingleLine(host, Inputs.Bucket, inputs.bucket);
+      checkSingleLine(host, Inputs.Prefix, inputs.prefix);
+      inputs.accessKeyId = raw(host, Inputs.AccessKeyId);
+      inputs.secretAccessKey = raw(host, Inputs.SecretAccessKey);
+      if (inputs.accessKeyId && !inputs.secretAccessKey) {
+        throw new InputError(Inputs.SecretAccessKey, `Input "${label(host, Inputs.SecretAccessKey)}" is required when "${label(host, Inputs.AccessKeyId)}" is set`);
+      }
+      if (inputs.secretAccessKey && !inputs.accessKeyId) {
+        throw new InputError(Inputs.AccessKeyId, `Input "${label(host, Inputs.AccessKeyId)}" is required when "${label(host, Inputs.SecretAccessKey)}" is set`);
+      }
+      return inputs;
+    }
+    function readBinary(host, inputs, versionInput) {
+      inputs.binary = getString(host, Inputs.Binary);
+      inputs.version = getString(host, versionInput).replace(/^v/, "");
+      if (inputs.version && !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(inputs.version)) {
+        throw new InputError(versionInput, `Input "${label(host, versionInput)}" must be a version such as 1.2.3, not "${inputs.version}"`);
+      }
+      return inputs;
+    }
     function readInputs(host, mode = "restore") {
       const inputs = {};
       inputs.key = getString(host, Inputs.Key, { required: true });
@@ -257,30 +329,12 @@ var require_inputs = __commonJS({
       if (inputs.dockerImage && inputs.restoreKeys.length > 0) {
         throw new InputError(Inputs.RestoreKeys, `Input "${label(host, Inputs.RestoreKeys)}" is not supported with "${label(host, Inputs.DockerImage)}" (image caches match exact keys only)`);
       }
-      inputs.endpoint = getString(host, Inputs.Endpoint);
-      checkEndpoint(host, inputs.endpoint);
-      inputs.region = getString(host, Inputs.Region);
-      inputs.bucket = getString(host, Inputs.Bucket);
-      inputs.prefix = getString(host, Inputs.Prefix);
-      checkSingleLine(host, Inputs.Bucket, inputs.bucket);
-      checkSingleLine(host, Inputs.Prefix, inputs.prefix);
-      inputs.accessKeyId = raw(host, Inputs.AccessKeyId);
-      inputs.secretAccessKey = raw(host, Inputs.SecretAccessKey);
-      if (inputs.accessKeyId && !inputs.secretAccessKey) {
-        throw new InputError(Inputs.SecretAccessKey, `Input "${label(host, Inputs.SecretAccessKey)}" is required when "${label(host, Inputs.AccessKeyId)}" is set`);
-      }
-      if (inputs.secretAccessKey && !inputs.accessKeyId) {
-        throw new InputError(Inputs.AccessKeyId, `Input "${label(host, Inputs.AccessKeyId)}" is required when "${label(host, Inputs.SecretAccessKey)}" is set`);
-      }
+      readConnection(host, inputs);
       inputs.scope = raw(host, Inputs.Scope);
       inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, "auto");
       inputs.failOnError = getBoolean(host, Inputs.FailOnError, false);
       inputs.compressionLevel = getInteger(host, Inputs.CompressionLevel, 1, 19);
-      inputs.binary = getString(host, Inputs.Binary);
-      inputs.version = getString(host, Inputs.Version).replace(/^v/, "");
-      if (inputs.version && !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(inputs.version)) {
-        throw new InputError(Inputs.Version, `Input "${label(host, Inputs.Version)}" must be a version such as 1.2.3, not "${inputs.version}"`);
-      }
+      readBinary(host, inputs, Inputs.Version);
       if (mode === "restore") {
         inputs.failOnCacheMiss = getBoolean(host, Inputs.FailOnCacheMiss, false);
         inputs.lookupOnly = getBoolean(host, Inputs.LookupOnly, false);
@@ -296,7 +350,22 @@ var require_inputs = __commonJS({
       if (v === "succeededwithissues") return "partial";
       return "unknown";
     }
-    module2.exports = { readInputs, maskSecrets, normalizeJobStatus, parseChoice, getList, getBoolean, MAX_KEY_LENGTH };
+    module2.exports = {
+      readInputs,
+      readConnection,
+      readBinary,
+      maskSecrets,
+      normalizeJobStatus,
+      parseChoice,
+      getString,
+      getList,
+      getBoolean,
+      getInteger,
+      checkSingleLine,
+      raw,
+      label,
+      MAX_KEY_LENGTH
+    };
   }
 });
 
@@ -603,7 +672,94 @@ var require_results = __commonJS({
     function readKey(json) {
       return string(json?.key);
     }
-    module2.exports = { readRestore, readSave, readTransfer, readExists, readKey, readMiss };
+    function readPush(json) {
+      return {
+        name: string(json?.name),
+        version: string(json?.version),
+        kind: string(json?.kind),
+        digest: string(json?.digest),
+        size: number(json?.size),
+        files: number(json?.files),
+        uploaded: json?.uploaded === true,
+        published: json?.published !== false,
+        attempts: number(json?.attempts)
+      };
+    }
+    function readStage(json) {
+      return { digest: string(json?.digest), size: number(json?.size), uploaded: json?.uploaded === true, previousDigest: string(json?.previousDigest) };
+    }
+    function readPull(json) {
+      return {
+        name: string(json?.name),
+        version: string(json?.version),
+        resolvedBy: string(json?.resolvedBy),
+        kind: string(json?.kind),
+        path: string(json?.path),
+        digest: string(json?.digest),
+        size: number(json?.size),
+        files: number(json?.files)
+      };
+    }
+    function readAlias(json) {
+      return {
+        alias: string(json?.alias),
+        version: string(json?.version),
+        secondary: string(json?.secondary),
+        weight: number(json?.weight),
+        previousVersion: string(json?.previousVersion),
+        changed: json?.changed !== false
+      };
+    }
+    function readAliasList(json) {
+      const list = Array.isArray(json?.aliases) ? json.aliases : [];
+      return list.map((a) => ({
+        alias: string(a?.alias),
+        version: string(a?.version),
+        secondary: string(a?.secondary),
+        weight: number(a?.weight),
+        previous: string(a?.previous)
+      })).filter((a) => a.alias);
+    }
+    function readPick(json) {
+      return { version: string(json?.version), picked: string(json?.picked), bucket: number(json?.bucket) };
+    }
+    function readSync(json) {
+      const entries = (Array.isArray(json?.entries) ? json.entries : []).map((e) => ({
+        path: string(e?.path),
+        name: string(e?.name),
+        version: string(e?.version),
+        digest: string(e?.digest),
+        local: string(e?.local),
+        downloaded: e?.downloaded === true,
+        size: number(e?.size)
+      }));
+      const failed = (Array.isArray(json?.failed) ? json.failed : []).map((f) => ({ path: string(f?.path), error: string(f?.error) }));
+      return { entries, downloaded: number(json?.downloaded), present: number(json?.present), failed };
+    }
+    function readCheck(json) {
+      const problems = (Array.isArray(json?.problems) ? json.problems : []).map((p) => ({
+        path: string(p?.path),
+        problem: string(p?.problem),
+        detail: string(p?.detail)
+      }));
+      return { ok: json?.ok === true, problems };
+    }
+    module2.exports = {
+      readPush,
+      readStage,
+      readPull,
+      readAlias,
+      readAliasList,
+      readPick,
+      readSync,
+      readCheck,
+      readRestore,
+      readSave,
+      readTransfer,
+      readExists,
+      readKey,
+      readMiss
+    };
   }
 });
 
@@ -633,17 +789,26 @@ var require_context = __commonJS({
       const scopes = host.scopes(inputs.scope);
       if (scopes.warning) host.warning(scopes.warning);
       const readOnly = resolveReadOnly(inputs.readOnly, host);
+      return makeContext(host, inputs, {
+        scope: scopes.scope,
+        fallbackScopes: scopes.fallbackScopes,
+        readOnly: readOnly.readOnly,
+        readOnlyReason: readOnly.reason
+      });
+    }
+    function makeContext(host, inputs, extra = {}) {
       const secrets = [inputs.secretAccessKey, inputs.accessKeyId].filter(Boolean);
       const ctx = {
         host,
         inputs,
         cwd: host.cwd,
-        scope: scopes.scope,
-        fallbackScopes: scopes.fallbackScopes,
-        readOnly: readOnly.readOnly,
-        readOnlyReason: readOnly.reason,
+        scope: null,
+        fallbackScopes: [],
+        readOnly: false,
+        readOnlyReason: "",
         childEnv: binaryEnv(inputs, host.env),
-        binary: null
+        binary: null,
+        ...extra
       };
       ctx.run = (args, runOptions = {}) => runS3pod(ctx.binary, args, {
         env: ctx.childEnv,
@@ -700,7 +865,7 @@ var require_context = __commonJS({
       const files = inputs.hashFiles.join(", ");
       return { primaryKey, restoreKeys, description: `template ${inputs.key}${files ? `, ${host.inputName(Inputs.HashFiles)} ${files}` : ""}` };
     }
-    module2.exports = { prepare, attachBinary, resolveKeys, resolveReadOnly, isTemplate };
+    module2.exports = { prepare, makeContext, attachBinary, resolveKeys, resolveReadOnly, isTemplate };
   }
 });
 
@@ -1033,6 +1198,425 @@ var require_save = __commonJS({
   }
 });
 
+// src/core/artifact.js
+var require_artifact = __commonJS({
+  "src/core/artifact.js"(exports2, module2) {
+    "use strict";
+    var path = require("node:path");
+    var { checkHost } = require_host();
+    var { maskSecrets, readConnection, readBinary, parseChoice, getString, getList, raw, label, checkSingleLine } = require_inputs();
+    var { makeContext, attachBinary, resolveReadOnly } = require_context();
+    var { globalArgs, errorLine } = require_run();
+    var { readPush, readStage, readPull, readAlias, readAliasList, readPick } = require_results();
+    var { InputError, S3podError } = require_errors();
+    var { Inputs, ArtifactInputs: A, ArtifactOutputs, ArtifactCommands, BumpParts, ReadOnlyModes, ExitCodes } = require_constants();
+    var { summaryTable, formatBytes, formatDuration, code, cell } = require_summary();
+    var { reportFailure } = require_report();
+    var USES = Object.freeze({
+      push: [A.Path, A.Version, A.Bump, A.Alias, A.Meta],
+      publish: [A.Path, A.Version, A.Bump, A.Alias, A.Meta],
+      alias: [A.Version, A.Alias, A.Secondary, A.Weight, A.Expect],
+      pull: [A.Path],
+      pick: [A.Path]
+    });
+    var WRITES = /* @__PURE__ */ new Set(["push", "publish", "alias"]);
+    var PREVIOUS = "previous";
+    var NAME = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+    var ALIAS = /^[A-Za-z0-9._-]+$/;
+    var META_KEY = /^[A-Za-z0-9._-]+$/;
+    function fail(host, name, message) {
+      return new InputError(name, message.replace("{}", `"${label(host, name)}"`));
+    }
+    function readArtifactInputs(host) {
+      const inputs = {};
+      const commandText = raw(host, A.Command);
+      if (!commandText) throw fail(host, A.Command, `Input required and not supplied: ${label(host, A.Command)}`);
+      inputs.command = parseChoice(host, A.Command, commandText, ArtifactCommands, null);
+      const { command } = inputs;
+      for (const name of [A.Path, A.Version, A.Bump, A.Alias, A.Secondary, A.Weight, A.Expect, A.Meta]) {
+        if (raw(host, name) && !USES[command].includes(name)) {
+          throw fail(host, name, `Input {} is not used by ${label(host, A.Command)}: ${host.valueName(A.Command, command)}`);
+        }
+      }
+      inputs.name = getString(host, A.Name);
+      if (!inputs.name) throw fail(host, A.Name, `Input required and not supplied: ${label(host, A.Name)}`);
+      checkSingleLine(host, A.Name, inputs.name);
+      if (command === "pull") {
+        const base = inputs.name.split(/[:@[]/)[0];
+        if (!NAME.test(base)) throw fail(host, A.Name, `Input {} must be an artifact spec such as app, app:3 or app:live, not "${inputs.name}"`);
+      } else if (command === "pick") {
+        const m = /^([^:@[\]]+):([^:@[\]]+)$/.exec(inputs.name);
+        if (!m || !NAME.test(m[1]) || !ALIAS.test(m[2])) {
+          throw fail(host, A.Name, `Input {} must name the artifact and the alias to pick from, such as app:live, not "${inputs.name}"`);
+        }
+        inputs.artifact = m[1];
+        inputs.pickAlias = m[2];
+      } else if (!NAME.test(inputs.name)) {
+        throw fail(host, A.Name, `Input {} must be an artifact name (segments of letters, digits, ".", "_", "-" joined by "/") for ${label(host, A.Command)}: ${host.valueName(A.Command, command)}, not "${inputs.name}"${/:/.test(inputs.name) ? " (a spec such as app:3 is for pull and pick)" : ""}`);
+      }
+      inputs.path = getString(host, A.Path);
+      checkSingleLine(host, A.Path, inputs.path);
+      if (command === "push" && !inputs.path) throw fail(host, A.Path, `Input required and not supplied: ${label(host, A.Path)} (the file or directory to push)`);
+      inputs.artifactVersion = getString(host, A.Version);
+      checkSingleLine(host, A.Version, inputs.artifactVersion);
+      if (inputs.artifactVersion && /\s|^-/.test(inputs.artifactVersion)) throw fail(host, A.Version, `Input {} must be one version, not "${inputs.artifactVersion}"`);
+      inputs.bump = parseChoice(host, A.Bump, raw(host, A.Bump), BumpParts, "");
+      if (inputs.bump && inputs.artifactVersion) {
+        throw fail(host, A.Bump, `Inputs "${label(host, A.Version)}" and {} cannot be used together (an exact version, or the next one)`);
+      }
+      if (command === "alias" && !inputs.artifactVersion) {
+        throw fail(host, A.Version, `Input required and not supplied: ${label(host, A.Version)} (the version the alias points at: a version, latest or ${PREVIOUS})`);
+      }
+      inputs.aliases = getList(host, A.Alias);
+      for (const a of inputs.aliases) {
+        if (!ALIAS.test(a)) throw fail(host, A.Alias, `Input {} must list alias names (letters, digits, ".", "_", "-"), one per line, not "${a}"`);
+      }
+      inputs.aliases = [...new Set(inputs.aliases)];
+      if (command === "alias" && inputs.aliases.length === 0) throw fail(host, A.Alias, `Input required and not supplied: ${label(host, A.Alias)}`);
+      inputs.secondary = getString(host, A.Secondary);
+      checkSingleLine(host, A.Secondary, inputs.secondary);
+      const weight = raw(host, A.Weight);
+      if (weight && (!/^\d+$/.test(weight) || Number(weight) > 100)) throw fail(host, A.Weight, `Input {} must be a whole number from 0 to 100 (percent of picks), not "${weight}"`);
+      inputs.weight = weight ? Number(weight) : void 0;
+      if (inputs.secondary && inputs.weight === void 0) throw fail(host, A.Weight, `Input {} is required when "${label(host, A.Secondary)}" is set (the percent of picks that get it)`);
+      if (!inputs.secondary && inputs.weight !== void 0) throw fail(host, A.Secondary, `Input {} is required when "${label(host, A.Weight)}" is set (the version the weight sends picks to)`);
+      if (inputs.artifactVersion === PREVIOUS && inputs.secondary) throw fail(host, A.Secondary, `Input {} cannot be used with ${label(host, A.Version)}: ${PREVIOUS} (a rollback restores the alias as it was)`);
+      inputs.expect = getString(host, A.Expect);
+      checkSingleLine(host, A.Expect, inputs.expect);
+      inputs.meta = getList(host, A.Meta);
+      const keys = /* @__PURE__ */ new Set();
+      for (const line of inputs.meta) {
+        const eq = line.indexOf("=");
+        const key = eq < 0 ? "" : line.slice(0, eq).trim();
+        if (!META_KEY.test(key)) throw fail(host, A.Meta, `Input {} must hold KEY=VALUE lines with keys of letters, digits, ".", "_", "-"; not "${line}"`);
+        if (keys.has(key)) throw fail(host, A.Meta, `Input {} gives ${key} twice`);
+        keys.add(key);
+      }
+      if (command === "publish" && inputs.meta.length && !inputs.path) {
+        throw fail(host, A.Meta, `Input {} needs "${label(host, A.Path)}" with ${label(host, A.Command)}: publish (metadata is recorded when the path is staged)`);
+      }
+      readConnection(host, inputs);
+      inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, "auto");
+      readBinary(host, inputs, A.S3podVersion);
+      return inputs;
+    }
+    function versionArgs(inputs) {
+      if (inputs.artifactVersion) return ["--version", inputs.artifactVersion];
+      if (inputs.bump) return ["--bump", inputs.bump];
+      return [];
+    }
+    async function runChecked(ctx, args, what) {
+      const result = await ctx.run([...args, ...globalArgs(ctx.inputs)]);
+      if (result.exitCode !== ExitCodes.Success || !result.json) {
+        const why = result.exitCode === ExitCodes.Conflict ? " (conflict)" : "";
+        throw new S3podError(`${what}${why}: ${errorLine(result)}`, result.exitCode, result.stderr);
+      }
+      return result;
+    }
+    async function currentAliases(ctx, name) {
+      const result = await runChecked(ctx, ["artifact", "alias", "list", name], `Could not list the aliases of ${name}`);
+      return Object.fromEntries(readAliasList(result.json).map((a) => [a.alias, a]));
+    }
+    async function moveAliases(ctx, name, target, { secondary, weight, expect } = {}) {
+      const { host, inputs } = ctx;
+      const moves = [];
+      const known = target === PREVIOUS ? await currentAliases(ctx, name) : null;
+      for (const alias of inputs.aliases) {
+        let to = target;
+        let guard = expect;
+        if (known) {
+          const now = known[alias];
+          if (!now) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it does not exist`, ExitCodes.NotFound, "");
+          if (!now.previous) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it has no previous version (it points at ${now.version})`, ExitCodes.NotFound, "");
+          to = now.previous;
+          guard = expect || now.version;
+        }
+        const args = ["artifact", "alias", "set", name, alias, to];
+        if (secondary) args.push("--secondary", secondary, "--weight", String(weight));
+        if (guard) args.push("--expect", guard);
+        const result = await runChecked(ctx, args, `Could not move alias ${alias} of ${name} to ${to}`);
+        const r = readAlias(result.json);
+        const move = { alias, from: r.previousVersion, to: r.version || to, secondary: r.secondary, weight: r.weight, changed: r.changed };
+        host.info(move.changed ? `Alias ${alias} of ${name}: ${move.from || "(new)"} -> ${describeTarget(move)}` : `Alias ${alias} of ${name} already points at ${describeTarget(move)}`);
+        moves.push(move);
+      }
+      return moves;
+    }
+    function describeTarget(move) {
+      return move.secondary && move.weight ? `${move.to} (${move.secondary} for ${move.weight}% of picks)` : move.to;
+    }
+    function aliasTable(moves) {
+      if (!moves.length) return "";
+      const lines = ["", "| Alias | From | To |", "|---|---|---|"];
+      for (const m of moves) {
+        lines.push(`| ${code(m.alias)} | ${m.from ? code(m.from) : "- (new)"} | ${cell(describeTarget(m))}${m.changed ? "" : " (unchanged)"} |`);
+      }
+      return `${lines.join("\n")}
+`;
+    }
+    function setOutputs(host, { version = "", digest = "", path: where = "", previousVersion = "" } = {}) {
+      host.setOutput(ArtifactOutputs.Version, version || "");
+      host.setOutput(ArtifactOutputs.Digest, digest || "");
+      host.setOutput(ArtifactOutputs.Path, where || "");
+      host.setOutput(ArtifactOutputs.PreviousVersion, previousVersion || "");
+    }
+    async function push(ctx) {
+      const { host, inputs } = ctx;
+      const source = path.resolve(ctx.cwd, inputs.path);
+      host.info(`Pushing ${inputs.path} as the next version of ${inputs.name}`);
+      const args = ["artifact", "push", inputs.name, source, ...versionArgs(inputs)];
+      for (const m of inputs.meta) args.push("--meta", m);
+      const result = await runChecked(ctx, args, `Failed to push ${inputs.name}`);
+      const r = readPush(result.json);
+      host.info(`Pushed ${inputs.name}:${r.version} (${r.digest}, ${formatBytes(r.size)}${r.uploaded ? "" : ", content already in the store"})`);
+      return { ...r, path: source, durationMs: result.durationMs };
+    }
+    async function publish(ctx) {
+      const { host, inputs } = ctx;
+      let source = "";
+      if (inputs.path) {
+        source = path.resolve(ctx.cwd, inputs.path);
+        const args = ["artifact", "stage", inputs.name, source];
+        for (const m of inputs.meta) args.push("--meta", m);
+        const staged = readStage((await runChecked(ctx, args, `Failed to stage ${inputs.path} as the head of ${inputs.name}`)).json);
+        host.info(`Staged ${inputs.path} as the head of ${inputs.name} (${staged.digest})`);
+      }
+      const result = await runChecked(ctx, ["artifact", "publish", inputs.name, "--if-changed", ...versionArgs(inputs)], `Failed to publish ${inputs.name}`);
+      const r = readPush(result.json);
+      host.info(r.published ? `Published the head of ${inputs.name} as ${inputs.name}:${r.version} (${r.digest})` : `The head of ${inputs.name} equals its latest version ${r.version}: nothing published`);
+      return { ...r, path: source, durationMs: result.durationMs };
+    }
+    async function pull(ctx, spec) {
+      const { host, inputs } = ctx;
+      const args = ["artifact", "pull", spec];
+      if (inputs.path) args.push("--output", path.resolve(ctx.cwd, inputs.path));
+      const result = await runChecked(ctx, args, `Failed to pull ${spec}`);
+      const r = readPull(result.json);
+      host.info(`Pulled ${r.name || spec}:${r.version || "head"} to ${r.path} (${r.digest}${r.resolvedBy ? `, by ${r.resolvedBy}` : ""})`);
+      return { ...r, durationMs: result.durationMs };
+    }
+    async function runArtifact(host) {
+      let command = "";
+      try {
+        checkHost(host);
+        maskSecrets(host);
+        const inputs = readArtifactInputs(host);
+        command = inputs.command;
+        const ro = resolveReadOnly(inputs.readOnly, host);
+        if (WRITES.has(command) && ro.readOnly) {
+          const what = command === "alias" ? `move aliases of ${inputs.name}` : `${command} ${inputs.name}`;
+          const message = `Refusing to ${what}: ${ro.reason}`;
+          setOutputs(host);
+          host.setFailed(message);
+          return { status: "refused", command, message };
+        }
+        const ctx = makeContext(host, inputs, { readOnly: ro.readOnly, readOnlyReason: ro.reason });
+        await attachBinary(ctx);
+        let out = {};
+        let moves = [];
+        const rows = [["Artifact", code(command === "pick" ? inputs.artifact : inputs.name)]];
+        if (command === "push" || command === "publish") {
+          const r = command === "push" ? await push(ctx) : await publish(ctx);
+          moves = await moveAliases(ctx, inputs.name, r.version);
+          out = { version: r.version, digest: r.digest, path: r.path };
+          rows.push(
+            ["Version", code(r.version) + (command === "publish" && !r.published ? " (unchanged: no new version)" : "")],
+            ["Digest", code(r.digest)],
+            ["Kind", cell(r.kind)],
+            ["Size", formatBytes(r.size)],
+            ["Files", r.files ?? "-"],
+            ["Upload", r.uploaded ? "new content" : "content already in the store"],
+            ["Source", code(inputs.path)],
+            ["Time", formatDuration(r.durationMs)]
+          );
+          if (r.attempts > 1) rows.push(["Attempts", `${r.attempts} (concurrent writers took earlier versions)`]);
+        } else if (command === "alias") {
+          moves = await moveAliases(ctx, inputs.name, inputs.artifactVersion, { secondary: inputs.secondary, weight: inputs.weight, expect: inputs.expect });
+          out = { version: moves[0]?.to };
+          rows.push(["Version", code(moves[0]?.to)]);
+          if (inputs.secondary) rows.push(["Canary", `${code(inputs.secondary)} for ${inputs.weight}% of picks`]);
+          if (inputs.expect) rows.push(["Expected", code(inputs.expect)]);
+        } else if (command === "pull") {
+          const r = await pull(ctx, inputs.name);
+          out = { version: r.version, digest: r.digest, path: r.path };
+          rows.push(
+            ["Spec", code(inputs.name)],
+            ["Version", r.version ? code(r.version) : "head"],
+            ["Resolved by", cell(r.resolvedBy)],
+            ["Digest", code(r.digest)],
+            ["Size", formatBytes(r.size)],
+            ["Path", code(r.path)],
+            ["Time", formatDuration(r.durationMs)]
+          );
+        } else {
+          const picked = readPick((await runChecked(ctx, ["artifact", "pick", inputs.artifact, inputs.pickAlias], `Failed to pick from ${inputs.name}`)).json);
+          host.info(`Picked ${inputs.artifact}:${picked.version} (${picked.picked} of alias ${inputs.pickAlias})`);
+          out = { version: picked.version };
+          rows.push(["Alias", code(inputs.pickAlias)], ["Version", `${code(picked.version)} (${cell(picked.picked)})`]);
+          if (inputs.path) {
+            const r = await pull(ctx, `${inputs.artifact}:${picked.version}`);
+            out = { version: picked.version, digest: r.digest, path: r.path };
+            rows.push(["Digest", code(r.digest)], ["Path", code(r.path)]);
+          }
+        }
+        const previousVersion = moves.find((m) => m.changed)?.from || moves[0]?.from || "";
+        setOutputs(host, { ...out, previousVersion });
+        host.summary(summaryTable(`s3pod artifact ${command}`, rows) + aliasTable(moves));
+        return { status: "done", command, ...out, previousVersion, moves };
+      } catch (err) {
+        setOutputs(host);
+        reportFailure(host, err);
+        return { status: "failed", command, message: err.message };
+      }
+    }
+    module2.exports = { runArtifact, readArtifactInputs, moveAliases, PREVIOUS };
+  }
+});
+
+// src/core/assets.js
+var require_assets = __commonJS({
+  "src/core/assets.js"(exports2, module2) {
+    "use strict";
+    var crypto2 = require("node:crypto");
+    var fs5 = require("node:fs");
+    var os5 = require("node:os");
+    var path = require("node:path");
+    var { checkHost } = require_host();
+    var { maskSecrets, readConnection, readBinary, parseChoice, getString, getBoolean, raw, label, checkSingleLine } = require_inputs();
+    var { makeContext, attachBinary, resolveReadOnly } = require_context();
+    var { globalArgs, errorLine } = require_run();
+    var { readRestore, readSave, readSync, readCheck } = require_results();
+    var { InputError, S3podError } = require_errors();
+    var { Inputs, AssetInputs: I, AssetOutputs, ASSETS_DIR_VARIABLE, ReadOnlyModes, ExitCodes } = require_constants();
+    var { summaryTable, formatBytes, formatDuration, code, cell } = require_summary();
+    var { reportFailure } = require_report();
+    var DEFAULT_MANIFEST = "s3pod.assets.json";
+    var KEY_PREFIX = "s3pod-assets-";
+    function readAssetInputs(host) {
+      const inputs = {};
+      inputs.manifest = getString(host, I.Manifest) || DEFAULT_MANIFEST;
+      checkSingleLine(host, I.Manifest, inputs.manifest);
+      inputs.assetsDir = getString(host, I.AssetsDir);
+      checkSingleLine(host, I.AssetsDir, inputs.assetsDir);
+      inputs.check = getBoolean(host, I.Check, false);
+      readConnection(host, inputs);
+      inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, "auto");
+      readBinary(host, inputs, I.S3podVersion);
+      return inputs;
+    }
+    function assetsCacheKey(manifestBytes) {
+      return `${KEY_PREFIX}${crypto2.createHash("sha256").update(manifestBytes).digest("hex")}`;
+    }
+    function scopeArgs(ctx, { read }) {
+      const args = [];
+      if (ctx.scope) args.push("--scope", ctx.scope);
+      if (read) for (const s of ctx.fallbackScopes) args.push("--fallback-scope", s);
+      return args;
+    }
+    function describeProblems(problems) {
+      return problems.map((p) => `${p.path || "?"}: ${p.problem || "problem"}${p.detail ? ` (${p.detail})` : ""}`).join("; ");
+    }
+    async function runAssets(host) {
+      try {
+        checkHost(host);
+        if (typeof host.exportVariable !== "function") throw new TypeError("The host adapter lacks: exportVariable");
+        maskSecrets(host);
+        const inputs = readAssetInputs(host);
+        const manifest = path.resolve(host.cwd, inputs.manifest);
+        let manifestBytes;
+        try {
+          manifestBytes = fs5.readFileSync(manifest);
+        } catch (err) {
+          throw new InputError(I.Manifest, `Input "${label(host, I.Manifest)}": cannot read ${inputs.manifest} (${err.code === "ENOENT" ? "no such file" : err.message})`);
+        }
+        const tempDir = host.toolOptions().tempDir || os5.tmpdir();
+        const assetsDir = path.resolve(host.cwd, inputs.assetsDir || path.join(tempDir, "s3pod-assets"));
+        const scopes = host.scopes("");
+        const ro = resolveReadOnly(inputs.readOnly, host);
+        const ctx = makeContext(host, inputs, { scope: scopes.scope, fallbackScopes: scopes.fallbackScopes, readOnly: ro.readOnly, readOnlyReason: ro.reason });
+        await attachBinary(ctx);
+        const connection = globalArgs(inputs);
+        fs5.mkdirSync(assetsDir, { recursive: true });
+        if (inputs.check) {
+          const result = await ctx.run(["asset", "check", "--manifest", manifest, ...connection]);
+          const r = readCheck(result.json);
+          if (result.exitCode === ExitCodes.NotFound && r.problems.length) {
+            throw new S3podError(`${inputs.manifest} is not ready for CI: ${describeProblems(r.problems)}`, result.exitCode, result.stderr);
+          }
+          if (result.exitCode !== ExitCodes.Success || !r.ok) {
+            throw new S3podError(`s3pod asset check failed: ${errorLine(result)}`, result.exitCode, result.stderr);
+          }
+          host.info(`${inputs.manifest}: no overrides, every entry pinned`);
+        }
+        const key = assetsCacheKey(manifestBytes);
+        let cache = "miss";
+        let cacheSize = null;
+        const cacheRun = { cwd: path.dirname(assetsDir) };
+        const cachePath = path.basename(assetsDir);
+        const restored = await ctx.run(["restore", "--key", key, "--restore-key", KEY_PREFIX, "--path", cachePath, ...scopeArgs(ctx, { read: true }), ...connection], cacheRun);
+        if (restored.exitCode === ExitCodes.Success && restored.json) {
+          const r = readRestore(restored.json);
+          cache = !r.matchedKey ? "miss" : r.exactMatch ? "hit" : "partial";
+          cacheSize = r.size;
+          host.info(cache === "miss" ? `No cached assets directory for ${key}` : `Assets directory restored from ${r.matchedKey} (${formatBytes(r.size)})`);
+        } else {
+          cache = "error";
+          host.warning(`Could not restore the cached assets directory: ${errorLine(restored)}`);
+        }
+        const synced = await ctx.run(["asset", "sync", "--manifest", manifest, "--assets-dir", assetsDir, ...connection]);
+        const s = readSync(synced.json);
+        if (synced.exitCode !== ExitCodes.Success) {
+          const why = s.failed.length ? s.failed.map((f) => `${f.path || "?"}: ${f.error || "failed"}`).join("; ") : errorLine(synced);
+          const kind = synced.exitCode === ExitCodes.Offline ? " (the store cannot be reached)" : "";
+          throw new S3podError(`Failed to sync the assets of ${inputs.manifest}${kind}: ${why}`, synced.exitCode, synced.stderr);
+        }
+        const downloaded = s.downloaded ?? s.entries.filter((e) => e.downloaded).length;
+        const present = s.present ?? s.entries.filter((e) => !e.downloaded).length;
+        host.info(`Synced ${s.entries.length} asset${s.entries.length === 1 ? "" : "s"} into ${assetsDir}: ${downloaded} downloaded, ${present} already there`);
+        let saved = "no";
+        if (cache === "hit" && downloaded === 0) {
+          saved = "no (exact hit)";
+        } else if (ctx.readOnly) {
+          saved = `no (${ctx.readOnlyReason})`;
+          host.info(`Not saving the assets directory: ${ctx.readOnlyReason}`);
+        } else {
+          const result = await ctx.run(["save", "--key", key, "--path", cachePath, ...scopeArgs(ctx, { read: false }), ...connection], cacheRun);
+          if (result.exitCode === ExitCodes.Success) {
+            const r = readSave(result.json);
+            saved = r.saved ? `yes (${formatBytes(r.size)})` : `no (${r.skippedReason || "exists"})`;
+            host.info(r.saved ? `Assets directory saved with key ${key} (${formatBytes(r.size)})` : `Assets directory with key ${key} already saved`);
+          } else {
+            saved = "failed";
+            host.warning(`Could not save the assets directory: ${errorLine(result)}`);
+          }
+        }
+        host.exportVariable(ASSETS_DIR_VARIABLE, assetsDir);
+        host.setOutput(AssetOutputs.AssetsDir, assetsDir);
+        const rows = [
+          ["Manifest", code(inputs.manifest)],
+          ["Assets directory", code(assetsDir)],
+          ["Cache", `${{ hit: "exact hit", partial: "restore-key hit", miss: "miss", error: "error" }[cache]} (${code(key)})${cacheSize != null ? `, ${formatBytes(cacheSize)}` : ""}`],
+          ["Downloaded", String(downloaded)],
+          ["Already there", String(present)],
+          ["Saved", cell(saved)],
+          ["Time", formatDuration(synced.durationMs)]
+        ];
+        const table = ["", "| Asset | Version | Digest | Size | |", "|---|---|---|---|---|"];
+        for (const e of s.entries) {
+          table.push(`| ${code(e.path || e.name)} | ${code(e.version)} | ${code(e.digest && e.digest.slice(0, 19))} | ${formatBytes(e.size)} | ${e.downloaded ? "downloaded" : "present"} |`);
+        }
+        host.summary(summaryTable("s3pod assets", rows) + (s.entries.length ? `${table.join("\n")}
+` : ""));
+        return { status: "done", assetsDir, key, cache, downloaded, present, entries: s.entries, saved };
+      } catch (err) {
+        reportFailure(host, err);
+        return { status: "failed", message: err.message };
+      }
+    }
+    module2.exports = { runAssets, readAssetInputs, assetsCacheKey, DEFAULT_MANIFEST, KEY_PREFIX };
+  }
+});
+
 // src/core/index.js
 var require_core = __commonJS({
   "src/core/index.js"(exports2, module2) {
@@ -1047,6 +1631,8 @@ var require_core = __commonJS({
     var results = require_results();
     var restore2 = require_restore();
     var save = require_save();
+    var artifact2 = require_artifact();
+    var assets2 = require_assets();
     module2.exports = {
       ...constants3,
       ...errors,
@@ -1072,7 +1658,12 @@ var require_core = __commonJS({
       runPostSave: save.runPostSave,
       runSaveOnly: save.runSaveOnly,
       decideSave: save.decideSave,
-      saveArgs: save.saveArgs
+      saveArgs: save.saveArgs,
+      runArtifact: artifact2.runArtifact,
+      readArtifactInputs: artifact2.readArtifactInputs,
+      runAssets: assets2.runAssets,
+      readAssetInputs: assets2.readAssetInputs,
+      assetsCacheKey: assets2.assetsCacheKey
     };
   }
 });
@@ -20194,6 +20785,8 @@ var require_undici = __commonJS({
 // src/action.js
 var action_exports = {};
 __export(action_exports, {
+  artifact: () => artifact,
+  assets: () => assets,
   post: () => post,
   restore: () => restore,
   restoreOnly: () => restoreOnly,
@@ -20668,6 +21261,15 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
+function exportVariable(name, val) {
+  const convertedVal = toCommandValue(val);
+  process.env[name] = convertedVal;
+  const filePath = process.env["GITHUB_ENV"] || "";
+  if (filePath) {
+    return issueFileCommand("ENV", prepareKeyValueMessage(name, val));
+  }
+  issueCommand("set-env", { name }, convertedVal);
+}
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
@@ -20794,6 +21396,7 @@ function githubHost(env = process.env) {
     saveState: (name, value) => saveState(name, value),
     getState: (name) => getState(name),
     setSecret: (value) => setSecret(value),
+    exportVariable: (name, value) => exportVariable(name, value),
     info: (message) => info(message),
     warning: (message) => warning(message),
     error: (message) => error(message),
@@ -20830,8 +21433,12 @@ var restore = () => import_core3.default.runRestore(githubHost(), { saveState: t
 var post = () => import_core3.default.runPostSave(githubHost());
 var restoreOnly = () => import_core3.default.runRestore(githubHost(), { saveState: false });
 var saveOnly = () => import_core3.default.runSaveOnly(githubHost());
+var artifact = () => import_core3.default.runArtifact(githubHost());
+var assets = () => import_core3.default.runAssets(githubHost());
 // Annotate the CommonJS export names for ESM import in node:
 0 && (module.exports = {
+  artifact,
+  assets,
   post,
   restore,
   restoreOnly,

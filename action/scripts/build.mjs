@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entries = ['main', 'post', 'restore-only', 'save-only'];
+const entries = ['main', 'post', 'restore-only', 'save-only', 'artifact', 'assets'];
 
 const check = process.argv.includes('--check');
 const outdir = check ? fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-dist-')) : path.join(root, 'dist');

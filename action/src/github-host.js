@@ -18,6 +18,7 @@ export function githubHost(env = process.env) {
     saveState: (name, value) => core.saveState(name, value),
     getState: (name) => core.getState(name),
     setSecret: (value) => core.setSecret(value),
+    exportVariable: (name, value) => core.exportVariable(name, value),
     info: (message) => core.info(message),
     warning: (message) => core.warning(message),
     error: (message) => core.error(message),

@@ -33,6 +33,34 @@ test('versions agree: task.json, vss-extension.json, the pinned binary', () => {
   assert.deepEqual(task.inputs.find((i) => i.name === 'readOnly').defaultValue, 'auto');
   assert.deepEqual(task.outputVariables.map((o) => o.name), ['cacheHit', 'primaryKey', 'matchedKey', 'cacheSize']);
   assert.deepEqual(ext.contributions[0].properties, { name: 'S3PodV1' });
+  // One extension, three tasks: each contributed and shipped, each with its own id.
+  const { TASKS } = require('../scripts/package');
+  assert.deepEqual(ext.contributions.map((c) => c.properties.name), Object.keys(TASKS));
+  assert.deepEqual(ext.files.map((f) => f.path), Object.keys(TASKS));
+  const ids = new Set();
+  for (const folder of Object.keys(TASKS)) {
+    const t = require(`../${folder}/task.json`);
+    assert.equal(`${t.version.Major}.${t.version.Minor}.${t.version.Patch}`, v, folder);
+    assert.equal(`${t.name}V${t.version.Major}`, folder);
+    ids.add(t.id);
+    for (const input of t.inputs) assert.match(input.name, /^[a-z][A-Za-z0-9]*$/, `${folder}: camelCase input names`);
+    assert.deepEqual(Object.keys(t.execution), ['Node20_1', 'Node24']);
+  }
+  assert.equal(ids.size, 3, 'distinct task ids');
+});
+
+test('S3PodArtifact@1 and S3PodAssets@1: task.json inputs and outputs are exactly the ones the host reads and writes', () => {
+  const names = require('../S3PodV1/src/names');
+  const artifact = require('../S3PodArtifactV1/task.json');
+  assert.deepEqual(artifact.inputs.map((i) => i.name).sort(), [...Object.values(names.ArtifactInputNames), ...Object.values(names.ArtifactTaskInputs)].sort());
+  assert.deepEqual(artifact.outputVariables.map((o) => o.name).sort(), Object.values(names.ArtifactOutputNames).sort());
+  for (const n of ['command', 'name', 'path', 'version', 'bump', 'alias', 'secondary', 'weight', 'expect', 'meta', 'versionVar', 'digestVar']) {
+    assert.ok(artifact.inputs.some((i) => i.name === n), n);
+  }
+  const assets = require('../S3PodAssetsV1/task.json');
+  assert.deepEqual(assets.inputs.map((i) => i.name).sort(), Object.values(names.AssetInputNames).sort());
+  assert.deepEqual(assets.outputVariables.map((o) => o.name), ['assetsDir']);
+  assert.equal(assets.inputs.find((i) => i.name === 'manifest').defaultValue, 's3pod.assets.json');
 });
 
 test('the task.json inputs are exactly the ones the Azure host reads', () => {
@@ -65,7 +93,13 @@ test('npm run package writes a .vsix holding task.json and two self-contained en
   const { out, vsix, taskDir } = await vsixTask();
   assert.equal(path.basename(vsix), 's3pod.s3pod-1.0.0.vsix');
   const names = zipEntries(vsix);
-  for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js']) assert.ok(names.includes(n), `${n} in ${names}`);
+  for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js',
+    'S3PodArtifactV1/task.json', 'S3PodArtifactV1/main.js', 'S3PodAssetsV1/task.json', 'S3PodAssetsV1/main.js']) assert.ok(names.includes(n), `${n} in ${names}`);
+  for (const extra of ['S3PodArtifactV1/main.js', 'S3PodAssetsV1/main.js']) {
+    const src = fs.readFileSync(path.join(path.dirname(taskDir), extra), 'utf8');
+    const outside = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1].replace(/^node:/, '')).filter((n) => !builtinModules.includes(n));
+    assert.deepEqual(outside, [], `${extra} is self-contained`);
+  }
   assert.ok(!names.some((n) => n.includes('node_modules')), 'no node_modules: the entries are bundled');
   for (const entry of ['main.js', 'post.js']) {
     const src = fs.readFileSync(path.join(taskDir, entry), 'utf8');

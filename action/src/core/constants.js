@@ -45,6 +45,45 @@ const State = Object.freeze({
   Binary: 'S3POD_BINARY',
 });
 
+/** Inputs of the artifact sub-action (artifact/action.yml; Azure: S3PodArtifact@1). */
+const ArtifactInputs = Object.freeze({
+  Command: 'command',
+  Name: 'name',
+  Path: 'path',
+  Version: 'version',
+  Bump: 'bump',
+  Alias: 'alias',
+  Secondary: 'secondary',
+  Weight: 'weight',
+  Expect: 'expect',
+  Meta: 'meta',
+  // `version` is the artifact's version here, so the s3pod version to run has its own name.
+  S3podVersion: 's3pod-version',
+});
+
+const ArtifactOutputs = Object.freeze({
+  Version: 'version',
+  Digest: 'digest',
+  Path: 'path',
+  PreviousVersion: 'previous-version',
+});
+
+/** Inputs of the assets sub-action (assets/action.yml; Azure: S3PodAssets@1). */
+const AssetInputs = Object.freeze({
+  Manifest: 'manifest',
+  AssetsDir: 'assets-dir',
+  Check: 'check',
+  S3podVersion: 's3pod-version',
+});
+
+const AssetOutputs = Object.freeze({ AssetsDir: 'assets-dir' });
+
+/** The variable that tells later steps (and s3pod itself) where the assets are. */
+const ASSETS_DIR_VARIABLE = 'S3POD_ASSETS_DIR';
+
+const ArtifactCommands = Object.freeze(['push', 'pull', 'publish', 'alias', 'pick']);
+const BumpParts = Object.freeze(['major', 'minor', 'patch']);
+
 const ScopeModes = Object.freeze(['ref', 'repo', 'none']);
 const ReadOnlyModes = Object.freeze(['auto', 'true', 'false']);
 const SaveModes = Object.freeze(['on-miss', 'always', 'never']);
@@ -57,6 +96,10 @@ const ExitCodes = Object.freeze({
   CacheMiss: 3,
   Conflict: 4,
   Integrity: 5,
+  Offline: 6,
 });
 
-module.exports = { Inputs, Outputs, State, ScopeModes, ReadOnlyModes, SaveModes, ExitCodes };
+module.exports = {
+  Inputs, Outputs, State, ScopeModes, ReadOnlyModes, SaveModes, ExitCodes,
+  ArtifactInputs, ArtifactOutputs, AssetInputs, AssetOutputs, ASSETS_DIR_VARIABLE, ArtifactCommands, BumpParts,
+};

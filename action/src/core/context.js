@@ -33,17 +33,31 @@ function prepare(host, mode) {
   const scopes = host.scopes(inputs.scope);
   if (scopes.warning) host.warning(scopes.warning);
   const readOnly = resolveReadOnly(inputs.readOnly, host);
+  return makeContext(host, inputs, {
+    scope: scopes.scope,
+    fallbackScopes: scopes.fallbackScopes,
+    readOnly: readOnly.readOnly,
+    readOnlyReason: readOnly.reason,
+  });
+}
+
+/**
+ * The context the flows share: `inputs` (with the connection and binary inputs read), the host,
+ * and `run(args)` for the binary once attachBinary has found it. `extra` is merged in.
+ */
+function makeContext(host, inputs, extra = {}) {
   const secrets = [inputs.secretAccessKey, inputs.accessKeyId].filter(Boolean);
   const ctx = {
     host,
     inputs,
     cwd: host.cwd,
-    scope: scopes.scope,
-    fallbackScopes: scopes.fallbackScopes,
-    readOnly: readOnly.readOnly,
-    readOnlyReason: readOnly.reason,
+    scope: null,
+    fallbackScopes: [],
+    readOnly: false,
+    readOnlyReason: '',
     childEnv: binaryEnv(inputs, host.env),
     binary: null,
+    ...extra,
   };
   ctx.run = (args, runOptions = {}) => runS3pod(ctx.binary, args, {
     env: ctx.childEnv,
@@ -114,4 +128,4 @@ async function resolveKeys(ctx) {
   return { primaryKey, restoreKeys, description: `template ${inputs.key}${files ? `, ${host.inputName(Inputs.HashFiles)} ${files}` : ''}` };
 }
 
-module.exports = { prepare, attachBinary, resolveKeys, resolveReadOnly, isTemplate };
+module.exports = { prepare, makeContext, attachBinary, resolveKeys, resolveReadOnly, isTemplate };

@@ -33,6 +33,8 @@
  *                                      where a downloaded binary is kept, and where it comes from
  *
  * Optional
+ *   exportVariable(name, value)        an environment variable for the later steps of the job
+ *                                      (required by runAssets: S3POD_ASSETS_DIR)
  *   checkInputs(inputs)                validates inputs only this host has; throws InputError
  *   literalKeys(inputs) -> { primaryKey, restoreKeys, description }
  *                                      resolves a key that is not an s3pod template (Azure: Cache@2

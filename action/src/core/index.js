@@ -17,6 +17,14 @@
  *       exact hit, never when read-only; save: on-miss (only if the job succeeded) | always | never.
  *       Failures are warnings unless fail-on-error is set.
  *   runSaveOnly(host) -> same result; saves unconditionally unless read-only (save/).
+ *   runArtifact(host) -> { status: 'done'|'refused'|'failed', command, version, digest, path,
+ *                                   previousVersion, moves[{ alias, from, to, ... }] }
+ *       One `s3pod artifact` command (push | pull | publish | alias | pick) from the artifact
+ *       inputs (ArtifactInputs); writes refused when read-only; aliases moved one by one.
+ *   runAssets(host) -> { status, assetsDir, key, cache, downloaded, present, saved }
+ *       `asset check` (check: true), the assets directory from the cache (key
+ *       s3pod-assets-<sha256 of the manifest>), `asset sync`, save on a change unless read-only,
+ *       then host.exportVariable(S3POD_ASSETS_DIR). Needs host.exportVariable(name, value).
  *
  * Building blocks
  *   checkHost(host)                    throws TypeError naming what an adapter lacks (HOST_METHODS)
@@ -56,6 +64,8 @@ const run = require('./run');
 const results = require('./results');
 const restore = require('./restore');
 const save = require('./save');
+const artifact = require('./artifact');
+const assets = require('./assets');
 
 module.exports = {
   ...constants,
@@ -83,4 +93,9 @@ module.exports = {
   runSaveOnly: save.runSaveOnly,
   decideSave: save.decideSave,
   saveArgs: save.saveArgs,
+  runArtifact: artifact.runArtifact,
+  readArtifactInputs: artifact.readArtifactInputs,
+  runAssets: assets.runAssets,
+  readAssetInputs: assets.readAssetInputs,
+  assetsCacheKey: assets.assetsCacheKey,
 };

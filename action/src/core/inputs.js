@@ -105,6 +105,44 @@ function maskSecrets(host) {
 }
 
 /**
+ * The store inputs every flow shares (endpoint, region, bucket, prefix, the two credentials), into
+ * `inputs`. Throws InputError naming the first bad one.
+ */
+function readConnection(host, inputs) {
+  inputs.endpoint = getString(host, Inputs.Endpoint);
+  checkEndpoint(host, inputs.endpoint);
+  inputs.region = getString(host, Inputs.Region);
+  inputs.bucket = getString(host, Inputs.Bucket);
+  inputs.prefix = getString(host, Inputs.Prefix);
+  checkSingleLine(host, Inputs.Bucket, inputs.bucket);
+  checkSingleLine(host, Inputs.Prefix, inputs.prefix);
+
+  inputs.accessKeyId = raw(host, Inputs.AccessKeyId);
+  inputs.secretAccessKey = raw(host, Inputs.SecretAccessKey);
+  if (inputs.accessKeyId && !inputs.secretAccessKey) {
+    throw new InputError(Inputs.SecretAccessKey, `Input "${label(host, Inputs.SecretAccessKey)}" is required when "${label(host, Inputs.AccessKeyId)}" is set`);
+  }
+  if (inputs.secretAccessKey && !inputs.accessKeyId) {
+    throw new InputError(Inputs.AccessKeyId, `Input "${label(host, Inputs.AccessKeyId)}" is required when "${label(host, Inputs.SecretAccessKey)}" is set`);
+  }
+  return inputs;
+}
+
+/**
+ * `binary` and the s3pod version to use, into inputs.binary / inputs.version. versionInput names
+ * the input holding the s3pod version (`version` for the cache actions; the artifact action's
+ * `version` is an artifact version, so it reads `s3pod-version`).
+ */
+function readBinary(host, inputs, versionInput) {
+  inputs.binary = getString(host, Inputs.Binary);
+  inputs.version = getString(host, versionInput).replace(/^v/, '');
+  if (inputs.version && !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(inputs.version)) {
+    throw new InputError(versionInput, `Input "${label(host, versionInput)}" must be a version such as 1.2.3, not "${inputs.version}"`);
+  }
+  return inputs;
+}
+
+/**
  * Reads and validates every input the flows share.
  * mode: 'restore' (main step, restore-only) or 'save' (post step, save-only).
  * `scope` is returned raw: its meaning is the host's (host.scopes). Throws InputError naming the
@@ -134,32 +172,13 @@ function readInputs(host, mode = 'restore') {
     throw new InputError(Inputs.RestoreKeys, `Input "${label(host, Inputs.RestoreKeys)}" is not supported with "${label(host, Inputs.DockerImage)}" (image caches match exact keys only)`);
   }
 
-  inputs.endpoint = getString(host, Inputs.Endpoint);
-  checkEndpoint(host, inputs.endpoint);
-  inputs.region = getString(host, Inputs.Region);
-  inputs.bucket = getString(host, Inputs.Bucket);
-  inputs.prefix = getString(host, Inputs.Prefix);
-  checkSingleLine(host, Inputs.Bucket, inputs.bucket);
-  checkSingleLine(host, Inputs.Prefix, inputs.prefix);
-
-  inputs.accessKeyId = raw(host, Inputs.AccessKeyId);
-  inputs.secretAccessKey = raw(host, Inputs.SecretAccessKey);
-  if (inputs.accessKeyId && !inputs.secretAccessKey) {
-    throw new InputError(Inputs.SecretAccessKey, `Input "${label(host, Inputs.SecretAccessKey)}" is required when "${label(host, Inputs.AccessKeyId)}" is set`);
-  }
-  if (inputs.secretAccessKey && !inputs.accessKeyId) {
-    throw new InputError(Inputs.AccessKeyId, `Input "${label(host, Inputs.AccessKeyId)}" is required when "${label(host, Inputs.SecretAccessKey)}" is set`);
-  }
+  readConnection(host, inputs);
 
   inputs.scope = raw(host, Inputs.Scope);
   inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, 'auto');
   inputs.failOnError = getBoolean(host, Inputs.FailOnError, false);
   inputs.compressionLevel = getInteger(host, Inputs.CompressionLevel, 1, 19);
-  inputs.binary = getString(host, Inputs.Binary);
-  inputs.version = getString(host, Inputs.Version).replace(/^v/, '');
-  if (inputs.version && !/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(inputs.version)) {
-    throw new InputError(Inputs.Version, `Input "${label(host, Inputs.Version)}" must be a version such as 1.2.3, not "${inputs.version}"`);
-  }
+  readBinary(host, inputs, Inputs.Version);
 
   if (mode === 'restore') {
     inputs.failOnCacheMiss = getBoolean(host, Inputs.FailOnCacheMiss, false);
@@ -182,4 +201,7 @@ function normalizeJobStatus(value) {
   return 'unknown';
 }
 
-module.exports = { readInputs, maskSecrets, normalizeJobStatus, parseChoice, getList, getBoolean, MAX_KEY_LENGTH };
+module.exports = {
+  readInputs, readConnection, readBinary, maskSecrets, normalizeJobStatus, parseChoice, getString, getList, getBoolean, getInteger,
+  checkSingleLine, raw, label, MAX_KEY_LENGTH,
+};

@@ -10,6 +10,16 @@
 //   exists    { key, exists, size, lastModified }   (docker exists)
 //   key       { key, hash }
 //   error     { error, exitCode }
+//   artifact push | publish  { name, version, scheme, kind, digest, size, contentSize, files, blob,
+//             uploaded, published, aliases, attempts, seconds }
+//   artifact stage  { name, kind, digest, size, contentSize, files, blob, uploaded, previousDigest, seconds }
+//   artifact pull   { name, version, resolvedBy, kind, path, digest, size, files, subPath, seconds }
+//   artifact alias set  { name, alias, version, secondary, weight, previousVersion, changed }
+//   artifact alias list { name, aliases [{ alias, version, secondary, weight, previous, updated, updatedBy }] }
+//   artifact pick   { name, alias, version, picked, bucket, seed }
+//   asset sync      { manifest, assetsDir, entries [{ path, name, version, digest, local, downloaded,
+//             size }], downloaded, present, failed [{ path, error }] }
+//   asset check     { manifest, ok, problems [{ path, problem, detail }] }
 // A field the binary did not print reads as null: the flows then show '-' rather than guess.
 
 const number = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
@@ -67,4 +77,98 @@ function readKey(json) {
   return string(json?.key);
 }
 
-module.exports = { readRestore, readSave, readTransfer, readExists, readKey, readMiss };
+/** `artifact push` / `artifact publish` -> { name, version, kind, digest, size, files, uploaded, published, attempts }. */
+function readPush(json) {
+  return {
+    name: string(json?.name),
+    version: string(json?.version),
+    kind: string(json?.kind),
+    digest: string(json?.digest),
+    size: number(json?.size),
+    files: number(json?.files),
+    uploaded: json?.uploaded === true,
+    published: json?.published !== false,
+    attempts: number(json?.attempts),
+  };
+}
+
+/** `artifact stage` -> { digest, size, uploaded, previousDigest }. */
+function readStage(json) {
+  return { digest: string(json?.digest), size: number(json?.size), uploaded: json?.uploaded === true, previousDigest: string(json?.previousDigest) };
+}
+
+/** `artifact pull` -> { name, version (null: the head), resolvedBy, kind, path, digest, size, files }. */
+function readPull(json) {
+  return {
+    name: string(json?.name),
+    version: string(json?.version),
+    resolvedBy: string(json?.resolvedBy),
+    kind: string(json?.kind),
+    path: string(json?.path),
+    digest: string(json?.digest),
+    size: number(json?.size),
+    files: number(json?.files),
+  };
+}
+
+/** `artifact alias set` -> { alias, version, secondary, weight, previousVersion, changed }. */
+function readAlias(json) {
+  return {
+    alias: string(json?.alias),
+    version: string(json?.version),
+    secondary: string(json?.secondary),
+    weight: number(json?.weight),
+    previousVersion: string(json?.previousVersion),
+    changed: json?.changed !== false,
+  };
+}
+
+/** `artifact alias list` -> [{ alias, version, secondary, weight, previous }]. */
+function readAliasList(json) {
+  const list = Array.isArray(json?.aliases) ? json.aliases : [];
+  return list.map((a) => ({
+    alias: string(a?.alias),
+    version: string(a?.version),
+    secondary: string(a?.secondary),
+    weight: number(a?.weight),
+    previous: string(a?.previous),
+  })).filter((a) => a.alias);
+}
+
+/** `artifact pick` -> { version, picked, bucket }. */
+function readPick(json) {
+  return { version: string(json?.version), picked: string(json?.picked), bucket: number(json?.bucket) };
+}
+
+/**
+ * `asset sync` -> { entries [{ path, name, version, digest, local, downloaded, size }], downloaded,
+ * present, failed [{ path, error }] }.
+ */
+function readSync(json) {
+  const entries = (Array.isArray(json?.entries) ? json.entries : []).map((e) => ({
+    path: string(e?.path),
+    name: string(e?.name),
+    version: string(e?.version),
+    digest: string(e?.digest),
+    local: string(e?.local),
+    downloaded: e?.downloaded === true,
+    size: number(e?.size),
+  }));
+  const failed = (Array.isArray(json?.failed) ? json.failed : []).map((f) => ({ path: string(f?.path), error: string(f?.error) }));
+  return { entries, downloaded: number(json?.downloaded), present: number(json?.present), failed };
+}
+
+/** `asset check` -> { ok, problems [{ path, problem, detail }] }. */
+function readCheck(json) {
+  const problems = (Array.isArray(json?.problems) ? json.problems : []).map((p) => ({
+    path: string(p?.path),
+    problem: string(p?.problem),
+    detail: string(p?.detail),
+  }));
+  return { ok: json?.ok === true, problems };
+}
+
+module.exports = {
+  readPush, readStage, readPull, readAlias, readAliasList, readPick, readSync, readCheck,
+  readRestore, readSave, readTransfer, readExists, readKey, readMiss,
+};

@@ -19,31 +19,41 @@ function safeLine(line) {
   return String(line).replace(/##(vso)?\[/gi, (m) => `${m.slice(0, 2)}\u200b${m.slice(2)}`);
 }
 
-/** The cacheHitVar input: a variable name, or '' when unset. Throws InputError on a bad name. */
-function cacheHitVariable(tl) {
-  const name = (tl.getInput(TaskInputs.CacheHitVar) || '').trim();
+/** An input naming a variable to set (cacheHitVar, versionVar, ...): the name, or '' when unset. Throws InputError on a bad name. */
+function variableInput(tl, input) {
+  const name = (tl.getInput(input) || '').trim();
   if (name && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
-    throw new core.InputError(TaskInputs.CacheHitVar, `Input "${TaskInputs.CacheHitVar}" must be a variable name (letters, digits, "_" and "."), not "${name}"`);
+    throw new core.InputError(input, `Input "${input}" must be a variable name (letters, digits, "_" and "."), not "${name}"`);
   }
   return name;
 }
 
+/** The cacheHitVar input: a variable name, or '' when unset. Throws InputError on a bad name. */
+function cacheHitVariable(tl) {
+  return variableInput(tl, TaskInputs.CacheHitVar);
+}
+
 /**
  * The host for one step. registeredSecrets: values the entry point already registered with
- * task.setsecret (read from the environment before task-lib could log them). complete() ends the
- * step: Succeeded unless setFailed was called.
+ * task.setsecret (read from the environment before task-lib could log them). names: the task's
+ * spelling of the core's inputs and outputs (S3Pod@1's by default; S3PodArtifact@1 and
+ * S3PodAssets@1 pass their own). complete() ends the step: Succeeded unless setFailed was called.
  */
-function azureHost(tl, { registeredSecrets = [], env = process.env } = {}) {
+function azureHost(tl, { registeredSecrets = [], env = process.env, names = {} } = {}) {
+  const inputNames = names.inputs || InputNames;
+  const outputNames = names.outputs || OutputNames;
   const masked = new Set(registeredSecrets);
   const variable = (name) => (tl.getVariable(name) || '').trim();
   let failed = false;
   return {
     env,
     cwd: variable(Vars.WorkingDirectory) || process.cwd(),
-    getInput: (name) => (InputNames[name] ? tl.getInput(InputNames[name]) || '' : ''),
-    inputName: (name) => InputNames[name] || name,
+    getInput: (name) => (inputNames[name] ? tl.getInput(inputNames[name]) || '' : ''),
+    inputName: (name) => inputNames[name] || name,
     valueName: (name, value) => ValueNames[name]?.[value] || value,
-    setOutput: (name, value) => tl.setVariable(OutputNames[name], value, false, true),
+    setOutput: (name, value) => tl.setVariable(outputNames[name], value, false, true),
+    // A plain variable: later steps see it as an environment variable (S3POD_ASSETS_DIR).
+    exportVariable: (name, value) => tl.setVariable(name, value),
     saveState: (name, value) => tl.setTaskVariable(StateNames[name] || name, value),
     getState: (name) => tl.getTaskVariable(StateNames[name] || name) || '',
     setSecret: (value) => {
@@ -104,4 +114,4 @@ function azureHost(tl, { registeredSecrets = [], env = process.env } = {}) {
   };
 }
 
-module.exports = { azureHost, cacheHitVariable, safeLine };
+module.exports = { azureHost, cacheHitVariable, variableInput, safeLine };

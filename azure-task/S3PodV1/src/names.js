@@ -44,6 +44,55 @@ const OutputNames = Object.freeze({
  */
 const StateNames = Object.freeze({ S3POD_RESTORE_RAN: 'RESTORE_STEP_RAN' });
 
+/** S3PodArtifact@1: core input name -> task.json input name. */
+const ArtifactInputNames = Object.freeze({
+  command: 'command',
+  name: 'name',
+  path: 'path',
+  version: 'version',
+  bump: 'bump',
+  alias: 'alias',
+  secondary: 'secondary',
+  weight: 'weight',
+  expect: 'expect',
+  meta: 'meta',
+  endpoint: 'endpoint',
+  region: 'region',
+  bucket: 'bucket',
+  prefix: 'prefix',
+  'access-key-id': 'accessKeyId',
+  'secret-access-key': 'secretAccessKey',
+  'read-only': 'readOnly',
+  binary: 'binary',
+});
+
+/** S3PodArtifact@1 inputs the core does not know: variables to set to the version and digest. */
+const ArtifactTaskInputs = Object.freeze({ VersionVar: 'versionVar', DigestVar: 'digestVar' });
+
+const ArtifactOutputNames = Object.freeze({
+  version: 'version',
+  digest: 'digest',
+  path: 'path',
+  'previous-version': 'previousVersion',
+});
+
+/** S3PodAssets@1: core input name -> task.json input name. */
+const AssetInputNames = Object.freeze({
+  manifest: 'manifest',
+  'assets-dir': 'assetsDir',
+  check: 'check',
+  endpoint: 'endpoint',
+  region: 'region',
+  bucket: 'bucket',
+  prefix: 'prefix',
+  'access-key-id': 'accessKeyId',
+  'secret-access-key': 'secretAccessKey',
+  'read-only': 'readOnly',
+  binary: 'binary',
+});
+
+const AssetOutputNames = Object.freeze({ 'assets-dir': 'assetsDir' });
+
 /** Agent variables the task reads (tl.getVariable maps them to env: Build.SourceBranch -> BUILD_SOURCEBRANCH). */
 const Vars = Object.freeze({
   JobStatus: 'Agent.JobStatus',
@@ -57,4 +106,7 @@ const Vars = Object.freeze({
   AgentArch: 'Agent.OSArchitecture',
 });
 
-module.exports = { InputNames, TaskInputs, ValueNames, OutputNames, StateNames, Vars };
+module.exports = {
+  InputNames, TaskInputs, ValueNames, OutputNames, StateNames, Vars,
+  ArtifactInputNames, ArtifactTaskInputs, ArtifactOutputNames, AssetInputNames, AssetOutputNames,
+};

@@ -3,7 +3,8 @@
 // does not know is cacheHitVar, Cache@2's three-valued hit variable, set from the flow's result.
 
 const core = require('./core');
-const { azureHost, cacheHitVariable } = require('./azure-host');
+const { azureHost, cacheHitVariable, variableInput } = require('./azure-host');
+const names = require('./names');
 
 /** cacheHitVar's value: true (exact hit), inexact (a restore key matched), false (miss or error). */
 function cacheHitValue(result) {
@@ -33,4 +34,37 @@ async function save(tl, registeredSecrets = []) {
   host.complete();
 }
 
-module.exports = { restore, save, cacheHitValue };
+/**
+ * S3PodArtifact@1: one artifact command; versionVar / digestVar (when given) are set to the
+ * version and digest, as plain variables for the later steps of the job.
+ */
+async function artifact(tl, registeredSecrets = []) {
+  const host = azureHost(tl, { registeredSecrets, names: { inputs: names.ArtifactInputNames, outputs: names.ArtifactOutputNames } });
+  let versionVar;
+  let digestVar;
+  try {
+    versionVar = variableInput(tl, names.ArtifactTaskInputs.VersionVar);
+    digestVar = variableInput(tl, names.ArtifactTaskInputs.DigestVar);
+  } catch (err) {
+    host.setFailed(err.message);
+    host.complete();
+    return { status: 'failed', message: err.message };
+  }
+  const result = await core.runArtifact(host);
+  if (result.status === 'done') {
+    if (versionVar) tl.setVariable(versionVar, result.version || '');
+    if (digestVar) tl.setVariable(digestVar, result.digest || '');
+  }
+  host.complete();
+  return result;
+}
+
+/** S3PodAssets@1: sync the manifest's assets into the cached assets directory. */
+async function assets(tl, registeredSecrets = []) {
+  const host = azureHost(tl, { registeredSecrets, names: { inputs: names.AssetInputNames, outputs: names.AssetOutputNames } });
+  const result = await core.runAssets(host);
+  host.complete();
+  return result;
+}
+
+module.exports = { restore, save, artifact, assets, cacheHitValue };

@@ -1,13 +1,12 @@
 'use strict';
-// Runs the bundled task entry points the way the agent does: `node S3PodV1/<entry>.js` with
+// Runs the bundled task entry points the way the agent does: `node <task>/<entry>.js` with
 // inputs as INPUT_<NAME> (task.json defaults filled in), task variables from the execution step
 // handed to the post-job step as VSTS_TASKVARIABLE_<NAME>, and the agent's variables as env.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 
-const TASK_JSON = require('../../S3PodV1/task.json');
 
 function unescapeProperty(v) {
   return v.replace(/%3B/g, ';').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%AZP25/g, '%');
@@ -37,12 +36,14 @@ const envKey = (name) => name.replace(/[.\s]/g, '_').toUpperCase();
 /**
  * A job: one agent's directories plus the task variables each step hands to its post-job step.
  * runStep(entry, {inputs, env, taskVariables}) -> {code, stdout, stderr, result, warnings, errors,
- * variables, taskVariables}
+ * variables, taskVariables, summary}; runStepAsync: the same as a promise
  */
 function createJob({ taskDir, workdir, binaryEnv = {} }) {
+  // The defaults of the task being run (the staged folder holds its task.json).
+  const TASK_JSON = JSON.parse(fs.readFileSync(path.join(taskDir, 'task.json'), 'utf8'));
   const agentTemp = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-agent-temp-'));
   const tools = fs.mkdtempSync(path.join(os.tmpdir(), 's3pod-agent-tools-'));
-  function runStep(entry, { inputs = {}, env = {}, taskVariables = {} } = {}) {
+  function stepEnv({ inputs = {}, env = {}, taskVariables = {} }) {
     const base = {};
     for (const [k, v] of Object.entries(process.env)) {
       if (!/^(INPUT_|VSTS_TASKVARIABLE_|SECRET_|S3POD_|AGENT_|BUILD_|SYSTEM_)/.test(k)) base[k] = v;
@@ -65,12 +66,9 @@ function createJob({ taskDir, workdir, binaryEnv = {} }) {
       if (v === null) delete childEnv[k];
       else childEnv[k] = v;
     }
-    const r = spawnSync(process.execPath, [path.join(taskDir, `${entry}.js`)], {
-      cwd: workdir,
-      env: childEnv,
-      encoding: 'utf8',
-      timeout: 300000,
-    });
+    return childEnv;
+  }
+  function stepResult(r) {
     const cmds = parseCommands(r.stdout || '');
     const complete = cmds.filter((c) => c.command === 'task.complete').pop();
     const variables = {};
@@ -80,6 +78,9 @@ function createJob({ taskDir, workdir, binaryEnv = {} }) {
       if (c.command === 'task.settaskvariable') taskVars[c.props.variable] = c.message;
     }
     const issues = (type) => cmds.filter((c) => c.command === 'task.issue' && c.props.type === type).map((c) => c.message);
+    // task.uploadsummary names a markdown file; the agent shows it on the run's Extensions tab.
+    const summaries = cmds.filter((c) => c.command === 'task.uploadsummary')
+      .map((c) => (fs.existsSync(c.message) ? fs.readFileSync(c.message, 'utf8') : '')).join('\n');
     return {
       code: r.status,
       stdout: r.stdout || '',
@@ -89,14 +90,35 @@ function createJob({ taskDir, workdir, binaryEnv = {} }) {
       errors: issues('error'),
       variables,
       taskVariables: taskVars,
+      summary: summaries,
       log: () => `--- stdout\n${(r.stdout || '').split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n')}\n--- stderr\n${r.stderr}`,
     };
+  }
+  function runStep(entry, options = {}) {
+    const r = spawnSync(process.execPath, [path.join(taskDir, `${entry}.js`)], {
+      cwd: workdir,
+      env: stepEnv(options),
+      encoding: 'utf8',
+      timeout: 300000,
+    });
+    return stepResult(r);
+  }
+  /** runStep as a promise, so that two steps (two "jobs") can run at once. */
+  function runStepAsync(entry, options = {}) {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(taskDir, `${entry}.js`)], { cwd: workdir, env: stepEnv(options) });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('close', (status) => resolve(stepResult({ status, stdout, stderr })));
+    });
   }
   const cleanup = () => {
     fs.rmSync(agentTemp, { recursive: true, force: true });
     fs.rmSync(tools, { recursive: true, force: true });
   };
-  return { runStep, cleanup };
+  return { runStep, runStepAsync, cleanup };
 }
 
 function writeTree(dir, files) {
