@@ -12,7 +12,9 @@ namespace S3Pod.Archive;
 /// pack with the file named. CopyTo is overridden so file data moves in 1 MiB reads instead of
 /// Stream.CopyTo's 80 KiB.
 /// </summary>
-internal sealed class FileDataStream(SafeFileHandle handle, long length, string path, byte[] copyBuffer, CancellationToken ct) : Stream
+/// <param name="digest">When set, every byte read is also appended to it (the packer's tree digest).</param>
+internal sealed class FileDataStream(SafeFileHandle handle, long length, string path, byte[] copyBuffer, CancellationToken ct,
+    System.Security.Cryptography.IncrementalHash? digest = null) : Stream
 {
     private long _position;
 
@@ -45,6 +47,7 @@ internal sealed class FileDataStream(SafeFileHandle handle, long length, string 
             throw S3PodException.Operational($"cannot read {path}: {e.Message}", e);
         }
         if (n == 0) throw S3PodException.Operational($"{path}: file shrank while it was being archived");
+        digest?.AppendData(buffer[..n]);
         _position += n;
         return n;
     }

@@ -1,5 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Enumeration;
+using System.Security.Cryptography;
+using System.Text;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
 
@@ -12,6 +14,9 @@ namespace S3Pod.Archive;
 /// only state that grows is the table of multiply-linked inodes and the directory stack.
 /// Runs synchronously on its own thread (see <see cref="TarZstd.PackAsync"/>): per-file async I/O would
 /// cost a thread-pool hop per read, which dominates on trees of many small files.
+/// The archive's bytes are not a content identity: PAX records carry mtimes, and .NET names each
+/// extended header <c>PaxHeaders.&lt;process id&gt;</c>. Where "same content" matters (an artifact
+/// head against its latest version) the packer can also compute a tree digest; see <see cref="TreeDigest"/>.
 /// </summary>
 internal sealed class TarPacker
 {
@@ -24,6 +29,7 @@ internal sealed class TarPacker
     // Identity of regular files with more than one link -> the entry name they were first stored under.
     private readonly Dictionary<FileIdentity, string> _links = new();
     private TarWriter _tar = null!;
+    private IncrementalHash? _tree;
     private long _files, _dirs, _symlinks, _hardLinks, _bytes, _skipped, _entries;
 
     private TarPacker(IFileSystem fs, Func<string, bool>? exclude, CancellationToken ct)
@@ -33,7 +39,9 @@ internal sealed class TarPacker
         _ct = ct;
     }
 
-    public static ArchiveStats Pack(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct)
+    /// <param name="treeDigest">Also compute <see cref="ArchiveStats.TreeDigest"/> (one more sha256 pass over the data).</param>
+    public static ArchiveStats Pack(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct,
+        bool treeDigest = false)
     {
         foreach (var input in inputs)
         {
@@ -44,6 +52,8 @@ internal sealed class TarPacker
         }
 
         var packer = new TarPacker(fs, exclude, ct);
+        using var tree = treeDigest ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        packer._tree = tree;
         var guard = new GuardedOutputStream(output, ct);
         var zstd = ZstdEncoder.Create(guard, level, BufferSize);
         bool ok = false;
@@ -74,7 +84,8 @@ internal sealed class TarPacker
                 try { zstd.Dispose(); } catch (Exception) { /* already failing; the first error wins */ }
             }
         }
-        return new ArchiveStats(packer._files, packer._dirs, packer._symlinks, packer._hardLinks, packer._bytes, packer._skipped);
+        return new ArchiveStats(packer._files, packer._dirs, packer._symlinks, packer._hardLinks, packer._bytes, packer._skipped,
+            tree is null ? null : Convert.ToHexStringLower(tree.GetHashAndReset()));
     }
 
     private void AddInput(ArchiveInput input)
@@ -148,7 +159,7 @@ internal sealed class TarPacker
         {
             throw S3PodException.Operational($"cannot read {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
         }
-        using var data = new FileDataStream(handle, st.Size, path, _copyBuffer, _ct);
+        using var data = new FileDataStream(handle, st.Size, path, _copyBuffer, _ct, _tree);
         Write(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data }, st);
         _files++;
         _bytes += st.Size;
@@ -161,6 +172,8 @@ internal sealed class TarPacker
         entry.Uid = (int)st.Uid;
         entry.Gid = (int)st.Gid;
         entry.ModificationTime = DateTimeOffset.FromUnixTimeSeconds(st.MtimeSec).AddTicks(st.MtimeNsec / 100);
+        // The entry's line goes into the tree digest before its data (which WriteEntry reads).
+        _tree?.AppendData(TreeLine(entry, st));
         _tar.WriteEntry(entry);
         _entries++;
     }
@@ -191,6 +204,18 @@ internal sealed class TarPacker
                 AddEntry(childPath, childName, st);
             }
         }
+    }
+
+    /// <summary>
+    /// One entry of the tree digest: <c>TYPE MODE SIZE NAME\0LINK\n</c> (type as the tar type flag,
+    /// mode in octal, the size of a regular file's data, which follows the line), in archive order,
+    /// which is deterministic. Modes, names, link targets and bytes count; mtimes and owners do not,
+    /// so the same files rebuilt later give the same digest.
+    /// </summary>
+    private static byte[] TreeLine(PaxTarEntry entry, in FileEntryInfo st)
+    {
+        long size = entry.EntryType == TarEntryType.RegularFile ? st.Size : 0;
+        return Encoding.UTF8.GetBytes($"{(char)entry.EntryType} {Convert.ToString(st.Permissions, 8)} {size} {entry.Name}\0{entry.LinkName}\n");
     }
 
     private static readonly EnumerationOptions ListOptions = new()

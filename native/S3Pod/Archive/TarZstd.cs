@@ -43,25 +43,28 @@ namespace S3Pod.Archive;
 internal sealed record ArchiveInput(string SourcePath, string EntryName);
 
 /// <summary>What a pack or unpack handled; UncompressedBytes is the sum of regular-file sizes.</summary>
-internal sealed record ArchiveStats(long Files, long Directories, long Symlinks, long HardLinks, long UncompressedBytes, long Skipped = 0);
+/// <param name="TreeDigest">Hex sha256 of the packed tree's names, types, modes, link targets and
+/// bytes (not mtimes or owners), when the pack was asked for it; see TarPacker.TreeLine.</param>
+internal sealed record ArchiveStats(long Files, long Directories, long Symlinks, long HardLinks, long UncompressedBytes, long Skipped = 0, string? TreeDigest = null);
 
 internal static class TarZstd
 {
     public const int DefaultLevel = 3;
 
-    public static Task<ArchiveStats> PackAsync(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct) =>
+    public static Task<ArchiveStats> PackAsync(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct,
+        bool treeDigest = false) =>
         // Its own thread: the tar walk does synchronous file I/O (cheaper per file than async), and a
         // long pack must not hold a thread-pool thread.
-        Task.Factory.StartNew(() => TarPacker.Pack(fs, inputs, output, level, exclude, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(() => TarPacker.Pack(fs, inputs, output, level, exclude, ct, treeDigest), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public static Task<ArchiveStats> UnpackAsync(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null) =>
         Task.Factory.StartNew(() => TarUnpacker.Unpack(fs, input, locate, ct, include), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    public static Task<ArchiveStats> PackDirectoryAsync(IFileSystem fs, string dir, Stream output, int level, CancellationToken ct)
+    public static Task<ArchiveStats> PackDirectoryAsync(IFileSystem fs, string dir, Stream output, int level, CancellationToken ct, bool treeDigest = false)
     {
         string full = Path.GetFullPath(dir);
         if (!Directory.Exists(full)) throw S3PodException.Operational($"{dir}: no such directory");
-        return PackAsync(fs, [new ArchiveInput(full, "")], output, level, null, ct);
+        return PackAsync(fs, [new ArchiveInput(full, "")], output, level, null, ct, treeDigest);
     }
 
     public static async Task<ArchiveStats> UnpackDirectoryAsync(IFileSystem fs, Stream input, string dir, CancellationToken ct)

@@ -42,12 +42,13 @@ internal sealed record VersionRecord(
     string CreatedBy,
     string Writer,
     string? FromHead,
-    Dictionary<string, string>? Metadata)
+    Dictionary<string, string>? Metadata,
+    string? TreeDigest = null)
 {
     public const string CurrentSchema = "s3pod.version/v1";
 
     [JsonIgnore]
-    public ContentRef Content => new(Kind, Blob, Digest, Size, ContentSize, Files, Basename, Mode, ContentType);
+    public ContentRef Content => new(Kind, Blob, Digest, Size, ContentSize, Files, Basename, Mode, ContentType, TreeDigest);
 }
 
 /// <summary><c>_versions/&lt;v&gt;.tomb.json</c>: the version is deleted; its number is never handed out again.</summary>
@@ -71,12 +72,13 @@ internal sealed record HeadRecord(
     string ContentType,
     Dictionary<string, string>? Metadata,
     DateTimeOffset Updated,
-    string UpdatedBy)
+    string UpdatedBy,
+    string? TreeDigest = null)
 {
     public const string CurrentSchema = "s3pod.head/v1";
 
     [JsonIgnore]
-    public ContentRef Content => new(Kind, Blob, Digest, Size, ContentSize, Files, Basename, Mode, ContentType);
+    public ContentRef Content => new(Kind, Blob, Digest, Size, ContentSize, Files, Basename, Mode, ContentType, TreeDigest);
 }
 
 /// <summary>
@@ -95,7 +97,12 @@ internal sealed record AliasRecord(string Schema, string Alias, string? Version,
 }
 
 /// <summary>What content a version or the head points at: everything needed to fetch, verify and place it.</summary>
-internal sealed record ContentRef(string Kind, string Blob, string Digest, long Size, long? ContentSize, long? Files, string? Basename, string? Mode, string ContentType)
+/// <param name="TreeDigest">Directories: <c>sha256:&lt;hex&gt;</c> of the tree's names, modes, link
+/// targets and bytes (<see cref="Archive.ArchiveStats.TreeDigest"/>). Two archives of the same files
+/// differ in mtimes and header details, so this, not <paramref name="Digest"/>, says whether two
+/// directory versions hold the same content. Null for files (their digest is their content's).</param>
+internal sealed record ContentRef(string Kind, string Blob, string Digest, long Size, long? ContentSize, long? Files, string? Basename, string? Mode, string ContentType,
+    string? TreeDigest = null)
 {
     public const string FileKind = "file";
     public const string DirectoryKind = "directory";
@@ -104,6 +111,11 @@ internal sealed record ContentRef(string Kind, string Blob, string Digest, long 
 
     /// <summary>The hex part of <see cref="Digest"/>.</summary>
     public string Sha256 => Digest.StartsWith("sha256:", StringComparison.Ordinal) ? Digest[7..] : Digest;
+
+    /// <summary>Whether two contents hold the same thing: the same bytes, or the same directory tree
+    /// packed twice (records written before tree digests existed compare by archive digest only).</summary>
+    public bool SameContentAs(ContentRef other) =>
+        Kind == other.Kind && (Digest == other.Digest || TreeDigest is not null && TreeDigest == other.TreeDigest);
 }
 
 /// <summary>A mutable record (alias, head) as last read, with the ETag it had: reused while a listing shows the same ETag.</summary>

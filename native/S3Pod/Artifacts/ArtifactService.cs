@@ -161,7 +161,7 @@ internal sealed partial class ArtifactService
         {
             var current = await _ledger.HeadAsync(request.Name, listed: null, ct);
             var head = new HeadRecord(HeadRecord.CurrentSchema, content.Kind, content.Blob, content.Digest, content.Size, content.ContentSize, content.Files,
-                content.Basename, content.Mode, content.ContentType, Copy(request.Metadata), _clock.GetUtcNow(), _options.Actor);
+                content.Basename, content.Mode, content.ContentType, Copy(request.Metadata), _clock.GetUtcNow(), _options.Actor, content.TreeDigest);
             if (await _ledger.ReplaceAsync(key, head, StoredJson.Default.HeadRecord, current?.ETag, ct) is PutOutcome.Written written)
             {
                 if (written.Object.ETag is { } etag) _ledger.Cache.PutHead(request.Name, etag, head);
@@ -193,7 +193,7 @@ internal sealed partial class ArtifactService
         if (request.IfChanged)
         {
             var listing = await _ledger.ListVersionsAsync(request.Name, ct);
-            if (VersionRules.Max(listing.Live(scheme)) is { } latest && await _ledger.VersionAsync(request.Name, latest.Text, ct) is { } latestRecord && latestRecord.Digest == head.Digest)
+            if (VersionRules.Max(listing.Live(scheme)) is { } latest && await _ledger.VersionAsync(request.Name, latest.Text, ct) is { } latestRecord && latestRecord.Content.SameContentAs(head.Content))
             {
                 _reporter.Info($"{request.Name}: the head equals version {latest}; nothing published");
                 return ToPushResult(latestRecord, uploaded: false, published: false, [], 0, watch);
@@ -298,7 +298,7 @@ internal sealed partial class ArtifactService
 
     private VersionRecord NewVersionRecord(string name, ArtifactVersion version, VersionScheme scheme, ContentRef content, IReadOnlyDictionary<string, string> metadata, string? fromHead) =>
         new(VersionRecord.CurrentSchema, name, version.Text, scheme.Name, content.Kind, content.Blob, content.Digest, content.Size, content.ContentSize, content.Files,
-            content.Basename, content.Mode, content.ContentType, _clock.GetUtcNow(), _options.Actor, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), fromHead, Copy(metadata));
+            content.Basename, content.Mode, content.ContentType, _clock.GetUtcNow(), _options.Actor, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), fromHead, Copy(metadata), content.TreeDigest);
 
     private static Dictionary<string, string>? Copy(IReadOnlyDictionary<string, string> metadata) =>
         metadata.Count == 0 ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
@@ -369,7 +369,7 @@ internal sealed partial class ArtifactService
         using (var progress = _reporter.Progress($"upload {name}", null))
         {
             await StreamPipe.RunAsync(
-                async (output, token) => stats = await TarZstd.PackDirectoryAsync(_fileSystem, source, output, level, token),
+                async (output, token) => stats = await TarZstd.PackDirectoryAsync(_fileSystem, source, output, level, token, treeDigest: true),
                 async (input, token) =>
                 {
                     hashed = new HashingReadStream(input);
@@ -383,7 +383,7 @@ internal sealed partial class ArtifactService
                 }, ct);
         }
         var content = new ContentRef(ContentRef.DirectoryKind, blob, "sha256:" + hashed!.Sha256, hashed.BytesRead, stats!.UncompressedBytes,
-            stats.Files + stats.Symlinks + stats.HardLinks, null, null, contentType ?? DirectoryContentType);
+            stats.Files + stats.Symlinks + stats.HardLinks, null, null, contentType ?? DirectoryContentType, "sha256:" + stats.TreeDigest);
         return (content, true);
     }
 }

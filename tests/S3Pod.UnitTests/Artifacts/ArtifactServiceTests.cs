@@ -383,6 +383,36 @@ public sealed class ArtifactServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task IfChanged_Directory_ComparesTheTree_NotTheArchiveBytes()
+    {
+        var dir = Path.Combine(_f.Work, "site");
+        _f.File("site/index.html", "<h1>hi</h1>");
+        _f.File("site/js/app.js", "run()");
+        async Task<StageResult> Stage() => await _f.Service().StageAsync(new StageRequest("site", dir, null, new Dictionary<string, string>(), null, 3), default);
+        PublishRequest IfChanged() => new("site", VersionRequest.Default, [], IfChanged: true);
+
+        var first = await Stage();
+        Assert.Equal("1", (await _f.Service().PublishAsync(IfChanged(), default)).Version);
+        // A rebuild writes the same bytes with new mtimes: another archive, the same tree.
+        File.SetLastWriteTimeUtc(Path.Combine(dir, "js", "app.js"), new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var rebuilt = await Stage();
+        Assert.NotEqual(first.Digest, rebuilt.Digest);
+        var unchanged = await _f.Service().PublishAsync(IfChanged(), default);
+        Assert.False(unchanged.Published);
+        Assert.Equal("1", unchanged.Version);
+        // A mode is content (an executable bit matters to whoever runs it).
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(dir, "js", "app.js"), File.GetUnixFileMode(Path.Combine(dir, "js", "app.js")) | UnixFileMode.UserExecute);
+            await Stage();
+            Assert.Equal("2", (await _f.Service().PublishAsync(IfChanged(), default)).Version);
+        }
+        File.WriteAllText(Path.Combine(dir, "index.html"), "<h1>ho</h1>");
+        await Stage();
+        Assert.True((await _f.Service().PublishAsync(IfChanged(), default)).Published);
+    }
+
+    [Fact]
     public async Task StageAndPublish_IdempotentPerHead_IfChanged()
     {
         var head = _f.File("db.sqlite", "generation 1");

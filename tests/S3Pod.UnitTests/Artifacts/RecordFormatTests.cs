@@ -23,6 +23,10 @@ public class RecordFormatTests
         var back = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(record, StoredJson.Default.VersionRecord), StoredJson.Default.VersionRecord)!;
         Assert.Equal(record.Content, back.Content);
         Assert.Equal("abc", back.Metadata!["git"]);
+        // A directory version also names its tree (the content identity --if-changed compares).
+        var withTree = record with { TreeDigest = "sha256:11" };
+        Assert.Contains("treeDigest", Keys(JsonSerializer.SerializeToUtf8Bytes(withTree, StoredJson.Default.VersionRecord)));
+        Assert.Equal("sha256:11", JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(withTree, StoredJson.Default.VersionRecord), StoredJson.Default.VersionRecord)!.Content.TreeDigest);
     }
 
     [Fact]
