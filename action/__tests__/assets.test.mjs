@@ -158,6 +158,7 @@ describe('assets action (stub binary: the asset sync / check contract)', () => {
     assert.match(first.log, new RegExp(`Assets directory saved with key ${key}`));
     const sync = stub.invocations().find((i) => i.args[0] === 'asset' && i.args[1] === 'sync');
     assert.ok(sync.args.includes('--assets-dir') && sync.args.includes(dir), JSON.stringify(sync.args));
+    assert.ok(sync.args.includes('--prune'), `the job's own directory is pruned: ${JSON.stringify(sync.args)}`);
     assert.ok(sync.args.includes(path.join(cold.workspace, 's3pod.assets.json')));
 
     const warm = pushJob();

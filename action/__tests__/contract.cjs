@@ -61,7 +61,7 @@ const SCHEMAS = {
   aliasList: { name: T.string, aliases: Array.isArray },
   aliasEntry: { alias: T.string, version: T.string, secondary: orNull(T.string), weight: T.number, previous: orNull(T.string), updated: T.isoDate, updatedBy: T.string },
   pick: { name: T.string, alias: T.string, version: T.string, picked: T.string, bucket: T.number, seed: orNull(T.string) },
-  sync: { manifest: T.string, assetsDir: T.string, entries: Array.isArray, downloaded: T.number, present: T.number, failed: Array.isArray },
+  sync: { manifest: T.string, assetsDir: T.string, entries: Array.isArray, downloaded: T.number, present: T.number, failed: Array.isArray, pruned: Array.isArray },
   syncEntry: { path: T.string, name: T.string, version: orNull(T.string), digest: orNull(T.string), local: T.string, downloaded: T.boolean, size: orNull(T.number) },
   syncFailure: { path: T.string, error: T.string },
   check: { manifest: T.string, ok: T.boolean, problems: Array.isArray, warnings: T.strings, store: orNull(T.string) },

@@ -734,7 +734,8 @@ var require_results = __commonJS({
         size: number(e?.size)
       }));
       const failed = (Array.isArray(json?.failed) ? json.failed : []).map((f) => ({ path: string(f?.path), error: string(f?.error) }));
-      return { entries, downloaded: number(json?.downloaded), present: number(json?.present), failed };
+      const pruned = (Array.isArray(json?.pruned) ? json.pruned : []).map(string).filter(Boolean);
+      return { entries, downloaded: number(json?.downloaded), present: number(json?.present), failed, pruned };
     }
     function readCheck(json) {
       const problems = (Array.isArray(json?.problems) ? json.problems : []).map((p) => ({
@@ -1563,7 +1564,7 @@ var require_assets = __commonJS({
           cache = "error";
           host.warning(`Could not restore the cached assets directory: ${errorLine(restored)}`);
         }
-        const synced = await ctx.run(["asset", "sync", "--manifest", manifest, "--assets-dir", assetsDir, ...connection]);
+        const synced = await ctx.run(["asset", "sync", "--prune", "--manifest", manifest, "--assets-dir", assetsDir, ...connection]);
         const s = readSync(synced.json);
         if (synced.exitCode !== ExitCodes.Success) {
           const why = s.failed.length ? s.failed.map((f) => `${f.path || "?"}: ${f.error || "failed"}`).join("; ") : errorLine(synced);
@@ -1573,6 +1574,7 @@ var require_assets = __commonJS({
         const downloaded = s.downloaded ?? s.entries.filter((e) => e.downloaded).length;
         const present = s.present ?? s.entries.filter((e) => !e.downloaded).length;
         host.info(`Synced ${s.entries.length} asset${s.entries.length === 1 ? "" : "s"} into ${assetsDir}: ${downloaded} downloaded, ${present} already there`);
+        if (s.pruned.length) host.info(`Removed versions the manifest no longer pins: ${s.pruned.join(", ")}`);
         let saved = "no";
         if (cache === "hit" && downloaded === 0) {
           saved = "no (exact hit)";

@@ -375,6 +375,46 @@ public sealed class AssetLedgerTests
     }
 
     [SkippableFact]
+    public void SyncPrune_RemovesTheVersionsTheManifestNoLongerPins_OnlyWhenEverythingSynced()
+    {
+        Binary.SkipIfAbsent();
+        var (b, assets) = Setup();
+        using var _b = b;
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "/data/table.csv", b.WriteFile("t1.csv", "one\n")));
+        Assert.Equal("1.0.0", Version(b, "asset", "add", "/data/other.csv", b.WriteFile("o1.csv", "other\n")));
+        Assert.Equal(0, b.Exec("asset", "sync").Code);
+        Assert.Equal("1.0.1", Version(b, "asset", "update", "/data/table.csv", b.WriteFile("t2.csv", "two\n"), "--patch"));
+        // A version placed by hand for an asset the manifest does not name stays.
+        var stranger = Path.Combine(assets, "not", "listed", "2.0.0");
+        Directory.CreateDirectory(Path.GetDirectoryName(stranger)!);
+        File.WriteAllText(stranger, "mine");
+
+        // Without --prune the old version stays.
+        var plain = Json(b.Exec("asset", "sync", "--json"));
+        Assert.Empty(plain.GetProperty("pruned").EnumerateArray());
+        Assert.True(File.Exists(Path.Combine(assets, "data", "table.csv", "1.0.0")));
+
+        // A failing entry: nothing is pruned (the old version may be all an offline run has).
+        var manifest = Path.Combine(b.Work, "s3pod.assets.json");
+        var good = File.ReadAllText(manifest);
+        File.WriteAllText(manifest, good.Replace("\"assets\": {", "\"assets\": {\n        \"/data/missing.csv\": \"9.9.9\","));
+        var failing = b.Exec("asset", "sync", "--prune", "--json");
+        Assert.Equal(1, failing.Code);
+        Assert.Empty(JsonDocument.Parse(failing.Out).RootElement.GetProperty("pruned").EnumerateArray());
+        Assert.True(File.Exists(Path.Combine(assets, "data", "table.csv", "1.0.0")));
+
+        File.WriteAllText(manifest, good);
+        var pruned = Json(b.Exec("asset", "sync", "--prune", "--json"));
+        Assert.Equal(["data/table.csv:1.0.0"], pruned.GetProperty("pruned").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(File.Exists(Path.Combine(assets, "data", "table.csv", "1.0.0")));
+        Assert.False(File.Exists(Path.Combine(assets, "data", "table.csv", ".1.0.0.s3pod.json")));
+        Assert.Equal("two\n", File.ReadAllText(Path.Combine(assets, "data", "table.csv", "1.0.1")));
+        Assert.Equal("other\n", File.ReadAllText(Path.Combine(assets, "data", "other.csv", "1.0.0")));
+        Assert.Equal("mine", File.ReadAllText(stranger));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(assets, "data", "table.csv"), ".1.0.0.s3pod-*"));
+    }
+
+    [SkippableFact]
     public async Task TwoConcurrentUpdates_GetDistinctVersions_AndTheManifestPinsTheHigher()
     {
         Binary.SkipIfAbsent();

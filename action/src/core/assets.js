@@ -115,7 +115,9 @@ async function runAssets(host) {
     }
 
     // 3. Sync.
-    const synced = await ctx.run(['asset', 'sync', '--manifest', manifest, '--assets-dir', assetsDir, ...connection]);
+    // --prune: the directory is this job's and the cache keeps it, so versions the manifest no longer
+    // pins would otherwise pile up in every later save.
+    const synced = await ctx.run(['asset', 'sync', '--prune', '--manifest', manifest, '--assets-dir', assetsDir, ...connection]);
     const s = readSync(synced.json);
     if (synced.exitCode !== ExitCodes.Success) {
       const why = s.failed.length
@@ -127,6 +129,7 @@ async function runAssets(host) {
     const downloaded = s.downloaded ?? s.entries.filter((e) => e.downloaded).length;
     const present = s.present ?? s.entries.filter((e) => !e.downloaded).length;
     host.info(`Synced ${s.entries.length} asset${s.entries.length === 1 ? '' : 's'} into ${assetsDir}: ${downloaded} downloaded, ${present} already there`);
+    if (s.pruned.length) host.info(`Removed versions the manifest no longer pins: ${s.pruned.join(', ')}`);
 
     // 4. Save unless the cache already holds exactly this.
     let saved = 'no';

@@ -142,7 +142,7 @@ function readPick(json) {
 
 /**
  * `asset sync` -> { entries [{ path, name, version, digest, local, downloaded, size }], downloaded,
- * present, failed [{ path, error }] }.
+ * present, failed [{ path, error }], pruned [name:version] }.
  */
 function readSync(json) {
   const entries = (Array.isArray(json?.entries) ? json.entries : []).map((e) => ({
@@ -155,7 +155,8 @@ function readSync(json) {
     size: number(e?.size),
   }));
   const failed = (Array.isArray(json?.failed) ? json.failed : []).map((f) => ({ path: string(f?.path), error: string(f?.error) }));
-  return { entries, downloaded: number(json?.downloaded), present: number(json?.present), failed };
+  const pruned = (Array.isArray(json?.pruned) ? json.pruned : []).map(string).filter(Boolean);
+  return { entries, downloaded: number(json?.downloaded), present: number(json?.present), failed, pruned };
 }
 
 /** `asset check` -> { ok, problems [{ path, problem, detail }] }. */

@@ -148,9 +148,13 @@ internal sealed partial class AssetLedgerService(
     /// <summary>
     /// Materialises every manifest entry, <paramref name="jobs"/> at a time, each as <c>asset path</c>
     /// would (pinned and present: no request; absent: downloaded once, verified, renamed into place).
-    /// Every failure is collected; none stops the others.
+    /// Every failure is collected; none stops the others. With <paramref name="prune"/>, and only when
+    /// every entry succeeded (an old version may be all an offline run has), the other versions of the
+    /// manifest's assets are then removed from the assets directory: for a directory that belongs to
+    /// this manifest (a CI job's, kept by the cache), which would otherwise grow with every bump.
+    /// Assets the manifest does not name are left alone.
     /// </summary>
-    public async Task<AssetSyncResult> SyncAsync(int jobs, FetchOptions options, CancellationToken ct)
+    public async Task<AssetSyncResult> SyncAsync(int jobs, FetchOptions options, CancellationToken ct, bool prune = false)
     {
         var m = manifest.Current ?? throw S3PodException.Usage($"no manifest at {manifest.Path} to sync (name one with --manifest or S3POD_MANIFEST)");
         var entries = m.Entries.ToList();
@@ -182,7 +186,18 @@ internal sealed partial class AssetLedgerService(
             foreach (var f in failures) reporter.Info($"  {f.Path}: {f.Error}");
         }
         int downloaded = ok.Count(x => x.Downloaded);
-        return new AssetSyncResult(m.FilePath, assets.Root, ok, downloaded, ok.Count - downloaded, failures);
+        var pruned = new List<string>();
+        if (prune && failures.Count == 0)
+        {
+            foreach (var byName in ok.Where(x => x.Version is not null).GroupBy(x => x.Name, StringComparer.Ordinal))
+            {
+                var keep = byName.Select(x => x.Version!).ToHashSet(StringComparer.Ordinal);
+                foreach (var version in assets.Versions(byName.Key).Select(v => v.Text).Where(v => !keep.Contains(v)))
+                    if (await assets.RemoveAsync(byName.Key, version, ct)) pruned.Add($"{byName.Key}:{version}");
+            }
+            if (pruned.Count > 0) reporter.Info($"pruned {pruned.Count} version{(pruned.Count == 1 ? "" : "s")} the manifest no longer pins: {string.Join(", ", pruned)}");
+        }
+        return new AssetSyncResult(m.FilePath, assets.Root, ok, downloaded, ok.Count - downloaded, failures, pruned);
     }
 
     // ------------------------------------------------------------------ check

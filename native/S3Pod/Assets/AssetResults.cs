@@ -85,7 +85,9 @@ internal sealed record AssetSyncEntry(string Path, string Name, string? Version,
 internal sealed record AssetSyncFailure(string Path, string Error, [property: JsonIgnore] FailureKind Kind);
 
 /// <summary>The result of <c>asset sync</c> (the contract of the CI action and task: names are fixed).</summary>
-internal sealed record AssetSyncResult(string Manifest, string AssetsDir, IReadOnlyList<AssetSyncEntry> Entries, int Downloaded, int Present, IReadOnlyList<AssetSyncFailure> Failed);
+/// <param name="Pruned">With <c>--prune</c>: the <c>name:version</c>s removed from the assets directory (else empty).</param>
+internal sealed record AssetSyncResult(string Manifest, string AssetsDir, IReadOnlyList<AssetSyncEntry> Entries, int Downloaded, int Present, IReadOnlyList<AssetSyncFailure> Failed,
+    IReadOnlyList<string> Pruned);
 
 /// <summary>One object in <c>asset cache ls</c>.</summary>
 /// <param name="AgeSeconds">Since it was downloaded.</param>

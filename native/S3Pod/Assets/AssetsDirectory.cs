@@ -122,6 +122,31 @@ internal sealed class AssetsDirectory(string root)
         }
     }
 
+    /// <summary>
+    /// Removes a present version and its record, under the version's lock (so never while it is being
+    /// written); false when it was not there. Its content goes away by a rename first, so no reader
+    /// ever sees half a version at its path.
+    /// </summary>
+    public async Task<bool> RemoveAsync(string name, string version, CancellationToken ct)
+    {
+        using var held = await FileLock.AcquireAsync(FileLock.PathFor(LockDir, $"{name}:{version}"), $"asset {name}:{version}", ct);
+        var path = VersionPath(name, version);
+        if (!File.Exists(path) && !Directory.Exists(path)) return false;
+        var doomed = Path.Combine(NameDirectory(name), $".{version}.s3pod-{Guid.NewGuid():N}");
+        try
+        {
+            if (Directory.Exists(path)) Directory.Move(path, doomed);
+            else File.Move(path, doomed);
+            File.Delete(RecordPath(name, version));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw S3PodException.Operational($"cannot remove {name}:{version} from the assets directory {Root}: {e.Message}");
+        }
+        Delete(doomed);
+        return true;
+    }
+
     /// <summary>Writes the record of a present version that had none (best effort: the directory may be read-only).</summary>
     public void TryRecord(AssetRecord record)
     {

@@ -257,14 +257,15 @@ internal static class AssetCommands
     {
         var dir = new Argument<string?>("dir") { Description = "The assets directory to fill (default: --assets-dir / S3POD_ASSETS_DIR)", Arity = ArgumentArity.ZeroOrOne };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var prune = new Option<bool>("--prune") { Description = "Then remove the other versions of the manifest's assets from the assets directory (only when every entry synced; for a directory that belongs to this manifest)" };
         var flags = FetchFlags.Create();
-        var command = With(new Command("sync", "Materialise every manifest entry in the assets directory (in parallel); report every failure at the end") { dir, jobs }, flags.All);
+        var command = With(new Command("sync", "Materialise every manifest entry in the assets directory (in parallel); report every failure at the end") { dir, jobs, prune }, flags.All);
         app.Bind(command, async (ctx, ct) =>
         {
             var target = ctx.Parse.GetValue(dir) is { } d ? ctx.ResolvePath(d) : null;
             int parallel = ValidJobs(ctx.Parse.GetValue(jobs));
             await using var parts = new Parts(ctx, target);
-            var result = await parts.Ledger.SyncAsync(parallel, flags.Bind(ctx), ct);
+            var result = await parts.Ledger.SyncAsync(parallel, flags.Bind(ctx), ct, ctx.Parse.GetValue(prune));
             var lines = result.Entries.Select(e => $"{e.Path}  {e.Version ?? "override"}  {(e.Downloaded ? "downloaded" : "present")}  {e.Local}").ToList();
             lines.Add($"sync: {result.Downloaded} downloaded, {result.Present} present, {result.Failed.Count} failed ({result.Entries.Count + result.Failed.Count} entries)");
             ctx.Output.Write(result, CliJson.Default.AssetSyncResult, string.Join('\n', lines));
