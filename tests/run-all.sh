@@ -327,8 +327,8 @@ if [[ -f action/package.json ]]; then
     record action-dist 0 1 0 "action/dist is stale: run npm run build in action/"
   fi
 fi
-npm_suite action action "$RES/ceph-rgw.env"
-npm_suite azure-task azure-task "$RES/ceph-rgw.env"
+npm_suite action action "$RES/ceph-rgw.env" "$RES/docker.env"
+npm_suite azure-task azure-task "$RES/ceph-rgw.env" "$RES/docker.env"
 
 # The portable file-system layer (what macOS and Windows run), forced on Linux: the archive-touching
 # suites again. Integration tests exercise the object stores only, so they are not repeated.
