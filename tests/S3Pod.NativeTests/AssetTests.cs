@@ -127,7 +127,9 @@ public sealed class AssetTests
         var content = Data(3 << 20, 3);
         var (b, uri, _) = Setup(null, content);
         using var _b = b;
-        var psi = new ProcessStartInfo(Binary.Path!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = Binary.StartInfo(); // through the launcher (qemu-user) when there is one
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         psi.Environment.Clear();
         foreach (var (k, v) in b.Env) psi.Environment[k] = v;
         foreach (var a in new[] { "asset", "cat", uri }) psi.ArgumentList.Add(a);

@@ -29,7 +29,7 @@ internal sealed class Binary : IDisposable
         (Environment.GetEnvironmentVariable("S3POD_TEST_BINARY_LAUNCHER") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Start info for the binary (through the launcher if one is set), arguments still to add.</summary>
-    private static ProcessStartInfo StartInfo()
+    public static ProcessStartInfo StartInfo()
     {
         if (Launcher.Length == 0) return new ProcessStartInfo(Path!);
         var psi = new ProcessStartInfo(Launcher[0]);
