@@ -250,15 +250,12 @@ public sealed class ContractTests
     /// <summary>A tiny HTTP origin for --url downloads: /redirect answers 302 to /file.</summary>
     private sealed class TinyHttp : IDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly HttpListener _listener;
         private int _requests;
 
         public TinyHttp(byte[] payload)
         {
-            var port = Random.Shared.Next(20000, 40000);
-            Url = $"http://127.0.0.1:{port}/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
+            (_listener, Url) = HttpListeners.StartOnFreePort();
             _ = Task.Run(async () =>
             {
                 while (_listener.IsListening)

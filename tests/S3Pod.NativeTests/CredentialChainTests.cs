@@ -36,16 +36,14 @@ public sealed class CredentialChainTests
 
     private sealed class FakeAws : IDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly HttpListener _listener;
         public ConcurrentQueue<string> Requests { get; } = new();
         public string Url { get; }
 
         public FakeAws()
         {
-            var port = Random.Shared.Next(40000, 50000);
-            Url = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add(Url + "/");
-            _listener.Start();
+            (_listener, var url) = HttpListeners.StartOnFreePort();
+            Url = url.TrimEnd('/');
             _ = Task.Run(async () =>
             {
                 while (_listener.IsListening)
