@@ -1,7 +1,7 @@
 'use strict';
 // `npm run package`: bundles each task's entry points (S3PodV1: main.js, post.js; S3PodArtifactV1
 // and S3PodAssetsV1: main.js) into one CommonJS file each with esbuild (task-lib and the shared
-// core inlined), stages the extension and runs `tfx extension create` offline. Output:
+// code in shared/ and action/src/core inlined), stages the extension and runs `tfx extension create` offline. Output:
 // out/<publisher>.<id>-<version>.vsix.
 // `node scripts/package.js --bundle-only DIR` only writes the staged task folders to DIR/<task>.
 const fs = require('fs');

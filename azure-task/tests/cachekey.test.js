@@ -1,13 +1,13 @@
 'use strict';
-// Cache@2 key syntax -> s3pod key (S3PodV1/src/cachekey.js), without the task runner.
+// Cache@2 key syntax -> s3pod key (shared/cachekey.js), without the task runner.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
-const ck = require('../S3PodV1/src/cachekey');
-const { computeScopes, untrustedReason, jobStatus } = require('../S3PodV1/src/azure-rules');
+const ck = require('../shared/cachekey');
+const { computeScopes, untrustedReason, jobStatus } = require('../shared/azure-rules');
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const trees = [];

@@ -5,7 +5,7 @@
 // (action/__tests__/contract.cjs); Ceph RGW and dockerd come from the harness.
 const { test } = require('node:test');
 const fs = require('fs');
-const core = require('../S3PodV1/src/core');
+const core = require('../shared/core');
 const { contractCases } = require('../../action/__tests__/contract.cjs');
 const { s3Config, ensureBucket } = require('./e2e/s3');
 

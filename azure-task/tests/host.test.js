@@ -3,9 +3,9 @@
 // message, state under the task variable names, and the core's flows run on it.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const core = require('../S3PodV1/src/core');
-const { azureHost } = require('../S3PodV1/src/azure-host');
-const { cacheHitValue } = require('../S3PodV1/src/task');
+const core = require('../shared/core');
+const { azureHost } = require('../shared/azure-host');
+const { cacheHitValue } = require('../shared/task');
 
 /** Just enough of task-lib to drive the adapter: inputs and variables in, commands recorded. */
 function fakeTaskLib(inputs = {}, variables = {}) {

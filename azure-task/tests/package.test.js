@@ -11,6 +11,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { builtinModules } = require('module');
 const { packageExtension } = require('../scripts/package');
+const { CONNECTION_INPUT } = require('../shared/secrets');
 const { zipEntries, extractZip } = require('./e2e/zip');
 const { createJob, readTree } = require('./e2e/harness');
 const { s3Config, ensureBucket } = require('./e2e/s3');
@@ -35,7 +36,8 @@ test('versions agree: task.json, vss-extension.json, the pinned binary', () => {
   assert.deepEqual(ext.contributions[0].properties, { name: 'S3PodV1' });
   // One extension, three tasks: each contributed and shipped, each with its own id.
   const { TASKS } = require('../scripts/package');
-  assert.deepEqual(ext.contributions.map((c) => c.properties.name), Object.keys(TASKS));
+  const taskContributions = ext.contributions.filter((c) => c.type === 'ms.vss-distributed-task.task');
+  assert.deepEqual(taskContributions.map((c) => c.properties.name), Object.keys(TASKS));
   assert.deepEqual(ext.files.map((f) => f.path), Object.keys(TASKS));
   const ids = new Set();
   for (const folder of Object.keys(TASKS)) {
@@ -50,23 +52,52 @@ test('versions agree: task.json, vss-extension.json, the pinned binary', () => {
 });
 
 test('S3PodArtifact@1 and S3PodAssets@1: task.json inputs and outputs are exactly the ones the host reads and writes', () => {
-  const names = require('../S3PodV1/src/names');
+  const names = require('../shared/names');
   const artifact = require('../S3PodArtifactV1/task.json');
-  assert.deepEqual(artifact.inputs.map((i) => i.name).sort(), [...Object.values(names.ArtifactInputNames), ...Object.values(names.ArtifactTaskInputs)].sort());
+  assert.deepEqual(artifact.inputs.map((i) => i.name).sort(), [...Object.values(names.ArtifactInputNames), ...Object.values(names.ArtifactTaskInputs), CONNECTION_INPUT].sort());
   assert.deepEqual(artifact.outputVariables.map((o) => o.name).sort(), Object.values(names.ArtifactOutputNames).sort());
   for (const n of ['command', 'name', 'path', 'version', 'bump', 'alias', 'secondary', 'weight', 'expect', 'meta', 'versionVar', 'digestVar']) {
     assert.ok(artifact.inputs.some((i) => i.name === n), n);
   }
   const assets = require('../S3PodAssetsV1/task.json');
-  assert.deepEqual(assets.inputs.map((i) => i.name).sort(), Object.values(names.AssetInputNames).sort());
+  assert.deepEqual(assets.inputs.map((i) => i.name).sort(), [...Object.values(names.AssetInputNames), CONNECTION_INPUT].sort());
   assert.deepEqual(assets.outputVariables.map((o) => o.name), ['assetsDir']);
   assert.equal(assets.inputs.find((i) => i.name === 'manifest').defaultValue, 's3pod.assets.json');
 });
 
 test('the task.json inputs are exactly the ones the Azure host reads', () => {
   const task = require('../S3PodV1/task.json');
-  const { InputNames, TaskInputs } = require('../S3PodV1/src/names');
-  assert.deepEqual(task.inputs.map((i) => i.name).sort(), [...Object.values(InputNames), ...Object.values(TaskInputs)].sort());
+  const { InputNames, TaskInputs } = require('../shared/names');
+  assert.deepEqual(task.inputs.map((i) => i.name).sort(), [...Object.values(InputNames), ...Object.values(TaskInputs), CONNECTION_INPUT].sort());
+});
+
+test('the service connection type: UsernamePassword (basic), the URL is the endpoint, region/bucket/prefix optional; every task takes it', () => {
+  const ext = require('../vss-extension.json');
+  const endpoint = ext.contributions.find((c) => c.type === 'ms.vss-endpoint.service-endpoint-type');
+  assert.ok(endpoint, 'an endpoint type is contributed');
+  assert.equal(endpoint.properties.displayName, 'S3-compatible storage (s3pod)');
+  const [scheme] = endpoint.properties.authenticationSchemes;
+  assert.equal(scheme.type, 'ms.vss-endpoint.endpoint-auth-scheme-basic');
+  assert.deepEqual(scheme.inputDescriptors.map((d) => [d.id, d.isConfidential]), [['username', false], ['password', true]]);
+  assert.deepEqual(endpoint.properties.inputDescriptors.map((d) => [d.id, d.validation.isRequired]), [['region', false], ['bucket', false], ['prefix', false]]);
+  const { TASKS } = require('../scripts/package');
+  for (const folder of Object.keys(TASKS)) {
+    const t = require(`../${folder}/task.json`);
+    const input = t.inputs.find((i) => i.name === CONNECTION_INPUT);
+    assert.equal(input?.type, `connectedService:${endpoint.properties.name}`, folder);
+    for (const old of ['accessKeyId', 'secretAccessKey']) assert.match(t.inputs.find((i) => i.name === old).helpMarkDown, /^Deprecated: use the S3 connection/, `${folder} ${old}`);
+  }
+});
+
+test('restricted command mode: declared by every task; variables limited where their names are fixed', () => {
+  const { TASKS } = require('../scripts/package');
+  for (const folder of Object.keys(TASKS)) {
+    const t = require(`../${folder}/task.json`);
+    assert.deepEqual(t.restrictions.commands, { mode: 'restricted' }, folder);
+  }
+  // S3Pod@1 (cacheHitVar) and S3PodArtifact@1 (versionVar, digestVar) set variables the user names.
+  const assets = require('../S3PodAssetsV1/task.json');
+  assert.deepEqual(assets.restrictions.settableVariables.allowed.sort(), ['S3POD_ASSETS_DIR', 'assetsDir']);
 });
 
 const binary = process.env.S3POD_TEST_BINARY ? path.resolve(process.env.S3POD_TEST_BINARY) : '';

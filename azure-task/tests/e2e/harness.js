@@ -78,9 +78,8 @@ function createJob({ taskDir, workdir, binaryEnv = {} }) {
       if (c.command === 'task.settaskvariable') taskVars[c.props.variable] = c.message;
     }
     const issues = (type) => cmds.filter((c) => c.command === 'task.issue' && c.props.type === type).map((c) => c.message);
-    // task.uploadsummary names a markdown file; the agent shows it on the run's Extensions tab.
-    const summaries = cmds.filter((c) => c.command === 'task.uploadsummary')
-      .map((c) => (fs.existsSync(c.message) ? fs.readFileSync(c.message, 'utf8') : '')).join('\n');
+    // The summary is logged as a collapsible group (restricted mode refuses task.uploadsummary).
+    const summaries = [...(r.stdout || '').matchAll(/^##\[group\]s3pod summary\n([\s\S]*?)^##\[endgroup\]$/gm)].map((m) => m[1]).join('\n');
     return {
       code: r.status,
       stdout: r.stdout || '',

@@ -9,12 +9,13 @@ const path = require('path');
 const os = require('os');
 const { TaskMockRunner } = require('azure-pipelines-task-lib/mock-run');
 
-const TASK_DIR = path.join(__dirname, '..', '..', 'S3PodV1');
+const TASKS_DIR = path.join(__dirname, '..', '..');
 const STUB = path.join(__dirname, '..', '..', '..', 'action', '__tests__', 'fixtures', 'stub-s3pod.cjs');
 
-function scenario(entry, { inputs = {}, env = {}, taskVariables = {}, fake = {} } = {}) {
-  const tmr = new TaskMockRunner(path.join(TASK_DIR, `${entry}.js`));
-  const taskJson = require(path.join(TASK_DIR, 'task.json'));
+function scenario(entry, { task = 'S3PodV1', inputs = {}, env = {}, taskVariables = {}, fake = {} } = {}) {
+  const taskDir = path.join(TASKS_DIR, task);
+  const tmr = new TaskMockRunner(path.join(taskDir, `${entry}.js`));
+  const taskJson = require(path.join(taskDir, 'task.json'));
   const all = {};
   for (const input of taskJson.inputs) {
     if (input.defaultValue !== undefined) all[input.name] = input.defaultValue;
@@ -51,4 +52,22 @@ const miss = (primaryKey, why = { summary: `no cache entry matches key ${primary
   json: { primaryKey, matchedKey: null, exactMatch: false, matchedScope: null, size: null, restored: false, lookupOnly: false, files: null, seconds: 0.1, miss: why },
 });
 
-module.exports = { scenario, hit, miss, STUB };
+/**
+ * An "S3-compatible storage (s3pod)" connection as the agent hands it to a task: the input holds
+ * its id; the URL, the data fields and the UsernamePassword credentials are ENDPOINT_* variables.
+ */
+const CONNECTION = Object.freeze({ id: 'c0ffee00-s3pod', url: 'http://127.0.0.1:9/', keyId: 'AKIDCONNECTION0001', secret: 'conn-SeCrEt-value-0001', region: 'eu-conn-1', bucket: 'conn-bucket', prefix: 'conn/prefix' });
+function connectionEnv(c = CONNECTION) {
+  return {
+    [`ENDPOINT_URL_${c.id}`]: c.url,
+    [`ENDPOINT_AUTH_SCHEME_${c.id}`]: 'UsernamePassword',
+    [`ENDPOINT_AUTH_${c.id}`]: JSON.stringify({ scheme: 'UsernamePassword', parameters: { username: c.keyId, password: c.secret } }),
+    [`ENDPOINT_AUTH_PARAMETER_${c.id}_USERNAME`]: c.keyId,
+    [`ENDPOINT_AUTH_PARAMETER_${c.id}_PASSWORD`]: c.secret,
+    [`ENDPOINT_DATA_${c.id}_REGION`]: c.region,
+    [`ENDPOINT_DATA_${c.id}_BUCKET`]: c.bucket,
+    [`ENDPOINT_DATA_${c.id}_PREFIX`]: c.prefix,
+  };
+}
+
+module.exports = { scenario, hit, miss, STUB, CONNECTION, connectionEnv };

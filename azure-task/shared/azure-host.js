@@ -3,16 +3,16 @@
 // azure-pipelines-task-lib, with Azure's own spelling (camelCase inputs, onMiss), Cache@2 key
 // syntax for keys that are not s3pod templates, and Azure's scope and trust rules.
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const crypto = require('crypto');
 const core = require('./core');
 const cachekey = require('./cachekey');
 const rules = require('./azure-rules');
+const { fromAuthorization, CONNECTION_INPUT } = require('./secrets');
 const { InputNames, TaskInputs, ValueNames, OutputNames, StateNames, Vars } = require('./names');
 
 const CoreInputOf = Object.fromEntries(Object.entries(InputNames).map(([coreName, azureName]) => [azureName, coreName]));
+
+/** The title of the log group that holds a step's summary. */
+const SUMMARY_GROUP = 's3pod summary';
 
 /** Neutralises logging commands in text that came from the binary or the user (file names, keys). */
 function safeLine(line) {
@@ -33,22 +33,66 @@ function cacheHitVariable(tl) {
   return variableInput(tl, TaskInputs.CacheHitVar);
 }
 
+/** Core inputs a service connection can supply, when the task input itself is empty. */
+const CONNECTION_FIELDS = ['endpoint', 'region', 'bucket', 'prefix', 'access-key-id', 'secret-access-key'];
+
+/**
+ * The fields of the "S3-compatible storage (s3pod)" connection the task names: the server URL is
+ * the endpoint, the data fields region/bucket/prefix; the credentials were captured by the entry
+ * point (secrets.captureConnection) before task-lib could log them. {} without a connection.
+ */
+function connectionFields(tl, connection, setSecret) {
+  // The entry point read the input before task-lib loaded; under a test runner task-lib loads
+  // first and takes every INPUT_* out of the environment, so ask it (the value is only an id).
+  const id = (connection && connection.id) || (tl.getInput(CONNECTION_INPUT) || '').trim();
+  if (!id) return {};
+  let { accessKeyId = '', secretAccessKey = '' } = (connection && connection.id === id && connection) || {};
+  if (!accessKeyId && !secretAccessKey) {
+    // task-lib was loaded before the entry point could read the environment (a test runner
+    // does that): take them from its vault through the one call that logs no value.
+    ({ accessKeyId, secretAccessKey } = fromAuthorization(tl.getEndpointAuthorization(id, true)));
+    for (const value of [secretAccessKey, accessKeyId]) if (value) setSecret(value);
+  }
+  const data = (key) => (tl.getEndpointDataParameter(id, key, true) || '').trim();
+  return {
+    endpoint: (tl.getEndpointUrl(id, true) || '').trim().replace(/\/+$/, ''),
+    region: data('region'),
+    bucket: data('bucket'),
+    prefix: data('prefix'),
+    'access-key-id': accessKeyId || '',
+    'secret-access-key': secretAccessKey || '',
+  };
+}
+
 /**
  * The host for one step. registeredSecrets: values the entry point already registered with
  * task.setsecret (read from the environment before task-lib could log them). names: the task's
  * spelling of the core's inputs and outputs (S3Pod@1's by default; S3PodArtifact@1 and
- * S3PodAssets@1 pass their own). complete() ends the step: Succeeded unless setFailed was called.
+ * S3PodAssets@1 pass their own). connection: the captured credentials of the s3Connection input
+ * ({ id, accessKeyId, secretAccessKey }); an explicit input wins over the connection's field.
+ * complete() ends the step: Succeeded unless setFailed was called.
  */
-function azureHost(tl, { registeredSecrets = [], env = process.env, names = {} } = {}) {
+function azureHost(tl, { registeredSecrets = [], env = process.env, names = {}, connection = null } = {}) {
   const inputNames = names.inputs || InputNames;
   const outputNames = names.outputs || OutputNames;
   const masked = new Set(registeredSecrets);
   const variable = (name) => (tl.getVariable(name) || '').trim();
   let failed = false;
+  let fromConnection;
+  const setSecret = (value) => {
+    if (!masked.has(value)) tl.setSecret(value);
+    masked.add(value);
+  };
+  const input = (name) => (inputNames[name] ? tl.getInput(inputNames[name]) || '' : '');
   return {
     env,
     cwd: variable(Vars.WorkingDirectory) || process.cwd(),
-    getInput: (name) => (inputNames[name] ? tl.getInput(inputNames[name]) || '' : ''),
+    getInput: (name) => {
+      const value = input(name);
+      if (value.trim() || !CONNECTION_FIELDS.includes(name)) return value;
+      fromConnection ??= connectionFields(tl, connection, setSecret);
+      return fromConnection[name] || value;
+    },
     inputName: (name) => inputNames[name] || name,
     valueName: (name, value) => ValueNames[name]?.[value] || value,
     setOutput: (name, value) => tl.setVariable(outputNames[name], value, false, true),
@@ -56,10 +100,7 @@ function azureHost(tl, { registeredSecrets = [], env = process.env, names = {} }
     exportVariable: (name, value) => tl.setVariable(name, value),
     saveState: (name, value) => tl.setTaskVariable(StateNames[name] || name, value),
     getState: (name) => tl.getTaskVariable(StateNames[name] || name) || '',
-    setSecret: (value) => {
-      if (!masked.has(value)) tl.setSecret(value);
-      masked.add(value);
-    },
+    setSecret,
     info: (message) => console.log(safeLine(message)),
     warning: (message) => tl.warning(safeLine(message)),
     error: (message) => tl.error(safeLine(message)),
@@ -68,16 +109,12 @@ function azureHost(tl, { registeredSecrets = [], env = process.env, names = {} }
       failed = true;
       tl.setResult(tl.TaskResult.Failed, safeLine(message));
     },
-    // Each call becomes one markdown section on the run's Extensions tab.
+    // The tasks run in restricted command mode, where the agent refuses task.uploadsummary (it
+    // attaches a file to the run), so the summary goes into the step's log as a collapsible group.
     summary: (markdown) => {
-      const dir = variable(Vars.TempDirectory) || os.tmpdir();
-      const file = path.join(dir, `s3pod-summary-${crypto.randomUUID()}.md`);
-      try {
-        fs.writeFileSync(file, `${markdown}\n`);
-        tl.uploadSummary(file);
-      } catch (err) {
-        tl.debug(`Could not write the summary: ${err.message}`);
-      }
+      console.log(`##[group]${SUMMARY_GROUP}`);
+      for (const line of String(markdown).split(/\r?\n/)) console.log(safeLine(line));
+      console.log('##[endgroup]');
     },
     scopes: (scopeInput) => {
       if (/[\r\n]/.test(scopeInput)) throw new core.InputError(core.Inputs.Scope, `Input "${InputNames.scope}" must be a single line`);
@@ -114,4 +151,4 @@ function azureHost(tl, { registeredSecrets = [], env = process.env, names = {} }
   };
 }
 
-module.exports = { azureHost, cacheHitVariable, variableInput, safeLine };
+module.exports = { azureHost, cacheHitVariable, variableInput, safeLine, connectionFields, SUMMARY_GROUP };

@@ -14,8 +14,8 @@ function cacheHitValue(result) {
 }
 
 /** execution: restore, and record what the post-job step needs. */
-async function restore(tl, registeredSecrets = []) {
-  const host = azureHost(tl, { registeredSecrets });
+async function restore(tl, registeredSecrets = [], connection = null) {
+  const host = azureHost(tl, { registeredSecrets, connection });
   const result = await core.runRestore(host);
   let name = '';
   try {
@@ -28,8 +28,8 @@ async function restore(tl, registeredSecrets = []) {
 }
 
 /** postjobexecution: save on a miss or inexact hit, from the state the restore recorded. */
-async function save(tl, registeredSecrets = []) {
-  const host = azureHost(tl, { registeredSecrets });
+async function save(tl, registeredSecrets = [], connection = null) {
+  const host = azureHost(tl, { registeredSecrets, connection });
   await core.runPostSave(host);
   host.complete();
 }
@@ -38,8 +38,8 @@ async function save(tl, registeredSecrets = []) {
  * S3PodArtifact@1: one artifact command; versionVar / digestVar (when given) are set to the
  * version and digest, as plain variables for the later steps of the job.
  */
-async function artifact(tl, registeredSecrets = []) {
-  const host = azureHost(tl, { registeredSecrets, names: { inputs: names.ArtifactInputNames, outputs: names.ArtifactOutputNames } });
+async function artifact(tl, registeredSecrets = [], connection = null) {
+  const host = azureHost(tl, { registeredSecrets, connection, names: { inputs: names.ArtifactInputNames, outputs: names.ArtifactOutputNames } });
   let versionVar;
   let digestVar;
   try {
@@ -60,8 +60,8 @@ async function artifact(tl, registeredSecrets = []) {
 }
 
 /** S3PodAssets@1: sync the manifest's assets into the cached assets directory. */
-async function assets(tl, registeredSecrets = []) {
-  const host = azureHost(tl, { registeredSecrets, names: { inputs: names.AssetInputNames, outputs: names.AssetOutputNames } });
+async function assets(tl, registeredSecrets = [], connection = null) {
+  const host = azureHost(tl, { registeredSecrets, connection, names: { inputs: names.AssetInputNames, outputs: names.AssetOutputNames } });
   const result = await core.runAssets(host);
   host.complete();
   return result;
