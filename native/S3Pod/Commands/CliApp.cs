@@ -18,6 +18,7 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
     public async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
         var root = BuildRoot();
+        if (args is [CompletionCommand.Hidden, .. var words]) return CompletionCommand.Complete(root, words, env, stdout);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -69,10 +70,12 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
             CacheCommands.Prune(this), DirCommands.Create(this), DockerCommands.Create(this),
             ArtifactCommands.Create(this),
             AssetCommands.Create(this),
+            CompletionCommand.Create(), HelpText.HelpCommand(),
         })
         {
             root.Subcommands.Add(command);
         }
+        HelpText.Attach(root);
         return root;
     }
 
