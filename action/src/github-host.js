@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import * as core from '@actions/core';
 import s3pod from './core/index.js';
 import { computeScopes, readEvent, untrustedReason } from './github-rules.js';
+import { proxyAwareDownload } from './download.js';
 
 export function githubHost(env = process.env) {
   const event = readEvent(env);
@@ -44,6 +45,7 @@ export function githubHost(env = process.env) {
       tempDir: env.RUNNER_TEMP || undefined,
       serverUrl: env.GITHUB_SERVER_URL || undefined,
       repository: env.GITHUB_ACTION_REPOSITORY || undefined,
+      download: proxyAwareDownload,
     }),
   };
   return host;

@@ -114,8 +114,9 @@ function availablePlatforms(sums) {
  *      committed in release-sums.json, then moved into the tool cache.
  * The asset is the one for `runner` ({ os, arch, names } as the CI names them; Node's own values
  * when the CI gives none). Options: { binary, version, env, runner, toolCacheDir, tempDir,
- * serverUrl, repository, sums, binaryInput, log: { info, debug } }; binaryInput is how the host
- * spells the `binary` input. Returns { path, version, source }.
+ * serverUrl, repository, sums, binaryInput, download, log: { info, debug } }; binaryInput is how the
+ * host spells the `binary` input; download(url, dest, { token }) replaces the built-in fetch (the
+ * action passes one that goes through HTTPS_PROXY). Returns { path, version, source }.
  * Throws BinaryError with a one-line message on any failure (not found, no binary for this
  * platform, HTTP error, checksum mismatch).
  */
@@ -175,7 +176,15 @@ async function locateBinary(options = {}) {
   const temp = path.join(tempDir, `${asset}.${process.pid}.${crypto.randomUUID()}.download`);
   log.info(`Downloading s3pod ${version} from ${url}`);
   try {
-    await download(url, temp, { token: options.token });
+    if (options.download) {
+      try {
+        await options.download(url, temp, { token: options.token });
+      } catch (err) {
+        throw err instanceof BinaryError ? err : new BinaryError(`Could not download ${url}: ${err.cause?.message || err.message}`);
+      }
+    } else {
+      await download(url, temp, { token: options.token });
+    }
     const actual = await sha256File(temp);
     if (actual !== expected) {
       throw new BinaryError(`Checksum mismatch for ${asset} from ${url}: expected SHA-256 ${expected}, got ${actual}; refusing to run it`);

@@ -29,7 +29,7 @@
  *   runner() -> { os, arch, names }    the runner's OS and architecture as the CI names them
  *                                      (RUNNER_OS=macOS, Agent.OSArchitecture=ARM64, ...); names
  *                                      says where they came from, for error messages
- *   toolOptions() -> { toolCacheDir, tempDir, serverUrl?, repository? }
+ *   toolOptions() -> { toolCacheDir, tempDir, serverUrl?, repository?, download? }
  *                                      where a downloaded binary is kept, and where it comes from
  *
  * Optional
