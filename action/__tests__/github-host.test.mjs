@@ -45,7 +45,9 @@ describe('githubHost', () => {
     const host = githubHost({ RUNNER_OS: 'macOS', RUNNER_ARCH: 'ARM64', RUNNER_TOOL_CACHE: '/tc', RUNNER_TEMP: '/rt', GITHUB_SERVER_URL: 'https://ghe.example', GITHUB_ACTION_REPOSITORY: 'org/s3pod' });
     assert.deepEqual(host.runner(), { os: 'macOS', arch: 'ARM64', names: 'RUNNER_OS/RUNNER_ARCH' });
     assert.equal(core.assetName(host.runner().os, host.runner().arch), 's3pod-osx-arm64');
-    assert.deepEqual(host.toolOptions(), { toolCacheDir: '/tc', tempDir: '/rt', serverUrl: 'https://ghe.example', repository: 'org/s3pod' });
+    const { download, ...dirs } = host.toolOptions();
+    assert.deepEqual(dirs, { toolCacheDir: '/tc', tempDir: '/rt', serverUrl: 'https://ghe.example', repository: 'org/s3pod' });
+    assert.equal(download.name, 'proxyAwareDownload', 'the proxy-aware downloader (see proxy.test.mjs)');
   });
 
   test('job status comes from the job-status input', () => {
