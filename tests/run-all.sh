@@ -44,7 +44,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(ceph-mon ceph-osd radosgw ceph-common awscli rclone zstd docker.io iptables
-              busybox-static time curl ca-certificates)
+              busybox-static time curl ca-certificates zsh fish)
+# PowerShell 7 runs install.ps1 and the pwsh completion script in the tests; it installs as a .NET
+# tool (without the version the tool takes one that fails).
+PWSH_VERSION=7.6.10
 # The arm64 pass: qemu-user runs the cross-built binary, which needs arm64 libc/OpenSSL (multiarch).
 ARM64=${S3POD_ARM64:-0}
 [[ $(uname -m) == x86_64 ]] || ARM64=0
@@ -158,6 +161,10 @@ infra() {
       echo "$name start: $(elapsed "$t0") s (rc $rc)" >>"$RES/timings"
     ) &
   done
+  if ! command -v pwsh >/dev/null && [[ ! -x $HOME/.dotnet/tools/pwsh ]]; then
+    ( dotnet tool install -g PowerShell --version "$PWSH_VERSION" >"$RES/logs/pwsh-install.log" 2>&1
+      echo "pwsh install: rc $?" >>"$RES/timings" ) &
+  fi
   for name in action azure-task; do
     [[ -d $REPO/$name ]] || continue
     ( npm_ci_if_needed "$REPO/$name" >"$RES/logs/npm-ci-$name.log" 2>&1; echo $? >"$RES/npm-ci-$name.rc" ) &
