@@ -109,7 +109,7 @@ internal static class SetupCommands
 
         await using var store = ctx.Stores.Open(announce: false);
         var location = store.Location;
-        checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {ep}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
+        checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {Redaction.Url(ep)}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
 
         async Task<bool> Step(string name, Func<Task<string>> action)
         {

@@ -27,7 +27,38 @@ internal sealed record StaticCredentials(string KeyId, string Secret)
 /// <param name="Retries">Attempts after the first for a failed request or body read.</param>
 internal sealed record NetworkPolicy(TimeSpan ConnectTimeout, TimeSpan FirstByteTimeout, TimeSpan IdleTimeout, int Retries)
 {
+    public static readonly TimeSpan DefaultOperationTimeout = TimeSpan.FromSeconds(120);
+
     public static readonly NetworkPolicy Default = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), 5);
+
+    /// <summary>The most an operation may go without progress, over all its requests, attempts and
+    /// backoff waits (<see cref="ProgressBudget"/>): retries × first_byte_timeout would be six minutes.</summary>
+    public TimeSpan OperationTimeout { get; init; } = DefaultOperationTimeout;
+
+    public static readonly TimeSpan DefaultRevalidateTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The most a check of a cached copy may take when that copy could serve instead
+    /// (<see cref="RevalidateAsync{T}"/>): a silent store must not hold a read the cache can answer.</summary>
+    public TimeSpan RevalidateTimeout { get; init; } = DefaultRevalidateTimeout;
+
+    /// <summary>
+    /// Runs a revalidation under <paramref name="timeout"/> (<see cref="RevalidateTimeout"/>). When
+    /// it passes, it fails as the store being unreachable (<see cref="StorageFailure.Timeout"/>),
+    /// which is what lets the caller serve its stale copy with a warning.
+    /// </summary>
+    public static async Task<T> RevalidateAsync<T>(TimeSpan timeout, string what, Func<CancellationToken, Task<T>> check, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            return await check(limit.Token);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new StorageException(StorageFailure.Timeout, $"{what}: no answer within {Config.Values.Describe(timeout)} (revalidate_timeout)", e);
+        }
+    }
 }
 
 /// <summary>
@@ -53,6 +84,7 @@ internal sealed class S3ObjectStore : IObjectStore
     private readonly CapabilityCache? _capabilityCache;
     private readonly TimeProvider _clock;
     private readonly RetryPolicy _retry;
+    private readonly ProgressBudget _budget;
     private StoreCapabilities? _capabilities;
     // RGW 16 compares If-Match against the unquoted ETag; AWS wants it as HEAD returns it (quoted).
     // Known from the capability probe, or learned on first use.
@@ -67,6 +99,7 @@ internal sealed class S3ObjectStore : IObjectStore
         _https = string.IsNullOrEmpty(target.Endpoint) || target.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         var policy = network ?? NetworkPolicy.Default;
         _retry = new RetryPolicy(policy);
+        _budget = new ProgressBudget(policy.OperationTimeout, _clock);
         var config = new AmazonS3Config
         {
             ForcePathStyle = true,
@@ -99,7 +132,8 @@ internal sealed class S3ObjectStore : IObjectStore
 
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
 
-    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : _target.Endpoint!;
+    // Redacted: a token in the endpoint's query or path must not reach a message.
+    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : Output.Redaction.Url(_target.Endpoint!);
 
     private static int _stsRegistered;
 
@@ -130,26 +164,41 @@ internal sealed class S3ObjectStore : IObjectStore
     /// backoff. Errors the caller must see (412, 404, 403, ...) pass through untouched; when the
     /// retries run out, the error is translated into one line saying what failed and how often.
     /// An attempt that hands its watchdog to a response body (<see cref="TransferWatchdog.WatchResponseBody"/>)
-    /// passes its ownership to that stream.
+    /// passes its ownership to that stream. Over all of it runs the store's <see cref="ProgressBudget"/>:
+    /// when the operation has gone <see cref="NetworkPolicy.OperationTimeout"/> without progress,
+    /// the attempt is cut and no other is made.
     /// </summary>
     private async Task<T> CallAsync<T>(string key, Func<TransferWatchdog, Task<T>> attempt, CancellationToken ct,
         TransferWatchdog.Stage initial = TransferWatchdog.Stage.AwaitingResponse)
     {
+        var delivered = new StrongBox<long>();
         for (int tries = 1; ; tries++)
         {
-            var watchdog = new TransferWatchdog(_retry.Network.IdleTimeout, _retry.Network.FirstByteTimeout, _clock, ct, initial);
+            var watchdog = new TransferWatchdog(_retry.Network.IdleTimeout, _retry.Network.FirstByteTimeout, _clock, ct, initial, _budget, delivered);
             bool handedOff = false;
             try
             {
                 TransferWatchdog.Current.Value = watchdog;
                 var result = await attempt(watchdog);
                 handedOff = result is Stream;
+                // A body still to be read settles at its end: a server that answers every retry and
+                // then stalls must not get the budget back each time.
+                if (handedOff) _budget.Progress();
+                else _budget.Settled();
                 return result;
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is not S3PodException && IsRetryable(e, watchdog.Expired is not null))
             {
                 if (tries >= _retry.Attempts) throw Translate(e, key, tries, watchdog.Expired);
-                await Task.Delay(RetryPolicy.Delay(tries, IsThrottling(e)), _clock, ct);
+                var delay = RetryPolicy.Delay(tries, IsThrottling(e));
+                if (watchdog.BudgetExpired || _budget.WouldPass(delay)) throw Translate(e, key, tries, OutOfBudget(watchdog, e));
+                await Task.Delay(delay, _clock, ct);
+            }
+            catch (AmazonServiceException)
+            {
+                // Answered (404, 412, 403, ...): the server is alive, whatever the caller makes of it.
+                _budget.Settled();
+                throw;
             }
             finally
             {
@@ -157,6 +206,10 @@ internal sealed class S3ObjectStore : IObjectStore
             }
         }
     }
+
+    /// <summary>"no progress for 2 min (operation_timeout); the last attempt: no response within 60 s (first_byte_timeout)".</summary>
+    private string OutOfBudget(TransferWatchdog? last, Exception error) =>
+        _budget.Describe() + (last?.BudgetExpired == true ? "" : $"; the last attempt: {last?.Expired ?? Redact(OneLine(Innermost(error).Message))}");
 
     private static bool IsRetryable(Exception e, bool timedOut)
     {
@@ -227,6 +280,7 @@ internal sealed class S3ObjectStore : IObjectStore
     private sealed class RangeReader(S3ObjectStore store, string key, string? etag, long end) : IResumePolicy
     {
         private TransferWatchdog? _watchdog;
+        private bool _outOfBudget;
 
         public async Task<Stream> OpenAsync(long offset, CancellationToken ct)
         {
@@ -261,12 +315,21 @@ internal sealed class S3ObjectStore : IObjectStore
             // Opening already retried on its own; what is left to judge are failures of the body.
             if (error is S3PodException || attempt >= store._retry.Attempts) return false;
             if (!IsRetryable(error, _watchdog?.Expired is not null)) return false;
-            await Task.Delay(RetryPolicy.Delay(attempt, false), store._clock, ct);
+            var delay = RetryPolicy.Delay(attempt, false);
+            if (_watchdog?.BudgetExpired == true || store._budget.WouldPass(delay))
+            {
+                _outOfBudget = true;
+                return false;
+            }
+            await Task.Delay(delay, store._clock, ct);
             return true;
         }
 
+        public void Completed() => store._budget.Settled();
+
         public Exception GiveUp(Exception error, int attempts) =>
-            error is S3PodException known ? known : store.Translate(error, key, attempts, _watchdog?.Expired);
+            error is S3PodException known ? known
+            : store.Translate(error, key, attempts, _outOfBudget ? store.OutOfBudget(_watchdog, error) : _watchdog?.Expired);
     }
 
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct, string? startAfter = null)
@@ -349,16 +412,21 @@ internal sealed class S3ObjectStore : IObjectStore
     /// file where only single PUTs are conditional.</summary>
     private async Task<PutOutcome> PutStreamedAsync(string key, Stream content, long length, PutOptions options, CancellationToken ct)
     {
-        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, w =>
+        FencedReadStream? previous = null;
+        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, async w =>
         {
+            // The HTTP client may still be reading the failed attempt's body: wait for that read to
+            // end (and refuse it any other) before the source is rewound for this one.
+            if (previous is not null) await previous.FenceAsync();
             content.Position = 0;
-            var request = NewPut(key, w.WatchRequestBody(content), options);
+            previous = new FencedReadStream(content);
+            var request = NewPut(key, w.WatchRequestBody(previous), options);
             request.Headers.ContentLength = length;
             // The caller owns the source and a retry reads it again: the SDK must not close it
             // after an attempt (its default), or the retry fails with "Cannot access a closed file".
             request.AutoCloseStream = false;
             condition?.Invoke(request);
-            return _client.PutObjectAsync(request, w.Token);
+            return await _client.PutObjectAsync(request, w.Token);
         }, ct, TransferWatchdog.Stage.Sending);
 
         var outcome = options.Condition is WriteCondition.Match m
@@ -795,18 +863,25 @@ internal sealed class S3ObjectStore : IObjectStore
                 if (code == "KeyTooLongError")
                     return new(StorageFailure.Rejected, $"{where}: the key is too long for this server", e);
                 var failure = IsThrottling(s3) ? StorageFailure.Throttled : (int)s3.StatusCode >= 500 ? StorageFailure.Server : StorageFailure.Rejected;
-                var what = failure == StorageFailure.Throttled ? "the server kept asking to slow down" : failure == StorageFailure.Server ? "the server kept failing" : "refused";
-                return new(failure, $"{where}: {(code.Length > 0 ? code : ((int)s3.StatusCode).ToString())}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + OneLine(s3.Message))}{(failure == StorageFailure.Rejected ? "" : $" ({what}{(attempts > 1 ? $", {attempts} attempts" : "")})")}", e);
+                int status = (int)s3.StatusCode;
+                var what = failure == StorageFailure.Throttled ? (status == 503 ? "the server kept answering 503" : "the server kept asking to slow down")
+                    : failure == StorageFailure.Server ? $"the server kept failing with {status}" : "refused";
+                if (attempts <= 1 && failure != StorageFailure.Rejected) what = what.Replace("kept answering", "answered").Replace("kept asking", "asked").Replace("kept failing", "failed");
+                // A response without a body (HEAD, or a proxy's bare 503) leaves the SDK's generic
+                // "Error making request with Error Code …" text: it says nothing the code does not.
+                var detail = string.IsNullOrEmpty(s3.Message) || s3.Message.StartsWith("Error making request", StringComparison.Ordinal) ? "" : ": " + Redact(OneLine(s3.Message));
+                var label = code.Length > 0 ? (status >= 400 && !code.Contains(status.ToString(), StringComparison.Ordinal) && detail.Length == 0 ? $"{status} {code}" : code) : status.ToString();
+                return new(failure, $"{where}: {label}{detail}{(failure == StorageFailure.Rejected ? "" : $" ({what}{(attempts > 1 ? $", {attempts} attempts" : "")})")}", e);
             case AmazonClientException client when client.InnerException is { } inner && inner is not AmazonClientException:
                 return Translate(inner, key, attempts);
             case AmazonClientException client when client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase):
                 return new(StorageFailure.Credentials, "no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain (AWS_* env, profile, web identity, instance role)", e);
             case TimeoutException:
-                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({OneLine(Innermost(e).Message)}){tries}", e);
+                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({Redact(OneLine(Innermost(e).Message))}){tries}", e);
             case HttpRequestException or SocketException or IOException:
-                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}{tries}", e);
+                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {Redact(OneLine(Innermost(e).Message))}{tries}", e);
             default:
-                return new(StorageFailure.Rejected, $"{where}: {OneLine(e.Message)}{tries}", e);
+                return new(StorageFailure.Rejected, $"{where}: {Redact(OneLine(e.Message))}{tries}", e);
         }
     }
 
@@ -817,6 +892,11 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>Messages of the HTTP stack may quote the request URL, and with it a token in the
+    /// endpoint's query or path.</summary>
+    private string Redact(string message) =>
+        string.IsNullOrEmpty(_target.Endpoint) ? message : Output.Redaction.Apply(message.Replace(_target.Endpoint!, EndpointName, StringComparison.Ordinal));
 
     private static ObjectInfo ToInfo(string key, long size, DateTime? lastModified, string? etag, MetadataCollection metadata)
     {
