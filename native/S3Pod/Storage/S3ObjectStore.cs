@@ -89,6 +89,7 @@ internal sealed class S3ObjectStore : IObjectStore
     // RGW 16 compares If-Match against the unquoted ETag; AWS wants it as HEAD returns it (quoted).
     // Known from the capability probe, or learned on first use.
     private bool? _unquotedIfMatch;
+    private bool _bucketOwnerFullControl;
 
     public S3ObjectStore(S3Target target, NetworkPolicy? network = null, CapabilityCache? capabilityCache = null, TimeProvider? clock = null)
     {
@@ -131,6 +132,10 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
+
+    public void GrantBucketOwnerFullControl() => _bucketOwnerFullControl = true;
+
+    private S3CannedACL? OwnerAcl => _bucketOwnerFullControl ? S3CannedACL.BucketOwnerFullControl : null;
 
     // Redacted: a token in the endpoint's query or path must not reach a message.
     private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : Output.Redaction.Url(_target.Endpoint!);
@@ -497,6 +502,7 @@ internal sealed class S3ObjectStore : IObjectStore
             // Over TLS the payload is protected anyway: skip hashing it for SigV4 (the SDK refuses over plain HTTP).
             DisablePayloadSigning = _https,
             ContentType = options.ContentType,
+            CannedACL = OwnerAcl,
         };
         foreach (var (k, v) in options.Metadata) request.Metadata[k] = v;
         return request;
@@ -534,7 +540,7 @@ internal sealed class S3ObjectStore : IObjectStore
         if (!enforced && await HeadAsync(key, ct) is { } already)
             return new PutOutcome.PreconditionFailed(already);
 
-        var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = options.ContentType };
+        var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = options.ContentType, CannedACL = OwnerAcl };
         foreach (var (k, v) in options.Metadata) create.Metadata[k] = v;
         var upload = await CallAsync(key, w => _client.InitiateMultipartUploadAsync(create, w.Token), ct);
         string? uploadId = upload.UploadId;
