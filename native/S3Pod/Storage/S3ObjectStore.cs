@@ -212,7 +212,7 @@ internal sealed partial class S3ObjectStore : IObjectStore
     private async Task ReadRangeAsync(string key, string? etag, long offset, int count, Memory<byte> dest, CancellationToken ct)
     {
         await using var s = new ResumableReadStream(offset, offset + count, new RangeReader(this, key, etag, offset + count));
-        int got = await ReadFullAsync(s, dest[..count], ct);
+        int got = await s.ReadAtLeastAsync(dest[..count], count, throwOnEndOfStream: false, ct);
         if (got != count) throw new StorageException(StorageFailure.Unreachable, $"{Describe(key)}: the range at offset {offset} ended early ({got} of {count} bytes)");
     }
 
@@ -378,18 +378,6 @@ internal sealed partial class S3ObjectStore : IObjectStore
 
     private static DateTimeOffset ToOffset(DateTime? t) =>
         t is { } v ? new DateTimeOffset(v.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : v.ToUniversalTime()) : DateTimeOffset.UnixEpoch;
-
-    internal static async Task<int> ReadFullAsync(Stream s, Memory<byte> buffer, CancellationToken ct)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = await s.ReadAsync(buffer[total..], ct);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
-    }
 
     public ValueTask DisposeAsync()
     {

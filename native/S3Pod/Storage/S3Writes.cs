@@ -38,7 +38,7 @@ internal sealed partial class S3ObjectStore
             // servers (RGW 16 ignores them on CompleteMultipartUpload). A stream of unknown length is
             // probed with one part's worth: if it fills the part, that buffer becomes part 1.
             var buffer = GC.AllocateUninitializedArray<byte>(options.Length is { } n ? (int)n : PartSize);
-            int filled = await ReadFullAsync(content, buffer, ct);
+            int filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
             if (options.Length is not null || filled < buffer.Length)
             {
                 // Read to the end: a source longer or shorter than announced must fail now, not be cut
@@ -208,7 +208,7 @@ internal sealed partial class S3ObjectStore
                 else
                 {
                     buf = buffers.Rent();
-                    n = await ReadFullAsync(content, buf, ct);
+                    n = await content.ReadAtLeastAsync(buf, buf.Length, throwOnEndOfStream: false, ct);
                 }
                 if (n == 0) { buffers.Return(buf); break; }
                 if (inFlight.Count >= Concurrency)
@@ -221,7 +221,7 @@ internal sealed partial class S3ObjectStore
                 inFlight.Add(UploadPartAsync(uploadId, key, partNumber++, buf, n, buffers, ct));
                 total += n;
                 options.Progress?.Invoke(total);
-                // A short part is the last one (ReadFullAsync met the end, so a checking source stream
+                // A short part is the last one (the read met the end, so a checking source stream
                 // has run its end-of-stream check before the upload is completed).
                 if (n < PartSize) break;
             }
