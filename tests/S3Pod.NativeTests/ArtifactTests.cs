@@ -74,8 +74,9 @@ public sealed class ArtifactTests
 
     /// <summary>
     /// sacker's write-only CI pushers: a user that may only PutObject under blobs/ and artifacts/
-    /// (a bucket policy; Get, List and Delete denied) pushes date-scheme versions; readers with full
-    /// credentials see them.
+    /// (a bucket policy; Get, List and Delete denied) pushes date-scheme versions; the bucket owner
+    /// reads them with no grant in the policy, because write-only pushes give every object to the
+    /// bucket owner (x-amz-acl: bucket-owner-full-control; on RGW objects belong to their uploader).
     /// </summary>
     [SkippableFact]
     public void WriteOnlyPusher_WithAPutObjectOnlyUser_OnCephRgw()
@@ -97,16 +98,14 @@ public sealed class ArtifactTests
             var owner = b.Shell($"{Binary.Aws} s3api get-bucket-acl --bucket $BUCKET --query Owner.ID --output text").Out.Trim();
             Assert.False(string.IsNullOrEmpty(owner));
             // What the README shows: PutObject under the two prefixes and nothing else for the pusher
-            // (RGW lets a user read what it uploaded unless told otherwise, hence the explicit Deny);
-            // objects belong to their uploader on RGW, so readers are allowed explicitly.
+            // (RGW lets a user read what it uploaded unless told otherwise, hence the explicit Deny).
+            // No statement for the owner: the objects' ACL must be what lets it read.
             var policy = $$"""
                 {"Version": "2012-10-17", "Statement": [
                   {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/{{uid}}"]}, "Action": ["s3:PutObject"],
                    "Resource": ["arn:aws:s3:::{{b.Bucket}}/ci/blobs/*", "arn:aws:s3:::{{b.Bucket}}/ci/artifacts/*"]},
                   {"Effect": "Deny", "Principal": {"AWS": ["arn:aws:iam:::user/{{uid}}"]}, "Action": ["s3:GetObject", "s3:ListBucket", "s3:DeleteObject"],
-                   "Resource": ["arn:aws:s3:::{{b.Bucket}}", "arn:aws:s3:::{{b.Bucket}}/*"]},
-                  {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/{{owner}}"]}, "Action": ["s3:GetObject"],
-                   "Resource": ["arn:aws:s3:::{{b.Bucket}}/ci/*"]}]}
+                   "Resource": ["arn:aws:s3:::{{b.Bucket}}", "arn:aws:s3:::{{b.Bucket}}/*"]}]}
                 """;
             File.WriteAllText(Path.Combine(b.Work, "policy.json"), policy);
             var put = b.Shell($"{Binary.Aws} s3api put-bucket-policy --bucket $BUCKET --policy file://policy.json");
@@ -143,6 +142,11 @@ public sealed class ArtifactTests
             Assert.Equal(new[] { firstVersion, secondVersion }.Order(StringComparer.Ordinal).Reverse(),
                 versions.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()));
             Assert.Equal("build 1", b.Exec("artifact", "cat", $"app:{firstVersion}").Out);
+            // The owner's grant is on the objects themselves.
+            var acl = b.Shell($"{Binary.Aws} s3api get-object-acl --bucket $BUCKET --key ci/artifacts/app/_versions/{firstVersion}.json --output json");
+            Assert.True(acl.Code == 0, acl.Err);
+            Assert.Contains(owner, acl.Out);
+            Assert.Contains("FULL_CONTROL", acl.Out);
         }
         finally
         {

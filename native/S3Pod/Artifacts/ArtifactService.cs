@@ -102,6 +102,8 @@ internal sealed partial class ArtifactService
         if (request.Aliases.Count > 0) throw S3PodException.Usage("--write-only cannot move aliases (that needs reading them)");
         VersionRules.Validate(scheme, request.Version);
         _ledger.AssumeEnforced();
+        // What these credentials write would otherwise belong to them alone: the bucket owner could not read it.
+        Store.GrantBucketOwnerFullControl();
         var (content, uploaded) = await UploadAsync(request.Name, request.Source, isDirectory, request.ContentType, request.Level, reuse: false, ct);
         _options.CrashAfter?.Invoke("content");
         try

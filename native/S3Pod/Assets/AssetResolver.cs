@@ -110,15 +110,19 @@ internal sealed class AssetResolver(
         if (remote is not null)
         {
             RemoteAsset found;
+            // Unpinned: the newest matching version here is the best answer when the store cannot be used.
+            var fallback = selector is null || selector == "latest" ? assets.Newest(name)
+                : AssetVersion.IsPartial(selector) ? assets.Newest(name, selector) : null;
             try
             {
-                found = await remote.ResolveAsync(name, selector, ct);
+                // With a local version that can serve, a silent store gets revalidate_timeout, not the operation's budget.
+                found = fallback is null || options.Strict
+                    ? await remote.ResolveAsync(name, selector, ct)
+                    : await NetworkPolicy.RevalidateAsync(objects.RevalidateTimeout, spec.Describe(selector), token => remote.ResolveAsync(name, selector, token), ct);
             }
             catch (StorageException e) when (CannotUseStore(e))
             {
-                // Unpinned: the newest matching version here is the best answer, said loudly.
-                var fallback = selector is null || selector == "latest" ? assets.Newest(name)
-                    : AssetVersion.IsPartial(selector) ? assets.Newest(name, selector) : null;
+                // Said loudly.
                 if (fallback is null || options.Strict)
                     throw S3PodException.Offline($"{spec.Describe(selector)}: {e.Message}; {(fallback is null ? "no matching version is in the assets directory" : "not using the local " + fallback.Version + " (--strict)")}", e);
                 reporter.Warn($"{spec.Describe(selector)}: {e.Message}; using {fallback.Version} from the assets directory (a newer version may exist)");

@@ -29,4 +29,7 @@ internal sealed record AssetSettings(TimeSpan Ttl, IReadOnlyList<S3Uri> Immutabl
             .ToList();
 
     public bool IsImmutable(S3Uri uri) => Immutable.Any(p => p.Covers(uri));
+
+    /// <summary>How long checking a cached copy may take before the copy is served stale (revalidate_timeout).</summary>
+    public TimeSpan RevalidateTimeout { get; init; } = Storage.NetworkPolicy.DefaultRevalidateTimeout;
 }

@@ -34,6 +34,9 @@ internal sealed record CachedObject(CachedObjectRecord Record, string Path, Time
 internal sealed class ObjectCache(string cacheDir, AssetSettings settings, BucketStores stores, TimeProvider clock, Reporter reporter)
 {
     public string Root { get; } = Path.Combine(cacheDir, "objects");
+
+    /// <summary>How long a check may take where a local copy could serve instead (revalidate_timeout).</summary>
+    public TimeSpan RevalidateTimeout => settings.RevalidateTimeout;
     private string MetaDir => Path.Combine(Root, ".meta");
     private string LockDir => Path.Combine(Root, ".locks");
     private string MissingPath => Path.Combine(Root, ".missing.json");
@@ -80,7 +83,8 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
             var store = stores.For(uri.Bucket);
             if (cached is not null)
             {
-                var head = await store.HeadAsync(uri.Key, ct);
+                // The copy can answer: a silent store gets revalidate_timeout, not the operation's budget.
+                var head = await NetworkPolicy.RevalidateAsync(settings.RevalidateTimeout, uri.ToString(), token => store.HeadAsync(uri.Key, token), ct);
                 if (head is null)
                 {
                     RemoveEntry(uri);
@@ -100,10 +104,11 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         }
         catch (StorageException e) when (cached is not null && StoreUnavailable(e))
         {
-            var age = AssetText.Age(clock.GetUtcNow() - cached.Checked);
+            var age = AssetText.LastChecked(cached.Checked, clock.GetUtcNow());
+            var cause = WithoutUri(uri, e.Message);
             if (options.Strict)
-                throw S3PodException.Offline($"{uri}: {e.Message}; not serving the copy last checked {age} ago (--strict)", e);
-            reporter.Warn($"{uri}: {e.Message}; serving the copy last checked {age} ago (it may be outdated)");
+                throw S3PodException.Offline($"{uri}: {cause}; not serving the copy {age} (--strict)", e);
+            reporter.Warn($"{uri}: {cause}; serving the copy {age} (it may be outdated)");
             return new ObjectFetch(uri, ContentPath(uri), "stale", cached);
         }
         catch (StorageException e) when (Offline(e))
@@ -112,6 +117,10 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
             throw S3PodException.Offline($"{uri} is not cached and cannot be fetched: {e.Message}", e);
         }
     }
+
+    /// <summary>A store message already names the object ("s3://b/k: …"): said once is enough.</summary>
+    private static string WithoutUri(S3Uri uri, string message) =>
+        message.StartsWith(uri + ": ", StringComparison.Ordinal) ? message[(uri.ToString().Length + 2)..] : message;
 
     /// <summary>The store cannot be used right now (not: it refused this request), so a cached copy is the best answer.</summary>
     private static bool StoreUnavailable(StorageException e) =>
@@ -390,4 +399,9 @@ internal static class AssetText
         < 172800 => $"{age.TotalHours:0.#} h",
         _ => $"{age.TotalDays:0.#} d",
     };
+
+    /// <summary>"last checked 3 h ago"; a copy marked for revalidation (`asset cache invalidate`: the
+    /// epoch) was never checked since.</summary>
+    public static string LastChecked(DateTimeOffset checkedAt, DateTimeOffset now) =>
+        checkedAt <= DateTimeOffset.UnixEpoch ? "marked for revalidation (not checked since)" : $"last checked {Age(now - checkedAt)} ago";
 }

@@ -109,7 +109,7 @@ internal static class SetupCommands
 
         await using var store = ctx.Stores.Open(announce: false);
         var location = store.Location;
-        checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {ep}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
+        checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {Redaction.Url(ep)}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
 
         async Task<bool> Step(string name, Func<Task<string>> action)
         {
@@ -133,7 +133,7 @@ internal static class SetupCommands
             await using (var read = await store.OpenReadAsync(canary, ReadOptions.Default, ct) ?? throw S3PodException.Operational("canary written but not readable"))
             {
                 var buffer = new byte[2];
-                int n = await S3ObjectStore.ReadFullAsync(read.Content, buffer, ct);
+                int n = await read.Content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
                 if (n != 1 || buffer[0] != 0x2a) throw S3PodException.Integrity($"canary read back {n} bytes that differ from what was written");
             }
             if (await store.DeleteAsync(canary, ct) != DeleteOutcome.Deleted) throw S3PodException.Operational("canary could not be deleted");

@@ -53,7 +53,11 @@ internal sealed record Settings(
             Duration(SettingsTable.ConnectTimeout, Pick(SettingsTable.ConnectTimeout)) ?? NetworkPolicy.Default.ConnectTimeout,
             Duration(SettingsTable.FirstByteTimeout, Pick(SettingsTable.FirstByteTimeout)) ?? NetworkPolicy.Default.FirstByteTimeout,
             Duration(SettingsTable.IdleTimeout, Pick(SettingsTable.IdleTimeout)) ?? NetworkPolicy.Default.IdleTimeout,
-            Count(SettingsTable.Retries, Pick(SettingsTable.Retries)) ?? NetworkPolicy.Default.Retries);
+            Count(SettingsTable.Retries, Pick(SettingsTable.Retries)) ?? NetworkPolicy.Default.Retries)
+        {
+            OperationTimeout = Duration(SettingsTable.OperationTimeout, Pick(SettingsTable.OperationTimeout)) ?? NetworkPolicy.DefaultOperationTimeout,
+            RevalidateTimeout = Duration(SettingsTable.RevalidateTimeout, Pick(SettingsTable.RevalidateTimeout)) ?? NetworkPolicy.DefaultRevalidateTimeout,
+        };
 
         return new Settings(
             endpoint,
@@ -77,7 +81,7 @@ internal sealed record Settings(
             configPath,
             file is not null)
         {
-            Assets = S3Pod.Assets.AssetSettings.Resolve(Pick, cacheDir, env),
+            Assets = S3Pod.Assets.AssetSettings.Resolve(Pick, cacheDir, env) with { RevalidateTimeout = network.RevalidateTimeout },
         };
     }
 
@@ -142,16 +146,18 @@ internal sealed record Settings(
     {
         // Never echo the endpoint as given: a malformed one may hold a password.
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https") || string.IsNullOrEmpty(uri.Host))
-            throw S3PodException.Usage($"endpoint '{Redaction.Apply(endpoint)}' is not an http:// or https:// URL");
+            throw S3PodException.Usage($"endpoint '{Redaction.Url(endpoint)}' is not an http:// or https:// URL");
         if (!string.IsNullOrEmpty(uri.UserInfo))
             throw S3PodException.Usage("endpoint must not contain credentials; use S3POD_S3_KEY_ID/S3POD_S3_SECRET or key files");
+        // A path or query may hold a gateway's token: from here on it is hidden in every message.
+        Redaction.Url(endpoint);
         return endpoint.TrimEnd('/');
     }
 }
 
 /// <summary>The TOML config file: the keys of <see cref="SettingsTable"/>, unknown keys refused (a
 /// typo must not silently fall back to a default).</summary>
-internal sealed class ConfigFile(string path, TomlTable table)
+internal sealed partial class ConfigFile(string path, TomlTable table)
 {
     public static ConfigFile? Load(string path)
     {
@@ -176,7 +182,7 @@ internal sealed class ConfigFile(string path, TomlTable table)
         }
         catch (TomlException e)
         {
-            throw S3PodException.Usage($"config file {path} is not valid TOML: {e.Message.ReplaceLineEndings(" ")}");
+            throw S3PodException.Usage($"config file {path} is not valid TOML: {Problem(e.Message)}");
         }
         foreach (var (key, value) in table)
         {
@@ -193,6 +199,26 @@ internal sealed class ConfigFile(string path, TomlTable table)
         }
         return new ConfigFile(path, table);
     }
+
+    /// <summary>
+    /// The first problem Tomlyn found, as "line 2, column 11: unexpected token `=` while parsing a
+    /// value". Its message wraps the parser's diagnostics ("(2,11) : error : …") in a converter
+    /// exception's text that means nothing to the person editing the file.
+    /// </summary>
+    internal static string Problem(string message)
+    {
+        var text = message.ReplaceLineEndings(" ");
+        var reason = text.LastIndexOf("Reason: ", StringComparison.Ordinal);
+        if (reason >= 0) text = text[(reason + "Reason: ".Length)..];
+        var first = TomlDiagnostic().Match(text);
+        if (!first.Success) return text.Trim();
+        var problem = first.Groups["text"].Value.Trim().TrimEnd('.');
+        if (problem.Length > 0) problem = char.ToLowerInvariant(problem[0]) + problem[1..];
+        return $"line {first.Groups["line"].Value}, column {first.Groups["column"].Value}: {problem}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\((?<line>\d+),(?<column>\d+)\)\s*:\s*error\s*:\s*(?<text>.*?)(?=\s*\(\d+,\d+\)\s*:\s*error\s*:|$)")]
+    private static partial System.Text.RegularExpressions.Regex TomlDiagnostic();
 
     private static string Expected(SettingType type) => type switch
     {

@@ -51,6 +51,10 @@ internal static class SettingsTable
     public static readonly Setting FirstByteTimeout = new("first_byte_timeout", SettingType.Duration, "60s", "Limit from a request sent to the first byte of its answer");
     public static readonly Setting IdleTimeout = new("idle_timeout", SettingType.Duration, "30s", "Limit for a transfer with no byte moving");
     public static readonly Setting Retries = new("retries", SettingType.Count, "5", "Retries of a failed request or body read, with backoff");
+    public static readonly Setting OperationTimeout = new("operation_timeout", SettingType.Duration, "120s",
+        "Limit for a whole operation without progress, over all its requests, retries and backoff");
+    public static readonly Setting RevalidateTimeout = new("revalidate_timeout", SettingType.Duration, "15s",
+        "Limit for checking a cached copy that could serve stale (object cache, unpinned assets) before serving it with a warning");
     public static readonly Setting FileSystem = new("fs", SettingType.Text, "by OS", "File-system layer of the archive code: linux (the statx fast path) or portable (.NET APIs; the default off Linux)", HasFlag: false);
     public static readonly Setting Zstd = new("zstd", SettingType.Text, "native", "zstd encoder: native (the system's libzstd when present) or managed (ZstdSharp)", HasFlag: false);
     public static readonly Setting AssumeSingleWriter = new("assume_single_writer", SettingType.Bool, "false",
@@ -66,7 +70,7 @@ internal static class SettingsTable
     public static IReadOnlyList<Setting> All { get; } =
     [
         Endpoint, Region, Bucket, Prefix, KeyFile, SecretFile, ArchSuffix, Store, CacheDir,
-        ConnectTimeout, FirstByteTimeout, IdleTimeout, Retries, AssumeSingleWriter, FileSystem, Zstd,
+        ConnectTimeout, FirstByteTimeout, IdleTimeout, Retries, OperationTimeout, RevalidateTimeout, AssumeSingleWriter, FileSystem, Zstd,
         AssetTtl, AssetImmutable, AssetsDir, Manifest,
     ];
 

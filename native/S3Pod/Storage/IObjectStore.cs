@@ -135,4 +135,12 @@ internal interface IObjectStore : IAsyncDisposable
     /// <summary>What this server enforces, probed once per endpoint and bucket and remembered (see
     /// <see cref="CapabilityCache"/>); <paramref name="refresh"/> probes again now.</summary>
     Task<StoreCapabilities> GetCapabilitiesAsync(CancellationToken ct, bool refresh = false);
+
+    /// <summary>
+    /// From now on, objects this store writes are given to the bucket owner as well (S3's
+    /// <c>bucket-owner-full-control</c> canned ACL): where objects belong to their uploader (RGW, AWS
+    /// buckets with ACLs enabled), what a write-only pusher writes is otherwise unreadable to the
+    /// bucket's owner. Servers with ACLs disabled accept the header. A local store has no owners.
+    /// </summary>
+    void GrantBucketOwnerFullControl() { }
 }

@@ -11,32 +11,15 @@ using S3Pod.Streams;
 
 namespace S3Pod.Storage;
 
-/// <summary>Everything needed to reach one bucket. Secrets stay in <see cref="Credentials"/> and are never formatted.</summary>
-internal sealed record S3Target(string? Endpoint, string Region, string Bucket, string Prefix, StaticCredentials? Credentials);
-
-/// <summary>An access key pair that s3pod resolved itself (env, key files); null means the AWS default chain.</summary>
-internal sealed record StaticCredentials(string KeyId, string Secret)
-{
-    public override string ToString() => $"StaticCredentials({KeyId[..Math.Min(4, KeyId.Length)]}…)";
-}
-
-/// <summary>How long to wait and how often to retry. Every network wait is bounded by one of these.</summary>
-/// <param name="ConnectTimeout">Establishing a TCP/TLS connection.</param>
-/// <param name="FirstByteTimeout">From a request fully sent to the first byte of its response.</param>
-/// <param name="IdleTimeout">No byte moving in either direction while a body is sent or received.</param>
-/// <param name="Retries">Attempts after the first for a failed request or body read.</param>
-internal sealed record NetworkPolicy(TimeSpan ConnectTimeout, TimeSpan FirstByteTimeout, TimeSpan IdleTimeout, int Retries)
-{
-    public static readonly NetworkPolicy Default = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), 5);
-}
-
 /// <summary>
-/// The S3 implementation of <see cref="IObjectStore"/>, and the only file that references the AWS SDK.
+/// The S3 implementation of <see cref="IObjectStore"/>: the request loop, reads and errors here; writes
+/// in S3Writes.cs, the bucket and capability probes in S3CapabilityProbe.cs, the SDK's HTTP and
+/// pipeline hooks in S3SdkPlumbing.cs. These S3*.cs files are the only ones that reference the AWS SDK.
 /// Configured for the lowest common denominator of S3 servers (AWS, MinIO, Garage, R2, Ceph RGW):
 /// path-style addressing, SigV4, checksums only when an operation requires them, and no
 /// aws-chunked bodies (Garage and RGW reject the trailer; s3rver stores the framing as data).
 /// </summary>
-internal sealed class S3ObjectStore : IObjectStore
+internal sealed partial class S3ObjectStore : IObjectStore
 {
     // Objects up to this size go in one PUT / one GET; above it, parts and ranges run in parallel.
     internal const int SinglePutLimit = 16 << 20;
@@ -53,10 +36,12 @@ internal sealed class S3ObjectStore : IObjectStore
     private readonly CapabilityCache? _capabilityCache;
     private readonly TimeProvider _clock;
     private readonly RetryPolicy _retry;
+    private readonly ProgressBudget _budget;
     private StoreCapabilities? _capabilities;
     // RGW 16 compares If-Match against the unquoted ETag; AWS wants it as HEAD returns it (quoted).
     // Known from the capability probe, or learned on first use.
     private bool? _unquotedIfMatch;
+    private bool _bucketOwnerFullControl;
 
     public S3ObjectStore(S3Target target, NetworkPolicy? network = null, CapabilityCache? capabilityCache = null, TimeProvider? clock = null)
     {
@@ -67,6 +52,7 @@ internal sealed class S3ObjectStore : IObjectStore
         _https = string.IsNullOrEmpty(target.Endpoint) || target.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         var policy = network ?? NetworkPolicy.Default;
         _retry = new RetryPolicy(policy);
+        _budget = new ProgressBudget(policy.OperationTimeout, _clock);
         var config = new AmazonS3Config
         {
             ForcePathStyle = true,
@@ -99,24 +85,12 @@ internal sealed class S3ObjectStore : IObjectStore
 
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
 
-    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : _target.Endpoint!;
+    public void GrantBucketOwnerFullControl() => _bucketOwnerFullControl = true;
 
-    private static int _stsRegistered;
+    private S3CannedACL? OwnerAcl => _bucketOwnerFullControl ? S3CannedACL.BucketOwnerFullControl : null;
 
-    /// <summary>
-    /// The AWS default chain's web identity provider (GitHub OIDC, EKS service accounts) calls STS
-    /// through a client the SDK normally loads by reflection, which native AOT cannot do: hand it one.
-    /// AssumeRoleWithWebIdentity is an unsigned call, so the client needs no credentials of its own.
-    /// </summary>
-    private static void RegisterSecurityTokenService()
-    {
-        if (Interlocked.Exchange(ref _stsRegistered, 1) != 0) return;
-        Amazon.RuntimeDependencies.GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(context =>
-        {
-            var region = context.SecurityTokenServiceClientContextData?.Region ?? Amazon.RegionEndpoint.USEast1;
-            return new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), new AmazonSecurityTokenServiceConfig { RegionEndpoint = region });
-        });
-    }
+    // Redacted: a token in the endpoint's query or path must not reach a message.
+    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : Output.Redaction.Url(_target.Endpoint!);
 
     private string FullKey(string key) => _prefix + key;
     private string Describe(string key) => $"s3://{_target.Bucket}/{FullKey(key)}";
@@ -130,26 +104,41 @@ internal sealed class S3ObjectStore : IObjectStore
     /// backoff. Errors the caller must see (412, 404, 403, ...) pass through untouched; when the
     /// retries run out, the error is translated into one line saying what failed and how often.
     /// An attempt that hands its watchdog to a response body (<see cref="TransferWatchdog.WatchResponseBody"/>)
-    /// passes its ownership to that stream.
+    /// passes its ownership to that stream. Over all of it runs the store's <see cref="ProgressBudget"/>:
+    /// when the operation has gone <see cref="NetworkPolicy.OperationTimeout"/> without progress,
+    /// the attempt is cut and no other is made.
     /// </summary>
     private async Task<T> CallAsync<T>(string key, Func<TransferWatchdog, Task<T>> attempt, CancellationToken ct,
         TransferWatchdog.Stage initial = TransferWatchdog.Stage.AwaitingResponse)
     {
+        var delivered = new StrongBox<long>();
         for (int tries = 1; ; tries++)
         {
-            var watchdog = new TransferWatchdog(_retry.Network.IdleTimeout, _retry.Network.FirstByteTimeout, _clock, ct, initial);
+            var watchdog = new TransferWatchdog(_retry.Network.IdleTimeout, _retry.Network.FirstByteTimeout, _clock, ct, initial, _budget, delivered);
             bool handedOff = false;
             try
             {
                 TransferWatchdog.Current.Value = watchdog;
                 var result = await attempt(watchdog);
                 handedOff = result is Stream;
+                // A body still to be read settles at its end: a server that answers every retry and
+                // then stalls must not get the budget back each time.
+                if (handedOff) _budget.Progress();
+                else _budget.Settled();
                 return result;
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is not S3PodException && IsRetryable(e, watchdog.Expired is not null))
             {
                 if (tries >= _retry.Attempts) throw Translate(e, key, tries, watchdog.Expired);
-                await Task.Delay(RetryPolicy.Delay(tries, IsThrottling(e)), _clock, ct);
+                var delay = RetryPolicy.Delay(tries, IsThrottling(e));
+                if (watchdog.BudgetExpired || _budget.WouldPass(delay)) throw Translate(e, key, tries, OutOfBudget(watchdog, e));
+                await Task.Delay(delay, _clock, ct);
+            }
+            catch (AmazonServiceException)
+            {
+                // Answered (404, 412, 403, ...): the server is alive, whatever the caller makes of it.
+                _budget.Settled();
+                throw;
             }
             finally
             {
@@ -157,6 +146,10 @@ internal sealed class S3ObjectStore : IObjectStore
             }
         }
     }
+
+    /// <summary>"no progress for 2 min (operation_timeout); the last attempt: no response within 60 s (first_byte_timeout)".</summary>
+    private string OutOfBudget(TransferWatchdog? last, Exception error) =>
+        _budget.Describe() + (last?.BudgetExpired == true ? "" : $"; the last attempt: {last?.Expired ?? Redact(OneLine(Innermost(error).Message))}");
 
     private static bool IsRetryable(Exception e, bool timedOut)
     {
@@ -219,7 +212,7 @@ internal sealed class S3ObjectStore : IObjectStore
     private async Task ReadRangeAsync(string key, string? etag, long offset, int count, Memory<byte> dest, CancellationToken ct)
     {
         await using var s = new ResumableReadStream(offset, offset + count, new RangeReader(this, key, etag, offset + count));
-        int got = await ReadFullAsync(s, dest[..count], ct);
+        int got = await s.ReadAtLeastAsync(dest[..count], count, throwOnEndOfStream: false, ct);
         if (got != count) throw new StorageException(StorageFailure.Unreachable, $"{Describe(key)}: the range at offset {offset} ended early ({got} of {count} bytes)");
     }
 
@@ -227,6 +220,7 @@ internal sealed class S3ObjectStore : IObjectStore
     private sealed class RangeReader(S3ObjectStore store, string key, string? etag, long end) : IResumePolicy
     {
         private TransferWatchdog? _watchdog;
+        private bool _outOfBudget;
 
         public async Task<Stream> OpenAsync(long offset, CancellationToken ct)
         {
@@ -261,12 +255,21 @@ internal sealed class S3ObjectStore : IObjectStore
             // Opening already retried on its own; what is left to judge are failures of the body.
             if (error is S3PodException || attempt >= store._retry.Attempts) return false;
             if (!IsRetryable(error, _watchdog?.Expired is not null)) return false;
-            await Task.Delay(RetryPolicy.Delay(attempt, false), store._clock, ct);
+            var delay = RetryPolicy.Delay(attempt, false);
+            if (_watchdog?.BudgetExpired == true || store._budget.WouldPass(delay))
+            {
+                _outOfBudget = true;
+                return false;
+            }
+            await Task.Delay(delay, store._clock, ct);
             return true;
         }
 
+        public void Completed() => store._budget.Settled();
+
         public Exception GiveUp(Exception error, int attempts) =>
-            error is S3PodException known ? known : store.Translate(error, key, attempts, _watchdog?.Expired);
+            error is S3PodException known ? known
+            : store.Translate(error, key, attempts, _outOfBudget ? store.OutOfBudget(_watchdog, error) : _watchdog?.Expired);
     }
 
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct, string? startAfter = null)
@@ -299,478 +302,6 @@ internal sealed class S3ObjectStore : IObjectStore
         } while (token is not null);
     }
 
-    // ------------------------------------------------------------------ writes
-
-    public async Task<PutOutcome> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)
-    {
-        // Every write carries a writer id, so that an ambiguous outcome (the server committed but the
-        // response was lost, and the retry met our own object) can be settled by looking.
-        var metadata = new Dictionary<string, string>(options.Metadata) { [MetadataKeys.Writer] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)) };
-        options = options with { Metadata = metadata };
-        try
-        {
-            if (options.Length is { } known && known > SinglePutLimit)
-            {
-                // A condition CompleteMultipartUpload would ignore (RGW) is enforced on a single PUT:
-                // a file of known length up to S3's 5 GiB goes in one streamed PUT there.
-                if (options.Condition is not WriteCondition.Unconditional && known <= MaxSinglePut && content.CanSeek
-                    && await GetCapabilitiesAsync(ct) is { MultipartConditional: false } caps
-                    && (options.Condition is WriteCondition.Absent ? caps.CreateOnly : caps.CompareAndSwap))
-                {
-                    return await PutStreamedAsync(key, content, known, options, ct);
-                }
-                return await PutMultipartAsync(key, content, null, options, ct);
-            }
-
-            // Small objects go in one PUT: cheaper, and conditions on a single PUT are enforced by more
-            // servers (RGW 16 ignores them on CompleteMultipartUpload). A stream of unknown length is
-            // probed with one part's worth: if it fills the part, that buffer becomes part 1.
-            var buffer = GC.AllocateUninitializedArray<byte>(options.Length is { } n ? (int)n : PartSize);
-            int filled = await ReadFullAsync(content, buffer, ct);
-            if (options.Length is not null || filled < buffer.Length)
-            {
-                // Read to the end: a source longer or shorter than announced must fail now, not be cut
-                // silently (and a checking stream sees its end before anything is sent).
-                if (options.Length is not null && (filled < buffer.Length || await content.ReadAsync(new byte[1], ct) > 0))
-                    throw S3PodException.Operational($"{Describe(key)}: the content is not the {options.Length} bytes announced (it changed while it was read); nothing was stored");
-                options.Progress?.Invoke(filled);
-                return await PutSingleAsync(key, buffer, filled, options, ct);
-            }
-            return await PutMultipartAsync(key, content, buffer, options, ct);
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, key);
-        }
-    }
-
-    /// <summary>One PUT streamed from a seekable source (rewound for each attempt, and by the SDK
-    /// after hashing the payload for SigV4 over plain HTTP), for a conditional write of a large
-    /// file where only single PUTs are conditional.</summary>
-    private async Task<PutOutcome> PutStreamedAsync(string key, Stream content, long length, PutOptions options, CancellationToken ct)
-    {
-        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, w =>
-        {
-            content.Position = 0;
-            var request = NewPut(key, w.WatchRequestBody(content), options);
-            request.Headers.ContentLength = length;
-            // The caller owns the source and a retry reads it again: the SDK must not close it
-            // after an attempt (its default), or the retry fails with "Cannot access a closed file".
-            request.AutoCloseStream = false;
-            condition?.Invoke(request);
-            return _client.PutObjectAsync(request, w.Token);
-        }, ct, TransferWatchdog.Stage.Sending);
-
-        var outcome = options.Condition is WriteCondition.Match m
-            ? await PutCompareAndSwapAsync(key, length, options, m.ETag, Send, ct)
-            : await ConditionalAsync(key, options, () => Send(r => r.IfNoneMatch = "*"), r => r.ETag, length, ct);
-        options.Progress?.Invoke(length);
-        return outcome is PutOutcome.Written w2 ? new PutOutcome.Written(w2.Object with { Size = length }) : outcome;
-    }
-
-    private async Task<PutOutcome> PutSingleAsync(string key, byte[] buffer, int count, PutOptions options, CancellationToken ct)
-    {
-        Task<PutObjectResponse> Send(Action<PutObjectRequest>? condition) => CallAsync(key, w =>
-        {
-            var request = NewPut(key, w.WatchRequestBody(new MemoryStream(buffer, 0, count, writable: false)), options);
-            condition?.Invoke(request);
-            return _client.PutObjectAsync(request, w.Token);
-        }, ct, TransferWatchdog.Stage.Sending);
-
-        switch (options.Condition)
-        {
-            case WriteCondition.Match m:
-                return await PutCompareAndSwapAsync(key, count, options, m.ETag, Send, ct);
-            case WriteCondition.Absent:
-                return await ConditionalAsync(key, options, () => Send(r => r.IfNoneMatch = "*"), r => r.ETag, count, ct);
-            default:
-                var written = await Send(null);
-                return new PutOutcome.Written(ToInfo(key, count, _clock.GetUtcNow().UtcDateTime, written.ETag, options.Metadata));
-        }
-    }
-
-    /// <summary>
-    /// Runs a conditional request and turns the answer into an outcome: 412 is a lost condition,
-    /// unless the object now there carries our writer id (a retry of a write that had succeeded, or
-    /// a completion that had committed before its answer was lost: NoSuchUpload); 409
-    /// ConditionalRequestConflict (AWS, two conditional writes racing) is retried.
-    /// </summary>
-    private async Task<PutOutcome> ConditionalAsync<T>(string key, PutOptions options, Func<Task<T>> send, Func<T, string?> etagOf, long size, CancellationToken ct)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                var r = await send();
-                return new PutOutcome.Written(ToInfo(key, size, _clock.GetUtcNow().UtcDateTime, etagOf(r), options.Metadata));
-            }
-            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Conflict && attempt < 3)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * (attempt + 1) + Random.Shared.Next(100)), _clock, ct);
-            }
-            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
-            {
-                var now = await HeadAsync(key, ct);
-                if (now is not null && now.Writer is { } writer && writer == options.Metadata[MetadataKeys.Writer])
-                    return new PutOutcome.Written(now);
-                return new PutOutcome.PreconditionFailed(now);
-            }
-        }
-    }
-
-    private PutObjectRequest NewPut(string key, Stream body, PutOptions options)
-    {
-        var request = new PutObjectRequest
-        {
-            BucketName = _target.Bucket,
-            Key = FullKey(key),
-            InputStream = body,
-            UseChunkEncoding = false,
-            // Over TLS the payload is protected anyway: skip hashing it for SigV4 (the SDK refuses over plain HTTP).
-            DisablePayloadSigning = _https,
-            ContentType = options.ContentType,
-        };
-        foreach (var (k, v) in options.Metadata) request.Metadata[k] = v;
-        return request;
-    }
-
-    private async Task<PutOutcome> PutCompareAndSwapAsync(string key, long count, PutOptions options, string expectedETag,
-        Func<Action<PutObjectRequest>?, Task<PutObjectResponse>> send, CancellationToken ct)
-    {
-        var bare = expectedETag.Trim('"');
-        _unquotedIfMatch ??= _capabilities?.UnquotedIfMatch ?? _capabilityCache?.TryGet(EndpointName, _target.Bucket)?.UnquotedIfMatch;
-        foreach (var unquoted in _unquotedIfMatch is { } known ? [known] : new[] { false, true })
-        {
-            var ifMatch = unquoted ? bare : $"\"{bare}\"";
-            var outcome = await ConditionalAsync(key, options, () => send(r => r.IfMatch = ifMatch), r => r.ETag, count, ct);
-            if (outcome is PutOutcome.Written)
-            {
-                _unquotedIfMatch = unquoted;
-                return outcome;
-            }
-            // A 412 may be RGW refusing the quoted form of the right ETag: try unquoted only when the
-            // object really still carries the ETag we were given.
-            var current = ((PutOutcome.PreconditionFailed)outcome).Current;
-            if (_unquotedIfMatch is null && !unquoted && current?.ETag?.Trim('"') == bare) continue;
-            return outcome;
-        }
-        return new PutOutcome.PreconditionFailed(await HeadAsync(key, ct));
-    }
-
-    private async Task<PutOutcome> PutMultipartAsync(string key, Stream content, byte[]? firstPart, PutOptions options, CancellationToken ct)
-    {
-        bool enforced = options.Condition is WriteCondition.Unconditional || (await GetCapabilitiesAsync(ct)).MultipartConditional;
-        if (!enforced && options.Condition is WriteCondition.Match)
-            throw new StorageException(StorageFailure.Unsupported,
-                $"{Describe(key)}: {EndpointName} does not enforce compare-and-swap on multipart uploads, so objects over {SinglePutLimit >> 20} MiB cannot be replaced conditionally there");
-        if (!enforced && await HeadAsync(key, ct) is { } already)
-            return new PutOutcome.PreconditionFailed(already);
-
-        var create = new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), ContentType = options.ContentType };
-        foreach (var (k, v) in options.Metadata) create.Metadata[k] = v;
-        var upload = await CallAsync(key, w => _client.InitiateMultipartUploadAsync(create, w.Token), ct);
-        string? uploadId = upload.UploadId;
-        var etags = new List<PartETag>();
-        var inFlight = new List<Task<PartETag>>();
-        // Memory stays at (Concurrency + 1) parts whatever the object size; the probe buffer of a
-        // stream is the first of them.
-        var buffers = new BufferPool(PartSize, Concurrency + 1, firstPart);
-        long total = 0;
-        try
-        {
-            int partNumber = 1;
-            while (true)
-            {
-                byte[] buf;
-                int n;
-                if (firstPart is not null)
-                {
-                    (buf, n, firstPart) = (firstPart, firstPart.Length, null);
-                }
-                else
-                {
-                    buf = buffers.Rent();
-                    n = await ReadFullAsync(content, buf, ct);
-                }
-                if (n == 0) { buffers.Return(buf); break; }
-                if (inFlight.Count >= Concurrency)
-                {
-                    var done = await Task.WhenAny(inFlight);
-                    inFlight.Remove(done);
-                    etags.Add(await done);
-                }
-                if (partNumber > 10_000) throw S3PodException.Operational($"{Describe(key)}: object too large for {PartSize >> 20} MiB parts");
-                inFlight.Add(UploadPartAsync(uploadId, key, partNumber++, buf, n, buffers, ct));
-                total += n;
-                options.Progress?.Invoke(total);
-                // A short part is the last one (ReadFullAsync met the end, so a checking source stream
-                // has run its end-of-stream check before the upload is completed).
-                if (n < PartSize) break;
-            }
-            foreach (var t in inFlight) etags.Add(await t);
-            inFlight.Clear();
-            etags.Sort((a, b) => (a.PartNumber ?? 0).CompareTo(b.PartNumber ?? 0));
-            if (options.Length is { } promised && promised != total)
-                throw S3PodException.Operational($"{Describe(key)}: the content was {total} bytes, {promised} were announced; nothing was stored");
-
-            if (!enforced && await HeadAsync(key, ct) is { } meanwhile)
-                return new PutOutcome.PreconditionFailed(meanwhile);
-            var complete = new CompleteMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), UploadId = uploadId, PartETags = etags };
-            if (options.Condition is WriteCondition.Absent && enforced) complete.IfNoneMatch = "*";
-            if (options.Condition is WriteCondition.Match m) complete.IfMatch = (_unquotedIfMatch ?? _capabilities?.UnquotedIfMatch ?? false) ? m.ETag.Trim('"') : $"\"{m.ETag.Trim('"')}\"";
-            // A retried completion that the server had already committed answers NoSuchUpload (404):
-            // ConditionalAsync settles that by the writer id, as it does a 412 after a lost response.
-            var outcome = await ConditionalAsync(key, options, () => CallAsync(key, w => _client.CompleteMultipartUploadAsync(complete, w.Token), ct), r => r.ETag, total, ct);
-            if (outcome is PutOutcome.PreconditionFailed) return outcome; // the finally block aborts the upload
-            uploadId = null;
-
-            // RGW returns an empty ETag from CompleteMultipartUpload: HEAD for the real one. Where the
-            // server does not enforce create-only on completion, the HEAD also tells whether a writer
-            // that completed at the same moment replaced our object (then we report the loss).
-            var stored = await HeadAsync(key, ct);
-            if (stored is null) throw new StorageException(StorageFailure.Changed, $"{Describe(key)} was deleted right after it was written");
-            if (stored.Writer != options.Metadata[MetadataKeys.Writer])
-            {
-                if (options.Condition is WriteCondition.Unconditional) return new PutOutcome.Written(stored); // last writer wins, by definition
-                return new PutOutcome.PreconditionFailed(stored);
-            }
-            return new PutOutcome.Written(stored);
-        }
-        finally
-        {
-            if (uploadId is not null)
-            {
-                // Never leave a half upload behind (it costs storage until a lifecycle rule reaps it).
-                try { await Task.WhenAll(inFlight); } catch { /* the first error is the one reported */ }
-                try
-                {
-                    using var abortTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                    var abort = new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = FullKey(key), UploadId = uploadId };
-                    await CallAsync(key, w => _client.AbortMultipartUploadAsync(abort, w.Token), abortTimeout.Token);
-                }
-                catch { /* best effort; the original error matters more */ }
-            }
-        }
-    }
-
-    private async Task<PartETag> UploadPartAsync(string uploadId, string key, int partNumber, byte[] buffer, int count, BufferPool pool, CancellationToken ct)
-    {
-        try
-        {
-            var r = await CallAsync(key, w => _client.UploadPartAsync(new UploadPartRequest
-            {
-                BucketName = _target.Bucket,
-                Key = FullKey(key),
-                UploadId = uploadId,
-                PartNumber = partNumber,
-                InputStream = w.WatchRequestBody(new MemoryStream(buffer, 0, count, writable: false)),
-                PartSize = count,
-                UseChunkEncoding = false,
-                DisablePayloadSigning = _https,
-            }, w.Token), ct, TransferWatchdog.Stage.Sending);
-            return new PartETag(partNumber, r.ETag);
-        }
-        finally
-        {
-            pool.Return(buffer);
-        }
-    }
-
-    public async Task<DeleteOutcome> DeleteAsync(string key, CancellationToken ct, string? ifMatch = null)
-    {
-        // S3 answers 204 whether or not the key existed: HEAD first so callers can tell, and so a
-        // conditional delete can be checked where the server would not enforce it.
-        var current = await HeadAsync(key, ct);
-        if (current is null) return DeleteOutcome.NotFound;
-        if (ifMatch is not null && current.ETag?.Trim('"') != ifMatch.Trim('"')) return DeleteOutcome.PreconditionFailed;
-        var request = new DeleteObjectRequest { BucketName = _target.Bucket, Key = FullKey(key) };
-        if (ifMatch is not null && (await GetCapabilitiesAsync(ct)).ConditionalDelete) request.IfMatch = $"\"{ifMatch.Trim('"')}\"";
-        try
-        {
-            await CallAsync(key, w => _client.DeleteObjectAsync(request, w.Token), ct);
-            return DeleteOutcome.Deleted;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed && ifMatch is not null)
-        {
-            return DeleteOutcome.PreconditionFailed;
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, key);
-        }
-    }
-
-    // ------------------------------------------------------------------ bucket and capabilities
-
-    public async Task CheckAccessAsync(CancellationToken ct)
-    {
-        if ((await ProbeBucketAsync(ct)).Problem is { } problem) throw problem;
-    }
-
-    /// <summary>Creates the bucket when it does not exist (init --create-bucket, tests).</summary>
-    public async Task EnsureBucketAsync(CancellationToken ct)
-    {
-        var probe = await ProbeBucketAsync(ct);
-        if (probe.Problem is null) return;
-        if (!probe.Missing) throw probe.Problem;
-        try
-        {
-            await CallAsync("", w => _client.PutBucketAsync(new PutBucketRequest { BucketName = _target.Bucket }, w.Token), ct);
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, "");
-        }
-    }
-
-    /// <summary>
-    /// HEAD bucket, as the smoke test promises. A HEAD response has no body, so when it fails the
-    /// cause is read from a one-key listing instead (s3rver, for one, answers HEAD with a bare 403).
-    /// </summary>
-    private async Task<BucketProbe> ProbeBucketAsync(CancellationToken ct)
-    {
-        try
-        {
-            await CallAsync("", w => _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _target.Bucket }, w.Token), ct);
-            return BucketProbe.Usable;
-        }
-        catch (AmazonS3Exception) { }
-        catch (StorageException e)
-        {
-            return new BucketProbe(false, e);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return new BucketProbe(false, Translate(e, ""));
-        }
-        try
-        {
-            await CallAsync("", w => _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _target.Bucket, MaxKeys = 1 }, w.Token), ct);
-            return BucketProbe.Usable;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return new BucketProbe(true, MissingBucket());
-        }
-        catch (StorageException e)
-        {
-            return new BucketProbe(false, e);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return new BucketProbe(false, Translate(e, ""));
-        }
-    }
-
-    /// <summary>What the bucket probe found: usable (no problem), missing, or another problem to report.</summary>
-    private readonly record struct BucketProbe(bool Missing, StorageException? Problem)
-    {
-        public static BucketProbe Usable => new(false, null);
-    }
-
-    public async Task<StoreCapabilities> GetCapabilitiesAsync(CancellationToken ct, bool refresh = false)
-    {
-        if (!refresh && (_capabilities ?? _capabilityCache?.TryGet(EndpointName, _target.Bucket)) is { } known)
-            return _capabilities = known;
-        try
-        {
-            _capabilities = await ProbeCapabilitiesAsync(ct);
-        }
-        catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied && !refresh)
-        {
-            // Write-only credentials (sacker's CI pushers) cannot probe: assume nothing is enforced,
-            // and do not remember it, so a better-permitted run probes for real.
-            return _capabilities = new StoreCapabilities(false, false, false, false, false, $"not probed ({e.Message})", _clock.GetUtcNow());
-        }
-        _unquotedIfMatch ??= _capabilities.UnquotedIfMatch;
-        _capabilityCache?.Remember(EndpointName, _target.Bucket, _capabilities);
-        return _capabilities;
-    }
-
-    /// <summary>
-    /// Finds out what the server enforces, with one throw-away object: create-only and
-    /// compare-and-swap on a single PUT, both on CompleteMultipartUpload (one-part uploads of one
-    /// byte), and If-Match on DELETE. A server that accepts the headers and ignores them (Garage,
-    /// s3rver, RGW on multipart and delete) is detected, never reported as enforcing.
-    /// </summary>
-    private async Task<StoreCapabilities> ProbeCapabilitiesAsync(CancellationToken ct)
-    {
-        var key = ProbePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var fullKey = FullKey(key);
-        async Task<bool> Refused(Func<Task> request)
-        {
-            try
-            {
-                await request();
-                return false;
-            }
-            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound or HttpStatusCode.Conflict)
-            {
-                return true;
-            }
-        }
-        Task<PutObjectResponse> Put(byte value, Action<PutObjectRequest>? condition = null) => CallAsync(key, w =>
-        {
-            var request = new PutObjectRequest { BucketName = _target.Bucket, Key = fullKey, InputStream = new MemoryStream([value]), UseChunkEncoding = false, DisablePayloadSigning = _https };
-            condition?.Invoke(request);
-            return _client.PutObjectAsync(request, w.Token);
-        }, ct);
-        async Task<string?> ETag() => (await CallAsync(key, w => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _target.Bucket, Key = fullKey }, w.Token), ct)).ETag;
-
-        try
-        {
-            await Put(1);
-            bool createOnly = await Refused(() => Put(2, r => r.IfNoneMatch = "*"));
-            var etag = (await ETag())?.Trim('"') ?? "";
-            bool cas = false, unquoted = false;
-            if (await Refused(() => Put(3, r => r.IfMatch = "\"0123456789abcdef0123456789abcdef\"")))
-            {
-                // The wrong ETag was refused; the right one must be accepted, quoted (AWS) or bare (RGW 16).
-                if (!await Refused(() => Put(4, r => r.IfMatch = $"\"{etag}\""))) cas = true;
-                else if (!await Refused(() => Put(4, r => r.IfMatch = etag))) cas = unquoted = true;
-            }
-
-            bool multipart = await Refused(async () =>
-            {
-                var upload = await CallAsync(key, w => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _target.Bucket, Key = fullKey }, w.Token), ct);
-                try
-                {
-                    var part = await CallAsync(key, w => _client.UploadPartAsync(new UploadPartRequest { BucketName = _target.Bucket, Key = fullKey, UploadId = upload.UploadId, PartNumber = 1, InputStream = new MemoryStream([5]), PartSize = 1, UseChunkEncoding = false, DisablePayloadSigning = _https }, w.Token), ct);
-                    await CallAsync(key, w => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = _target.Bucket, Key = fullKey, UploadId = upload.UploadId, PartETags = [new PartETag(1, part.ETag)], IfNoneMatch = "*" }, w.Token), ct);
-                }
-                catch
-                {
-                    try
-                    {
-                        using var abortTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                        await CallAsync(key, w => _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _target.Bucket, Key = fullKey, UploadId = upload.UploadId }, w.Token), abortTimeout.Token);
-                    }
-                    catch { /* best effort */ }
-                    throw;
-                }
-            });
-
-            // A wrong If-Match must be refused; servers that ignore it (RGW 16, MinIO #21677) delete anyway.
-            bool conditionalDelete = await Refused(() => CallAsync(key, w => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = fullKey, IfMatch = "\"0123456789abcdef0123456789abcdef\"" }, w.Token), ct));
-
-            return new StoreCapabilities(createOnly, cas, multipart && createOnly, conditionalDelete, unquoted,
-                StoreCapabilities.Describe(createOnly, cas, multipart && createOnly, conditionalDelete, unquoted), _clock.GetUtcNow());
-        }
-        catch (Exception e) when (e is not S3PodException && e is not OperationCanceledException)
-        {
-            throw Translate(e, ProbePrefix);
-        }
-        finally
-        {
-            try
-            {
-                using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await CallAsync(key, w => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _target.Bucket, Key = fullKey }, w.Token), cleanup.Token);
-            }
-            catch { /* best effort */ }
-        }
-    }
-
     // ------------------------------------------------------------------ errors
 
     private StorageException MissingBucket() =>
@@ -795,18 +326,25 @@ internal sealed class S3ObjectStore : IObjectStore
                 if (code == "KeyTooLongError")
                     return new(StorageFailure.Rejected, $"{where}: the key is too long for this server", e);
                 var failure = IsThrottling(s3) ? StorageFailure.Throttled : (int)s3.StatusCode >= 500 ? StorageFailure.Server : StorageFailure.Rejected;
-                var what = failure == StorageFailure.Throttled ? "the server kept asking to slow down" : failure == StorageFailure.Server ? "the server kept failing" : "refused";
-                return new(failure, $"{where}: {(code.Length > 0 ? code : ((int)s3.StatusCode).ToString())}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + OneLine(s3.Message))}{(failure == StorageFailure.Rejected ? "" : $" ({what}{(attempts > 1 ? $", {attempts} attempts" : "")})")}", e);
+                int status = (int)s3.StatusCode;
+                var what = failure == StorageFailure.Throttled ? (status == 503 ? "the server kept answering 503" : "the server kept asking to slow down")
+                    : failure == StorageFailure.Server ? $"the server kept failing with {status}" : "refused";
+                if (attempts <= 1 && failure != StorageFailure.Rejected) what = what.Replace("kept answering", "answered").Replace("kept asking", "asked").Replace("kept failing", "failed");
+                // A response without a body (HEAD, or a proxy's bare 503) leaves the SDK's generic
+                // "Error making request with Error Code …" text: it says nothing the code does not.
+                var detail = string.IsNullOrEmpty(s3.Message) || s3.Message.StartsWith("Error making request", StringComparison.Ordinal) ? "" : ": " + Redact(OneLine(s3.Message));
+                var label = code.Length > 0 ? (status >= 400 && !code.Contains(status.ToString(), StringComparison.Ordinal) && detail.Length == 0 ? $"{status} {code}" : code) : status.ToString();
+                return new(failure, $"{where}: {label}{detail}{(failure == StorageFailure.Rejected ? "" : $" ({what}{(attempts > 1 ? $", {attempts} attempts" : "")})")}", e);
             case AmazonClientException client when client.InnerException is { } inner && inner is not AmazonClientException:
                 return Translate(inner, key, attempts);
             case AmazonClientException client when client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase):
                 return new(StorageFailure.Credentials, "no S3 credentials found: set S3POD_S3_KEY_ID/S3POD_S3_SECRET, pass --key-file/--secret-file, or configure the AWS chain (AWS_* env, profile, web identity, instance role)", e);
             case TimeoutException:
-                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({OneLine(Innermost(e).Message)}){tries}", e);
+                return new(StorageFailure.Timeout, $"{where}: {EndpointName} did not answer in time ({Redact(OneLine(Innermost(e).Message))}){tries}", e);
             case HttpRequestException or SocketException or IOException:
-                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {OneLine(Innermost(e).Message)}{tries}", e);
+                return new(StorageFailure.Unreachable, $"cannot reach {EndpointName}: {Redact(OneLine(Innermost(e).Message))}{tries}", e);
             default:
-                return new(StorageFailure.Rejected, $"{where}: {OneLine(e.Message)}{tries}", e);
+                return new(StorageFailure.Rejected, $"{where}: {Redact(OneLine(e.Message))}{tries}", e);
         }
     }
 
@@ -817,6 +355,11 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>Messages of the HTTP stack may quote the request URL, and with it a token in the
+    /// endpoint's query or path.</summary>
+    private string Redact(string message) =>
+        string.IsNullOrEmpty(_target.Endpoint) ? message : Output.Redaction.Apply(message.Replace(_target.Endpoint!, EndpointName, StringComparison.Ordinal));
 
     private static ObjectInfo ToInfo(string key, long size, DateTime? lastModified, string? etag, MetadataCollection metadata)
     {
@@ -836,95 +379,10 @@ internal sealed class S3ObjectStore : IObjectStore
     private static DateTimeOffset ToOffset(DateTime? t) =>
         t is { } v ? new DateTimeOffset(v.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : v.ToUniversalTime()) : DateTimeOffset.UnixEpoch;
 
-    internal static async Task<int> ReadFullAsync(Stream s, Memory<byte> buffer, CancellationToken ct)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = await s.ReadAsync(buffer[total..], ct);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
-    }
-
     public ValueTask DisposeAsync()
     {
         _client.Dispose();
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>
-    /// The SDK's HTTP client, on connections a <see cref="TransferWatchdog"/> can see into
-    /// (<see cref="WatchedConnections"/>). As the SDK's own: no redirects, no decompression, the
-    /// environment's proxy settings; no overall timeout (the watchdog bounds every wait); one client
-    /// per store, reused.
-    /// </summary>
-    private sealed class WatchedHttpClientFactory(TimeSpan connectTimeout) : HttpClientFactory
-    {
-        private HttpClient? _client;
-
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => LazyInitializer.EnsureInitialized(ref _client, () => new HttpClient(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = connectTimeout,
-            ConnectCallback = WatchedConnections.ConnectAsync,
-        })
-        { Timeout = System.Threading.Timeout.InfiniteTimeSpan });
-
-        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
-
-        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
-
-        public override string GetConfigUniqueString(IClientConfig clientConfig) => "s3pod-watched";
-    }
-
-    /// <summary>Keeps the SDK response alive as long as its body stream is read.</summary>
-    private sealed class OwningStream(Stream inner, IDisposable owner) : WrappingReadStream(inner)
-    {
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            if (disposing) owner.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// The SDK sends bucket-level requests to <c>/bucket/</c>. Servers that canonicalise the path they
-    /// received (AWS, MinIO, Ceph) don't mind; s3rver signs <c>/bucket</c> and answers
-    /// SignatureDoesNotMatch. Dropping the trailing slash before signing is what the AWS CLI sends
-    /// and every server accepts.
-    /// </summary>
-    private sealed class BucketPathFix : PipelineHandler, IRuntimePipelineCustomizer
-    {
-        private static int _registered;
-
-        public static void EnsureRegistered()
-        {
-            if (Interlocked.Exchange(ref _registered, 1) == 0) RuntimePipelineCustomizerRegistry.Instance.Register(new BucketPathFix());
-        }
-
-        public string UniqueName => "s3pod-bucket-path";
-
-        public void Customize(Type type, RuntimePipeline pipeline)
-        {
-            if (type == typeof(AmazonS3Client)) pipeline.AddHandlerBefore<Signer>(new BucketPathFix());
-        }
-
-        public override Task<T> InvokeAsync<T>(IExecutionContext executionContext)
-        {
-            var request = executionContext.RequestContext.Request;
-            if (request.OriginalRequest is ListObjectsV2Request or HeadBucketRequest or PutBucketRequest
-                && request.ResourcePath is null or "" or "/"
-                && request.Endpoint is { AbsolutePath.Length: > 1 } endpoint && endpoint.AbsolutePath.EndsWith('/'))
-            {
-                // Path-style: the bucket is in the endpoint ("http://host/bucket/") and the resource is "/";
-                // the URL composer always puts a '/' between the two, so move the bucket into the resource.
-                request.Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority));
-                request.ResourcePath = endpoint.AbsolutePath.TrimEnd('/');
-            }
-            return base.InvokeAsync<T>(executionContext);
-        }
-    }
 }

@@ -12,6 +12,9 @@ internal interface IResumePolicy
 
     /// <summary>The error to report when giving up.</summary>
     Exception GiveUp(Exception error, int attempts);
+
+    /// <summary>The whole range was read.</summary>
+    void Completed() { }
 }
 
 /// <summary>
@@ -40,6 +43,7 @@ internal sealed class ResumableReadStream(long start, long end, IResumePolicy po
                 int n = await _current.ReadAsync(buffer[..(int)Math.Min(buffer.Length, end - _position)], ct);
                 if (n == 0) throw new EndOfStreamException($"the body ended at byte {_position} of {end}");
                 _position += n;
+                if (_position >= end) policy.Completed();
                 return n;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)

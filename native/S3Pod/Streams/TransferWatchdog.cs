@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using S3Pod.Config;
 
 namespace S3Pod.Streams;
@@ -17,6 +18,10 @@ namespace S3Pod.Streams;
 /// so a slow upload is not mistaken for a silent server and a server that stops reading is caught.
 /// Elsewhere the first-byte limit grows by the time the last <see cref="DrainAllowanceCap"/> of the
 /// body would take at <see cref="SlowestLink"/>.
+/// </para>
+/// <para>
+/// With a <see cref="ProgressBudget"/>, the attempt also ends when the operation as a whole has gone
+/// without progress for too long, whichever limit of its own is still running.
 /// </para>
 /// </summary>
 internal sealed class TransferWatchdog : IDisposable
@@ -41,9 +46,26 @@ internal sealed class TransferWatchdog : IDisposable
     private long _lastUnsent;
     private volatile Stage _stage;
     private int _expired;
+    private readonly ProgressBudget? _budget;
+    private int _inBudget;
+    private int _disposed;
+    // The furthest offset of the request body known to have left this machine, over every attempt of
+    // one request: a retry sending the same bytes again is not progress.
+    private readonly StrongBox<long> _delivered;
+    private long _bodyPosition;
 
-    public TransferWatchdog(TimeSpan idle, TimeSpan firstByte, TimeProvider clock, CancellationToken outer, Stage initial)
+    /// <param name="budget">The operation's no-progress deadline, shared by all its requests.</param>
+    /// <param name="delivered">Shared by the attempts of one request (see <see cref="_delivered"/>).</param>
+    public TransferWatchdog(TimeSpan idle, TimeSpan firstByte, TimeProvider clock, CancellationToken outer, Stage initial,
+        ProgressBudget? budget = null, StrongBox<long>? delivered = null)
     {
+        _budget = budget;
+        _delivered = delivered ?? new StrongBox<long>();
+        if (budget is not null)
+        {
+            budget.Begin();
+            _inBudget = 1;
+        }
         _cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
         _clock = clock;
         _idle = idle;
@@ -61,7 +83,46 @@ internal sealed class TransferWatchdog : IDisposable
     /// <summary>Which limit passed ("no response within 60 s (first_byte_timeout)"), or null.</summary>
     public string? Expired { get; private set; }
 
+    /// <summary>True when what passed was the operation's <see cref="ProgressBudget"/>, not a limit of this attempt.</summary>
+    public bool BudgetExpired { get; private set; }
+
     public void Activity() => Interlocked.Exchange(ref _lastActivity, _clock.GetTimestamp());
+
+    /// <summary>Bytes received: activity for this attempt, progress for the operation.</summary>
+    private void Received()
+    {
+        Activity();
+        _budget?.Progress();
+    }
+
+    /// <summary>
+    /// Request-body bytes count as progress once they have left this machine (read from the source
+    /// minus what the socket still queues) and only beyond what an earlier attempt delivered. Before
+    /// the request is on a connection (the SDK hashing the payload for SigV4) nothing is delivered.
+    /// </summary>
+    private void CountDelivered()
+    {
+        if (_budget is null || _connection is not { } connection) return;
+        long delivered = Interlocked.Read(ref _bodyPosition) - (connection.Unsent() ?? 0);
+        long seen = Interlocked.Read(ref _delivered.Value);
+        while (delivered > seen)
+        {
+            long was = Interlocked.CompareExchange(ref _delivered.Value, delivered, seen);
+            if (was == seen)
+            {
+                _budget.Progress();
+                return;
+            }
+            seen = was;
+        }
+    }
+
+    /// <summary>This attempt no longer waits on the network (its body was read to the end): time
+    /// spent by the reader afterwards is not the operation's.</summary>
+    private void LeaveBudget()
+    {
+        if (Interlocked.Exchange(ref _inBudget, 0) == 1) _budget!.End();
+    }
 
     public void Enter(Stage stage)
     {
@@ -76,6 +137,7 @@ internal sealed class TransferWatchdog : IDisposable
     {
         var stage = _stage;
         var limit = stage == Stage.AwaitingResponse ? _firstByte + TimeSpan.FromTicks(Interlocked.Read(ref _drainAllowanceTicks)) : _idle;
+        if (stage != Stage.Receiving) CountDelivered();
         if (stage == Stage.AwaitingResponse && _connection?.Unsent() is { } unsent)
         {
             // The request is still leaving this machine: that is sending, judged by the idle limit;
@@ -85,8 +147,10 @@ internal sealed class TransferWatchdog : IDisposable
             if (unsent > 0) stage = Stage.Sending;
         }
         var quiet = _clock.GetElapsedTime(Interlocked.Read(ref _lastActivity));
-        if (quiet <= limit || Interlocked.Exchange(ref _expired, 1) != 0) return;
-        Expired = stage switch
+        bool budgetGone = _budget?.Exhausted == true;
+        if ((quiet <= limit && !budgetGone) || Interlocked.Exchange(ref _expired, 1) != 0) return;
+        BudgetExpired = budgetGone && quiet <= limit;
+        Expired = BudgetExpired ? _budget!.Describe() : stage switch
         {
             Stage.AwaitingResponse => $"no response within {Values.Describe(limit)} (first_byte_timeout)",
             Stage.Sending => $"the server stopped reading the request for {Values.Describe(limit)} (idle_timeout)",
@@ -116,8 +180,10 @@ internal sealed class TransferWatchdog : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _timer.Dispose();
         _cts.Dispose();
+        LeaveBudget();
     }
 
     private sealed class RequestBody(Stream inner, TransferWatchdog watchdog) : Stream
@@ -130,7 +196,7 @@ internal sealed class TransferWatchdog : IDisposable
         public override long Position
         {
             get => inner.Position;
-            set { inner.Position = value; watchdog.Enter(Stage.Sending); }
+            set { inner.Position = value; Interlocked.Exchange(ref watchdog._bodyPosition, value); watchdog.Enter(Stage.Sending); }
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Account(inner.Read(buffer, offset, count));
@@ -148,12 +214,15 @@ internal sealed class TransferWatchdog : IDisposable
                 Interlocked.Exchange(ref watchdog._drainAllowanceTicks, TimeSpan.FromSeconds((double)Math.Min(sent, DrainAllowanceCap) / SlowestLink).Ticks);
             }
             watchdog.Enter(n == 0 ? Stage.AwaitingResponse : Stage.Sending);
+            Interlocked.Add(ref watchdog._bodyPosition, n);
+            watchdog.CountDelivered();
             return n;
         }
 
         public override long Seek(long offset, SeekOrigin origin)
         {
             var p = inner.Seek(offset, origin);
+            Interlocked.Exchange(ref watchdog._bodyPosition, p);
             watchdog.Enter(Stage.Sending);
             return p;
         }
@@ -174,7 +243,7 @@ internal sealed class TransferWatchdog : IDisposable
         public override int Read(byte[] buffer, int offset, int count)
         {
             int n = Inner.Read(buffer, offset, count);
-            watchdog.Activity();
+            Account(n);
             return n;
         }
 
@@ -182,8 +251,19 @@ internal sealed class TransferWatchdog : IDisposable
         {
             using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, watchdog.Token);
             int n = await Inner.ReadAsync(buffer, both.Token);
-            watchdog.Activity();
+            Account(n);
             return n;
+        }
+
+        private void Account(int n)
+        {
+            if (n > 0)
+            {
+                watchdog.Received();
+                return;
+            }
+            watchdog._budget?.Settled();
+            watchdog.LeaveBudget();
         }
 
         protected override void Dispose(bool disposing)

@@ -86,6 +86,41 @@ public sealed class SecretTests
         Assert.True(v.Count == 0, string.Join('\n', v));
     }
 
+    /// <summary>
+    /// Issue 16, item 8: a gateway token in the endpoint's query or path
+    /// (<c>http://host:4880/?token=…</c>) was echoed in errors; it must be hidden as user-info is,
+    /// in every message: a refused connection, a server answering 503, `doctor`.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("query", "refused")]
+    [InlineData("path", "503")]
+    public async Task TokenInTheEndpoint_NeverPrinted(string where, string fault)
+    {
+        const string token = "Tk-7c2e9d-endpoint-token";
+        var server = Servers.RequireMain();
+        await using var box = await Sandbox.CreateAsync(server);
+        await using var proxy = new Proxy.FaultProxy(new Uri(server.Endpoint)).Add(Proxy.On.Any, new Proxy.Fault.Respond(503, "ServiceUnavailable", "Service Unavailable"), times: Proxy.FaultRule.Always);
+        var host = fault == "refused" ? "http://127.0.0.1:1" : proxy.Endpoint;
+        var endpoint = where == "query" ? $"{host}/?token={token}" : $"{host}/{token}/";
+        var env = box.Env(endpoint, shortTimeouts: true);
+        env["S3POD_RETRIES"] = "1";
+        File.WriteAllText(Path.Combine(box.Work, "src.bin"), "data");
+        var v = new List<Violation>();
+        S3PodRun? last = null;
+        foreach (var args in new[] { new[] { "exists", "k" }, ["upload", "k", "src.bin"], ["download", "k", "out.bin"], ["doctor"] })
+        {
+            foreach (var json in new[] { false, true })
+            {
+                var run = await S3PodProcess.RunAsync(box.Work, env, json ? [.. args, "--json"] : args);
+                last = run;
+                if (run.All.Contains(token)) v.Add(new("leak", $"the token is printed by {string.Join(' ', args)}{(json ? " --json" : "")}: {Contract.Shorten(run.All)}"));
+                if (run.Killed) v.Add(new("hang", "killed"));
+            }
+        }
+        ResultLog.Record("regression", $"16 · 8 · token in the endpoint's {where} · {fault}", "token never printed", last, v);
+        Assert.True(v.Count == 0, string.Join('\n', v));
+    }
+
     private static void CheckConfig(Sandbox box, string secret, List<Violation> v)
     {
         var config = Path.Combine(box.Home, ".config/s3pod/config.toml");
