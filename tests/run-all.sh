@@ -364,8 +364,10 @@ if ((ARM64)); then
   fi
 fi
 
-# Windows: the win-x64 build (same source, JIT-compiled) under Wine. Its prefix is made once (~20 s)
-# and its wineserver kept running, or every test process would pay ~2 s to start one.
+# Windows: the win-x64 build (same source, JIT-compiled) under Wine. Its prefix is made once (~10-20 s)
+# and its wineserver kept running, or every test process would pay ~2 s to start one; the server and
+# Wine's services (started by the first program) get the log, not a test's stdout pipe, which they
+# would otherwise hold open to the end of the run.
 if ((WINE)); then
   log "dotnet publish win-x64 (JIT, self-contained) for the Wine pass"
   t=$EPOCHREALTIME
@@ -376,10 +378,11 @@ if ((WINE)); then
     echo "publish win-x64: $(elapsed "$t") s" | tee -a "$RES/timings"
     WINE_BIN=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)
     WINE_PREFIX=$TMPDIR/wine-prefix
-    t=$EPOCHREALTIME
-    WINEPREFIX=$WINE_PREFIX WINEDEBUG=-all "$WINE_BIN" cmd /c exit >"$RES/logs/wine-prefix.log" 2>&1
     WINE_SERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-    WINEPREFIX=$WINE_PREFIX "$WINE_SERVER" -p
+    t=$EPOCHREALTIME
+    mkdir -p "$WINE_PREFIX"
+    WINEPREFIX=$WINE_PREFIX "$WINE_SERVER" -p >"$RES/logs/wine-prefix.log" 2>&1 </dev/null
+    WINEPREFIX=$WINE_PREFIX WINEDEBUG=-all "$WINE_BIN" cmd /c exit >>"$RES/logs/wine-prefix.log" 2>&1 </dev/null
     echo "wine prefix: $(elapsed "$t") s" | tee -a "$RES/timings"
     {
       echo "export S3POD_TEST_BINARY=$WIN_OUT/s3pod.exe"
