@@ -127,13 +127,13 @@ public sealed class ArtifactTortureTests
         // Killed after the content, before the record: nothing committed, the content is an orphan.
         b.Env["S3POD_TEST_CRASH_AFTER"] = "content";
         var killed = b.Exec("artifact", "push", "app", b.WriteFile("orphan", "orphan content"), "--alias", "live");
-        Assert.Equal(137, killed.Code);
+        Assert.Equal(Binary.KilledExitCode, killed.Code);
         var killedDir = b.Exec("artifact", "push", "app", dir);
-        Assert.Equal(137, killedDir.Code);
+        Assert.Equal(Binary.KilledExitCode, killedDir.Code);
 
         // Killed after the record, before the alias: the version is committed, the alias did not move.
         b.Env["S3POD_TEST_CRASH_AFTER"] = "record";
-        Assert.Equal(137, b.Exec("artifact", "push", "app", b.WriteFile("v2", "two"), "--alias", "live").Code);
+        Assert.Equal(Binary.KilledExitCode, b.Exec("artifact", "push", "app", b.WriteFile("v2", "two"), "--alias", "live").Code);
         b.Env.Remove("S3POD_TEST_CRASH_AFTER");
 
         var versions = Json(b.Exec("artifact", "versions", "app", "--json")).GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetString()).ToList();

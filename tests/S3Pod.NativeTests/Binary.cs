@@ -32,6 +32,10 @@ internal sealed class Binary : IDisposable
     private static readonly string[] Launcher =
         (Environment.GetEnvironmentVariable("S3POD_TEST_BINARY_LAUNCHER") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>The exit status of a binary that killed itself: SIGKILL's 128+9 on Unix; on Windows
+    /// Process.Kill is TerminateProcess with -1, which reaches Linux through Wine as 255.</summary>
+    public static int KilledExitCode => Wine ? 255 : 137;
+
     /// <summary>A Linux path as the Wine-run binary names it (Wine maps the Linux root to drive Z:).</summary>
     public static string WinPath(string linuxPath) => "Z:" + linuxPath.Replace('/', '\\');
 
@@ -121,8 +125,22 @@ internal sealed class Binary : IDisposable
         var output = p.StandardOutput.ReadToEndAsync();
         if (stdin is not null) { p.StandardInput.BaseStream.Write(stdin); p.StandardInput.Close(); }
         if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"s3pod {string.Join(' ', args)} timed out"); }
-        return new Run(p.ExitCode, output.Result, err.Result);
+        return new Run(p.ExitCode, Linux(output.Result), Linux(err.Result));
     }
+
+    // Z:\dev\shm\x, raw or JSON-escaped, up to a quote, space or end of line.
+    private static readonly System.Text.RegularExpressions.Regex WinePath = new(@"Z:(?:\\\\|\\)[^\s""'<>|]*");
+
+    /// <summary>
+    /// Under Wine, the paths the binary prints (Z:\dev\shm\…, the Linux root as drive Z:) as the Linux
+    /// paths the tests compare with and open, in plain text and in JSON strings; the text as is otherwise.
+    /// What a path looks like on Windows is checked by the Windows cases, with <see cref="WinPath"/>.
+    /// </summary>
+    public static string Linux(string text) => !Wine ? text : WinePath.Replace(text, m =>
+    {
+        var json = m.Value.StartsWith(@"Z:\\", StringComparison.Ordinal);
+        return m.Value[2..].Replace(json ? @"\\" : @"\", "/");
+    });
 
     public Process Start(params string[] args)
     {
