@@ -389,6 +389,8 @@ if ((WINE)); then
       echo "export S3POD_TEST_BINARY_LAUNCHER=$WINE_BIN"
       echo "export WINEPREFIX=$WINE_PREFIX"
       ((BINARY_OK)) && echo "export S3POD_TEST_LINUX_BINARY=$BINARY"
+      # One round of the artifact races (three run natively): each round is ~3-4 min under Wine.
+      echo "export S3POD_TEST_ARTIFACT_ROUNDS=1"
     } >"$RES/wine.env"
     SUITE_TIMEOUT=${S3POD_WINE_TIMEOUT:-40m} dotnet_suite native-wine tests/S3Pod.NativeTests "$RES/ceph-rgw.env" "$RES/docker.env" "$RES/wine.env" -- --no-build
   else
