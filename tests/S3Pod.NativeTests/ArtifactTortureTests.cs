@@ -37,7 +37,7 @@ public sealed class ArtifactTortureTests
 
     private static JsonElement Json(Run r)
     {
-        Assert.True(r.Code == 0, r.All);
+        Assert.True(r.Code == 0, $"exit {r.Code}: {r.All}");
         return JsonDocument.Parse(r.Out).RootElement;
     }
 
