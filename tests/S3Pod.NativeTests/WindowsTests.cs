@@ -151,6 +151,31 @@ public sealed class WindowsTests
     }
 
     [SkippableTheory]
+    [InlineData("download", "k", "CON.txt")]
+    [InlineData("download", "k", "out/nul.bin")]
+    [InlineData("upload", "k2", "AUX")]
+    [InlineData("dir download", "d", "lpt1")]
+    public void AReservedName_AsACommandLinePath_IsAnErrorSayingSo(string command, string key, string path)
+    {
+        // Was: "internal error: ArgumentNullException" for download, .NET's "Invalid name" for dir download.
+        Binary.SkipIfAbsent(needsServer: false);
+        SkipUnlessWine();
+        var store = Store();
+        try
+        {
+            using var b = Job(store, null);
+            b.WriteFile("f.txt", "f");
+            Ok(b.Exec("upload", "k", "f.txt"));
+            Ok(b.Exec("dir", "upload", "d", "."));
+            var r = b.Exec([.. command.Split(' '), key, path]);
+            Assert.True(r.Code == 2, r.All);
+            Assert.Contains($"'{path}' names the Windows device", r.Err);
+            Assert.DoesNotContain("internal error", r.Err);
+        }
+        finally { Directory.Delete(store, true); }
+    }
+
+    [SkippableTheory]
     [InlineData("CON.txt")]
     [InlineData("sub/nul")]
     [InlineData("LPT1.tar.gz")]
