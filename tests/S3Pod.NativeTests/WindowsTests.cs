@@ -13,7 +13,7 @@ namespace S3Pod.NativeTests;
 public sealed class WindowsTests
 {
     private static void SkipUnlessWine() =>
-        Skip.IfNot(Binary.Wine, "Windows behaviour: runs in the Wine pass only (S3POD_WINE=1 bash tests/run-all.sh)");
+        Skip.IfNot(Binary.Wine, "Windows behaviour: runs in the Wine pass only (tests/run-all.sh runs it unless S3POD_WINE=0)");
 
     /// <summary>A job whose store is the local store at <paramref name="store"/>, or the test server's bucket.</summary>
     private static Binary Job(string store, string? bucket)
