@@ -161,6 +161,35 @@ describe('locateBinary (core)', () => {
   });
 });
 
+describe('Windows binary selection (.exe)', () => {
+  const content = fs.readFileSync(stubBinary);
+  const sums = { version: '1.0.0', repository: 'org/s3pod', assets: { 's3pod-win-x64.exe': sha(content), 's3pod-linux-x64': sha(Buffer.from('other')) } };
+  let server;
+  before(async () => {
+    server = await releaseServer({ '/org/s3pod/releases/download/v1.0.0/s3pod-win-x64.exe': content });
+  });
+  after(() => server.close());
+
+  test('a Windows runner downloads s3pod-win-x64.exe and installs it as s3pod.exe (Windows runs only .exe files by name)', async () => {
+    const o = { sums, env: { PATH: '' }, serverUrl: server.url, toolCacheDir: tmp(), tempDir: tmp(), runner: { os: 'Windows', arch: 'X64', names: 'RUNNER_OS/RUNNER_ARCH' } };
+    const got = await core.locateBinary(o);
+    assert.equal(got.source, 'download');
+    assert.equal(got.path, path.join(o.toolCacheDir, 's3pod', '1.0.0', 'win-x64', 's3pod.exe'));
+    assert.deepEqual(server.requests, ['/org/s3pod/releases/download/v1.0.0/s3pod-win-x64.exe']);
+    assert.equal((await core.locateBinary({ ...o, serverUrl: 'http://127.0.0.1:9' })).source, 'tool-cache');
+  });
+
+  test('on Windows, s3pod.exe on PATH is found through PATHEXT; a file named plain s3pod is not', () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 's3pod'), 'not a Windows program');
+    assert.deepEqual(require('../src/core/binary.js').findOnPath({ PATH: dir, PATHEXT: '.COM;.EXE;.BAT' }, 'win32'), []);
+    // Copied from a Windows machine: no execute bit, which Windows does not have.
+    fs.writeFileSync(path.join(dir, 's3pod.exe'), 'MZ');
+    fs.chmodSync(path.join(dir, 's3pod.exe'), 0o644);
+    assert.deepEqual(require('../src/core/binary.js').findOnPath({ PATH: dir, PATHEXT: '.COM;.EXE;.BAT' }, 'win32'), [path.join(dir, 's3pod.exe')]);
+  });
+});
+
 test('a runner with no s3pod build: one ::error:: naming RUNNER_OS/RUNNER_ARCH and listing what exists', async () => {
   const job = createJob();
   const main = await runStep(job, 'main', { key: 'k', path: 'deps', binary: '' }, { env: { RUNNER_OS: 'Linux', RUNNER_ARCH: 'ARM' }, path: path.dirname(process.execPath) });

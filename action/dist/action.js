@@ -409,11 +409,11 @@ var require_binary = __commonJS({
       await pipeline2(fs6.createReadStream(file), hash);
       return hash.digest("hex");
     }
-    function isExecutableFile(file) {
+    function isExecutableFile(file, platform2 = process.platform) {
       try {
         const stat2 = fs6.statSync(file);
         if (!stat2.isFile()) return false;
-        if (process.platform === "win32") return true;
+        if (platform2 === "win32") return true;
         fs6.accessSync(file, fs6.constants.X_OK);
         return true;
       } catch {
@@ -435,7 +435,7 @@ var require_binary = __commonJS({
       for (const dir of dirs) {
         for (const ext of exts) {
           const candidate = path.join(dir, `s3pod${ext}`);
-          if (isExecutableFile(candidate) && !found.includes(candidate)) found.push(candidate);
+          if (isExecutableFile(candidate, platform2) && !found.includes(candidate)) found.push(candidate);
         }
       }
       return found;

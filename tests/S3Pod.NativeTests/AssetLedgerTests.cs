@@ -488,7 +488,7 @@ public sealed class AssetLedgerTests
         foreach (var o in outputs)
         {
             var doc = JsonDocument.Parse(await o.Out).RootElement;
-            Assert.Equal(final, doc.GetProperty("path").GetString());
+            Assert.Equal(final, Binary.Linux(doc.GetProperty("path").GetString()!));
             actions.Add(doc.GetProperty("action").GetString()!);
         }
         Assert.Equal(["download", "local"], actions.Order());

@@ -51,7 +51,7 @@ public sealed class AssetTests
         foreach (var o in outputs)
         {
             using var doc = JsonDocument.Parse(await o.Out);
-            Assert.Equal(path, doc.RootElement.GetProperty("path").GetString());
+            Assert.Equal(path, Binary.Linux(doc.RootElement.GetProperty("path").GetString()!));
             actions.Add(doc.RootElement.GetProperty("action").GetString()!);
         }
         Assert.Equal(1, proxy.Count("GET"));

@@ -21,12 +21,26 @@ internal sealed class Binary : IDisposable
 {
     public static string? Path => Environment.GetEnvironmentVariable("S3POD_TEST_BINARY");
 
-    /// <summary>The launcher's words (program, then arguments before the binary), empty to run the binary itself.</summary>
     /// <summary>True when the binary runs under an emulator (timing bounds and signal delivery differ there).</summary>
     public static bool Emulated => Launcher.Length > 0;
 
+    /// <summary>True when the launcher is Wine: the binary is the win-x64 build and sees Windows paths
+    /// (Z:\ is the Linux root), Windows file-name rules and Wine's own %USERPROFILE%.</summary>
+    public static bool Wine => Launcher.Length > 0 && System.IO.Path.GetFileName(Launcher[0]).StartsWith("wine", StringComparison.Ordinal);
+
+    /// <summary>The launcher's words (program, then arguments before the binary), empty to run the binary itself.</summary>
     private static readonly string[] Launcher =
         (Environment.GetEnvironmentVariable("S3POD_TEST_BINARY_LAUNCHER") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The exit status of a binary that killed itself: SIGKILL's 128+9 on Unix; on Windows
+    /// Process.Kill is TerminateProcess with -1, which reaches Linux through Wine as 255.</summary>
+    public static int KilledExitCode => Wine ? 255 : 137;
+
+    /// <summary>A Linux path as the Wine-run binary names it (Wine maps the Linux root to drive Z:).</summary>
+    public static string WinPath(string linuxPath) => "Z:" + linuxPath.Replace('/', '\\');
+
+    /// <summary>Skips a test that checks POSIX behaviour the Windows build does not have, saying which.</summary>
+    public static void SkipOnWine(string why) => Skip.If(Wine, "not under Wine (win-x64 build): " + why);
 
     /// <summary>Start info for the binary (through the launcher if one is set), arguments still to add.</summary>
     public static ProcessStartInfo StartInfo()
@@ -68,6 +82,20 @@ internal sealed class Binary : IDisposable
         if (Environment.GetEnvironmentVariable("DOCKER_HOST") is { } dh) Env["DOCKER_HOST"] = dh;
         if (Environment.GetEnvironmentVariable("DOCKER_API_VERSION") is { } dv) Env["DOCKER_API_VERSION"] = dv;
         if (Environment.GetEnvironmentVariable("S3POD_FS") is { } fs) Env["S3POD_FS"] = fs;
+        if (Wine)
+        {
+            // Wine needs its prefix (made once; a fresh one per process would take ~20 s) and stays quiet.
+            foreach (var name in new[] { "WINEPREFIX", "WINEARCH", "WINEDLLOVERRIDES" })
+                if (Environment.GetEnvironmentVariable(name) is { } v) Env[name] = v;
+            Env["WINEDEBUG"] = Environment.GetEnvironmentVariable("WINEDEBUG") ?? "-all";
+            // Wine maps Linux file names to UTF-16 through the locale's charset: without a UTF-8 locale
+            // "ünïcödé" reaches the binary as mojibake.
+            Env["LC_ALL"] = "C.UTF-8";
+            // Wine drops HOME and sets %USERPROFILE%, %APPDATA% and %LOCALAPPDATA% from its prefix, which
+            // every test shares: name this test's config and local cache where the Linux build puts them.
+            Env["S3POD_CONFIG"] = System.IO.Path.Combine(Home, ".config", "s3pod", "config.toml");
+            Env["S3POD_CACHE_DIR"] = System.IO.Path.Combine(Home, ".cache", "s3pod");
+        }
         Bucket = $"s3pod-nt-{Guid.NewGuid():N}"[..36];
         if (useServer && !string.IsNullOrEmpty(Endpoint))
         {
@@ -97,8 +125,22 @@ internal sealed class Binary : IDisposable
         var output = p.StandardOutput.ReadToEndAsync();
         if (stdin is not null) { p.StandardInput.BaseStream.Write(stdin); p.StandardInput.Close(); }
         if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"s3pod {string.Join(' ', args)} timed out"); }
-        return new Run(p.ExitCode, output.Result, err.Result);
+        return new Run(p.ExitCode, Linux(output.Result), Linux(err.Result));
     }
+
+    // Z:\dev\shm\x, raw or JSON-escaped, up to a quote, space or end of line.
+    private static readonly System.Text.RegularExpressions.Regex WinePath = new(@"Z:(?:\\\\|\\)[^\s""'<>|]*");
+
+    /// <summary>
+    /// Under Wine, the paths the binary prints (Z:\dev\shm\…, the Linux root as drive Z:) as the Linux
+    /// paths the tests compare with and open, in plain text and in JSON strings; the text as is otherwise.
+    /// What a path looks like on Windows is checked by the Windows cases, with <see cref="WinPath"/>.
+    /// </summary>
+    public static string Linux(string text) => !Wine ? text : WinePath.Replace(text, m =>
+    {
+        var json = m.Value.StartsWith(@"Z:\\", StringComparison.Ordinal);
+        return m.Value[2..].Replace(json ? @"\\" : @"\", "/");
+    });
 
     public Process Start(params string[] args)
     {

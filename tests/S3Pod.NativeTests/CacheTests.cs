@@ -30,6 +30,7 @@ public sealed class CacheTests
     public void DirUpload_IsReadableByAwsCliZstdTar_AndTheReverse()
     {
         Binary.SkipIfAbsent();
+        Binary.SkipOnWine("Linux symlinks (Wine shows one as the file it points to) and POSIX modes, which the listing compares; Windows trees are in WindowsTests");
         using var b = new Binary();
         b.CreateBucket();
         var src = Path.Combine(b.Work, "src");
@@ -117,6 +118,7 @@ public sealed class CacheTests
     public void SaveRestore_AcrossJobs_WithScopes_AndPathsInHomeAndWorkspace()
     {
         Binary.SkipIfAbsent();
+        Binary.SkipOnWine("'~' is %USERPROFILE%, which Wine sets from its prefix (shared by every test), so each job cannot have its own home; workspace paths across jobs are in WindowsTests");
         using var job1 = new Binary();
         job1.CreateBucket();
         job1.WriteFile("node_modules/x/index.js", "main-branch");
@@ -160,6 +162,7 @@ public sealed class CacheTests
     public void Interrupt_DuringUpload_AbortsTheMultipartUpload_AndLeavesNoObject()
     {
         Binary.SkipIfAbsent();
+        Binary.SkipOnWine("Windows has no SIGINT; Ctrl-C is a console event, which a process started with redirected output does not get");
         Skip.If(Binary.Emulated, "SIGINT sent to qemu-user does not reach the emulated binary's handler (measured: no 'cancelled'); covered by the native x64 run");
         using var b = new Binary();
         b.CreateBucket();
@@ -187,6 +190,7 @@ public sealed class CacheTests
     public void DockerImages_RoundTripThroughTheStore()
     {
         Binary.SkipIfAbsent();
+        Binary.SkipOnWine("docker-in-wine: s3pod.exe starts docker as a Windows program, and the Linux docker CLI is not one");
         Skip.If(Environment.GetEnvironmentVariable("S3POD_TEST_DOCKER") != "1", "no Docker engine: S3POD_TEST_DOCKER is not 1 (tests/servers/docker.sh starts one)");
         var image = Environment.GetEnvironmentVariable("S3POD_TEST_DOCKER_IMAGE") ?? "s3pod-test/busybox:1";
         using var b = new Binary();

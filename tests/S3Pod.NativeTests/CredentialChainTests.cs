@@ -18,7 +18,8 @@ public sealed class CredentialChainTests
         using var fake = new FakeAws();
         var tokenFile = Path.Combine(b.Home, "oidc-token");
         File.WriteAllText(tokenFile, "eyJ-test-token");
-        b.Env["AWS_WEB_IDENTITY_TOKEN_FILE"] = tokenFile;
+        // The SDK ignores a token file that is not fully qualified, as /dev/shm/... is on Windows (no drive).
+        b.Env["AWS_WEB_IDENTITY_TOKEN_FILE"] = Binary.Wine ? Binary.WinPath(tokenFile) : tokenFile;
         b.Env["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/ci-cache";
         b.Env["AWS_ENDPOINT_URL_STS"] = fake.Url;
         b.Env["AWS_REGION"] = "us-east-1";
@@ -26,7 +27,7 @@ public sealed class CredentialChainTests
         b.Env["S3POD_BUCKET"] = "oidc-bucket";
 
         var r = b.Exec("exists", "some/key");
-        Assert.Equal(1, r.Code); // the stand-in S3 has the bucket but not the key
+        Assert.True(r.Code == 1, r.All); // the stand-in S3 has the bucket but not the key
         var sts = Assert.Single(fake.Requests, q => q.StartsWith("POST"));
         Assert.Contains("Action=AssumeRoleWithWebIdentity", sts);
         Assert.Contains("WebIdentityToken=eyJ-test-token", sts);

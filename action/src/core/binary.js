@@ -35,11 +35,12 @@ async function sha256File(file) {
   return hash.digest('hex');
 }
 
-function isExecutableFile(file) {
+// Windows has no execute bit: there a file runs by its extension (.exe), which callers check.
+function isExecutableFile(file, platform = process.platform) {
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) return false;
-    if (process.platform === 'win32') return true;
+    if (platform === 'win32') return true;
     fs.accessSync(file, fs.constants.X_OK);
     return true;
   } catch {
@@ -67,7 +68,7 @@ function findOnPath(env = process.env, platform = process.platform) {
   for (const dir of dirs) {
     for (const ext of exts) {
       const candidate = path.join(dir, `s3pod${ext}`);
-      if (isExecutableFile(candidate) && !found.includes(candidate)) found.push(candidate);
+      if (isExecutableFile(candidate, platform) && !found.includes(candidate)) found.push(candidate);
     }
   }
   return found;

@@ -91,7 +91,7 @@ internal sealed class TarPacker
     private void AddInput(ArchiveInput input)
     {
         string path = Path.TrimEndingDirectorySeparator(input.SourcePath);
-        if (!_fs.TryGetInfo(path, out var st))
+        if (!Stat(path, out var st))
             throw S3PodException.Operational($"{input.SourcePath}: no such file or directory");
         if (input.EntryName.Length == 0)
         {
@@ -102,6 +102,18 @@ internal sealed class TarPacker
         }
         if (_exclude?.Invoke(input.EntryName) == true) return;
         AddEntry(path, input.EntryName, st);
+    }
+
+    private bool Stat(string path, out FileEntryInfo st)
+    {
+        try
+        {
+            return _fs.TryGetInfo(path, out st);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw S3PodException.Operational($"cannot read {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
+        }
     }
 
     private void AddEntry(string path, string name, in FileEntryInfo st)
@@ -191,7 +203,11 @@ internal sealed class TarPacker
             string childPath = Path.Join(d, children[next]);
             string childName = EntryNames.Join(p, children[next]);
             if (_exclude?.Invoke(childName) == true) continue;
-            if (!_fs.TryGetInfo(childPath, out var st)) continue; // deleted since it was listed
+            // Windows opens "CON.txt" as the console device and a name with a trailing dot as another
+            // file: such a name cannot be read back by its path, nor restored there. Say which file.
+            if (_fs.RefuseName(children[next]) is { } why)
+                throw S3PodException.Operational($"cannot archive {childPath}: {why}; rename it, or leave it out with an exclusion (--path '!...')");
+            if (!Stat(childPath, out var st)) continue; // deleted since it was listed
             if (st.Kind == EntryKind.Directory)
             {
                 _ct.ThrowIfCancellationRequested();

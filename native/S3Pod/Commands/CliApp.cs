@@ -99,6 +99,14 @@ internal sealed class CliApp(Func<string, string?> env, TextWriter stdout, TextW
             {
                 return Fail(output, "cancelled; nothing was left half-written", ExitCodes.OperationalError);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A path the OS refused where no caller put it into words (.NET's messages name the path):
+                // an operational error of the user's machine, not a bug.
+                if (env("S3POD_DEBUG") is { Length: > 0 }) stderr.WriteLine(e.ToString());
+                var what = e is UnauthorizedAccessException ? "permission denied" : "file system error";
+                return Fail(output, $"{what}: {e.Message.ReplaceLineEndings(" ")}", ExitCodes.OperationalError);
+            }
             catch (Exception e)
             {
                 // A bug, not an expected failure: say so, and show the stack only when asked.

@@ -70,7 +70,11 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
     public string ResolvePath(string path)
     {
         if (string.IsNullOrEmpty(path)) throw S3PodException.Usage("a path argument is empty");
-        return Path.GetFullPath(Settings.ExpandHome(path, Env)!, WorkingDirectory);
+        var full = Path.GetFullPath(Settings.ExpandHome(path, Env)!, WorkingDirectory);
+        // Windows makes "CON.txt" or "out/NUL" the device \\.\CON in any directory: say so rather than fail inside.
+        if (OperatingSystem.IsWindows() && full.StartsWith(@"\\.\", StringComparison.Ordinal) && !path.StartsWith(@"\\.\", StringComparison.Ordinal))
+            throw S3PodException.Usage($"'{path}' names the Windows device {full[4..]}, not a file: CON, PRN, AUX, NUL, COM1-9 and LPT1-9 are reserved in every directory, with any extension");
+        return full;
     }
 
     public async ValueTask DisposeAsync()

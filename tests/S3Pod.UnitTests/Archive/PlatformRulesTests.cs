@@ -38,6 +38,24 @@ public class PlatformRulesTests
     }
 
     [Theory]
+    [InlineData("CON.txt", "reserved device name")]
+    [InlineData("sub/aux", "reserved device name")]
+    [InlineData("trailing.", "trailing dot")]
+    public async Task PackingASourceWithAWindowsForbiddenName_IsAnErrorNamingTheFile(string name, string reason)
+    {
+        // On Windows "CON.txt" opens the console and "x." another file: packing must say which file, not
+        // fail with .NET's "Invalid name" (an internal error) or archive something else.
+        using var t = new TempDir();
+        WriteFile(t.Sub("src/fine.txt"), "fine");
+        WriteFile(t.Sub("src/" + name), "x");
+        var e = await Assert.ThrowsAsync<S3PodException>(() =>
+            TarZstd.PackDirectoryAsync(new PortableFileSystem(windowsNames: true), t.Sub("src"), new MemoryStream(), 3, CancellationToken.None));
+        Assert.Equal(ExitCodes.OperationalError, ExitCodes.For(e.Kind));
+        Assert.Contains(Path.Combine(t.Sub("src"), name), e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Theory]
     [InlineData("CON", "reserved device name")]
     [InlineData("sub/nul.txt", "reserved device name")]
     [InlineData("a:b", "':'")]
