@@ -143,7 +143,7 @@ public sealed class ArtifactLedgerTests : IAsyncLifetime
                 await gate.WaitAsync();
                 try
                 {
-                    var body = JsonSerializer.SerializeToUtf8Bytes(template with { Version = v.ToString() }, StoredJson.Default.VersionRecord);
+                    var body = JsonSerializer.SerializeToUtf8Bytes(template with { Version = v.ToString() }, ArtifactJson.Default.VersionRecord);
                     await store.PutAsync(ArtifactLayout.Version("big", v.ToString()), new MemoryStream(body), new PutOptions { Length = body.Length }, default);
                 }
                 finally { gate.Release(); }

@@ -106,7 +106,7 @@ internal sealed partial class ArtifactService
         _options.CrashAfter?.Invoke("content");
         try
         {
-            await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(request.Name), NewArtifactRecord(request.Name, scheme), StoredJson.Default.ArtifactRecord, ct);
+            await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(request.Name), NewArtifactRecord(request.Name, scheme), ArtifactJson.Default.ArtifactRecord, ct);
         }
         catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
         {
@@ -120,7 +120,7 @@ internal sealed partial class ArtifactService
             bool lost;
             try
             {
-                lost = await _ledger.CreateAsync(ArtifactLayout.Version(request.Name, version.Text), record, StoredJson.Default.VersionRecord, ct) is PutOutcome.PreconditionFailed;
+                lost = await _ledger.CreateAsync(ArtifactLayout.Version(request.Name, version.Text), record, ArtifactJson.Default.VersionRecord, ct) is PutOutcome.PreconditionFailed;
             }
             catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
             {
@@ -162,7 +162,7 @@ internal sealed partial class ArtifactService
             var current = await _ledger.HeadAsync(request.Name, listed: null, ct);
             var head = new HeadRecord(HeadRecord.CurrentSchema, content.Kind, content.Blob, content.Digest, content.Size, content.ContentSize, content.Files,
                 content.Basename, content.Mode, content.ContentType, Copy(request.Metadata), _clock.GetUtcNow(), _options.Actor, content.TreeDigest);
-            if (await _ledger.ReplaceAsync(key, head, StoredJson.Default.HeadRecord, current?.ETag, ct) is PutOutcome.Written written)
+            if (await _ledger.ReplaceAsync(key, head, ArtifactJson.Default.HeadRecord, current?.ETag, ct) is PutOutcome.Written written)
             {
                 if (written.Object.ETag is { } etag) _ledger.Cache.PutHead(request.Name, etag, head);
                 _reporter.Info($"staged {request.Name} ({TransferProgress.Size(content.Size)}, {content.Digest[..19]}…) in {watch.Elapsed.TotalSeconds:0.00} s");
@@ -239,7 +239,7 @@ internal sealed partial class ArtifactService
             if (sameHead is not null && await sameHead(listing) is { } existing) return (existing, 0);
             var version = VersionRules.Next(scheme, request, listing.Taken(scheme), _clock.GetUtcNow(), name);
             var record = NewVersionRecord(name, version, scheme, content, metadata, fromHead);
-            if (await _ledger.CreateAsync(ArtifactLayout.Version(name, version.Text), record, StoredJson.Default.VersionRecord, ct) is PutOutcome.Written)
+            if (await _ledger.CreateAsync(ArtifactLayout.Version(name, version.Text), record, ArtifactJson.Default.VersionRecord, ct) is PutOutcome.Written)
             {
                 _ledger.Cache.PutVersion(record);
                 return (record, attempt);
@@ -282,7 +282,7 @@ internal sealed partial class ArtifactService
     private async Task CreateArtifactAsync(string name, VersionScheme scheme, CancellationToken ct)
     {
         var record = NewArtifactRecord(name, scheme);
-        if (await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(name), record, StoredJson.Default.ArtifactRecord, ct) is PutOutcome.Written)
+        if (await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(name), record, ArtifactJson.Default.ArtifactRecord, ct) is PutOutcome.Written)
         {
             _ledger.Cache.PutArtifact(record);
             return;

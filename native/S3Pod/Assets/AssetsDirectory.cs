@@ -57,7 +57,7 @@ internal sealed class AssetsDirectory(string root)
         if (File.Exists(path)) kind = AssetKind.File;
         else if (Directory.Exists(path)) kind = AssetKind.Directory;
         else return null;
-        return new LocalAsset(name, version, path, kind, AtomicFile.TryReadJson(RecordPath(name, version), Storage.StoredJson.Default.AssetRecord));
+        return new LocalAsset(name, version, path, kind, AtomicFile.TryReadJson(RecordPath(name, version), AssetJson.Default.AssetRecord));
     }
 
     /// <summary>The versions present, oldest first (entries whose names are not versions are ignored).</summary>
@@ -106,7 +106,7 @@ internal sealed class AssetsDirectory(string root)
         try
         {
             var record = await write(temp, ct);
-            AtomicFile.WriteJson(RecordPath(name, version), record, Storage.StoredJson.Default.AssetRecord);
+            AtomicFile.WriteJson(RecordPath(name, version), record, AssetJson.Default.AssetRecord);
             var final = VersionPath(name, version);
             if (Directory.Exists(temp)) Directory.Move(temp, final);
             else File.Move(temp, final, overwrite: false);
@@ -152,7 +152,7 @@ internal sealed class AssetsDirectory(string root)
     {
         try
         {
-            AtomicFile.WriteJson(RecordPath(record.Name, record.Version), record, Storage.StoredJson.Default.AssetRecord);
+            AtomicFile.WriteJson(RecordPath(record.Name, record.Version), record, AssetJson.Default.AssetRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* verified again next time */ }
     }

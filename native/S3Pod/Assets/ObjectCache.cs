@@ -46,7 +46,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
     /// <summary>The cached copy when its record and its content (of the recorded size) are both there; no network.</summary>
     public CachedObjectRecord? Lookup(S3Uri uri)
     {
-        var record = AtomicFile.TryReadJson(RecordPath(uri), StoredJson.Default.CachedObjectRecord);
+        var record = AtomicFile.TryReadJson(RecordPath(uri), AssetJson.Default.CachedObjectRecord);
         if (record is null || record.Uri != uri.ToString()) return null;
         var file = new FileInfo(ContentPath(uri));
         return file.Exists && file.Length == record.Size ? record : null;
@@ -145,7 +145,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         });
         var now = clock.GetUtcNow();
         var record = new CachedObjectRecord(CachedObjectRecord.CurrentSchema, uri.ToString(), RelativePath(path), info.ETag, info.Size, sha256, info.LastModified, now, now);
-        AtomicFile.WriteJson(RecordPath(uri), record, StoredJson.Default.CachedObjectRecord);
+        AtomicFile.WriteJson(RecordPath(uri), record, AssetJson.Default.CachedObjectRecord);
         reporter.Info($"cached {uri} ({TransferProgress.Size(info.Size)} in {clockTime.Elapsed.TotalSeconds:0.00} s)");
         return record;
     }
@@ -182,7 +182,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
     {
         try
         {
-            AtomicFile.WriteJson(RecordPath(uri), record, StoredJson.Default.CachedObjectRecord);
+            AtomicFile.WriteJson(RecordPath(uri), record, AssetJson.Default.CachedObjectRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -213,7 +213,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         var now = clock.GetUtcNow();
         foreach (var file in Directory.EnumerateFiles(MetaDir, "*.json"))
         {
-            if (AtomicFile.TryReadJson(file, StoredJson.Default.CachedObjectRecord) is not { } record) continue;
+            if (AtomicFile.TryReadJson(file, AssetJson.Default.CachedObjectRecord) is not { } record) continue;
             S3Uri uri;
             try { uri = S3Uri.Parse(record.Uri); }
             catch (S3PodException) { continue; }
@@ -260,7 +260,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         {
             using var held = await FileLock.AcquireAsync(FileLock.PathFor(LockDir, uri.ToString()), uri.ToString(), ct);
             if (Lookup(uri) is not { } record) continue;
-            AtomicFile.WriteJson(RecordPath(uri), record with { Checked = DateTimeOffset.UnixEpoch }, StoredJson.Default.CachedObjectRecord);
+            AtomicFile.WriteJson(RecordPath(uri), record with { Checked = DateTimeOffset.UnixEpoch }, AssetJson.Default.CachedObjectRecord);
             count++;
         }
         return count;
@@ -294,14 +294,14 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         DeleteRecord(uri);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.Move(stagedContent, path, overwrite: true);
-        AtomicFile.WriteJson(RecordPath(uri), record with { Path = RelativePath(path) }, StoredJson.Default.CachedObjectRecord);
+        AtomicFile.WriteJson(RecordPath(uri), record with { Path = RelativePath(path) }, AssetJson.Default.CachedObjectRecord);
         ForgetMissing(uri);
     }
 
     // ------------------------------------------------------------------ the missing list
 
     public IReadOnlyList<string> Missing() =>
-        AtomicFile.TryReadJson(MissingPath, StoredJson.Default.MissingObjectsRecord)?.Uris ?? [];
+        AtomicFile.TryReadJson(MissingPath, AssetJson.Default.MissingObjectsRecord)?.Uris ?? [];
 
     private void RememberMissing(S3Uri uri) => UpdateMissing(uris => uris.Add(uri.ToString()));
 
@@ -318,7 +318,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
             using var held = FileLock.AcquireAsync(Path.Combine(LockDir, "missing.lock"), "the missing list", CancellationToken.None, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
             var uris = new SortedSet<string>(Missing(), StringComparer.Ordinal);
             if (change(uris))
-                AtomicFile.WriteJson(MissingPath, new MissingObjectsRecord(MissingObjectsRecord.CurrentSchema, uris.ToList()), StoredJson.Default.MissingObjectsRecord);
+                AtomicFile.WriteJson(MissingPath, new MissingObjectsRecord(MissingObjectsRecord.CurrentSchema, uris.ToList()), AssetJson.Default.MissingObjectsRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or S3PodException)
         {

@@ -100,7 +100,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
 
     private async Task<bool> CommitAsync(string manifestKey, CacheManifest manifest, string? replaceETag, CancellationToken ct)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(manifest, StoredJson.Default.CacheManifest);
+        var body = JsonSerializer.SerializeToUtf8Bytes(manifest, CacheJson.Default.CacheManifest);
         var outcome = await store.PutAsync(manifestKey, new MemoryStream(body), new PutOptions
         {
             Condition = replaceETag is null ? WriteCondition.IfAbsent : WriteCondition.IfMatch(replaceETag),
@@ -251,7 +251,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
         {
             await using var opened = await store.OpenReadAsync(manifestKey, ReadOptions.Default, ct);
             if (opened is null) return null;
-            return await JsonSerializer.DeserializeAsync(opened.Content, StoredJson.Default.CacheManifest, ct);
+            return await JsonSerializer.DeserializeAsync(opened.Content, CacheJson.Default.CacheManifest, ct);
         }
         catch (JsonException)
         {

@@ -172,8 +172,8 @@ public sealed class ArtifactServiceTests : IDisposable
         // Someone with write access to the bucket rewrites the record with a hostile basename.
         var key = ArtifactLayout.Version("app", "1");
         var r = (await new ArtifactLedger(() => _f.Store, new RecordCache(Path.Combine(_f.Root, "nocache")), new Output.Reporter(TextWriter.Null, false), false)
-            .ReadAsync(key, StoredJson.Default.VersionRecord, default))!.Value.Record;
-        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r with { Basename = "../../escape.txt" }, StoredJson.Default.VersionRecord);
+            .ReadAsync(key, ArtifactJson.Default.VersionRecord, default))!.Value.Record;
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r with { Basename = "../../escape.txt" }, ArtifactJson.Default.VersionRecord);
         await _f.Store.PutAsync(key, new MemoryStream(body), new PutOptions(), default);
         var pulled = await _f.Service("other").PullAsync(new PullRequest(ArtifactSpec.Parse("app:1"), null, _f.Work), default);
         Assert.Equal(Path.Combine(_f.Work, "app"), pulled.Path);
