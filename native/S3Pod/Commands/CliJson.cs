@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace S3Pod.Output;
+namespace S3Pod.Commands;
 
 /// <summary>Every result a command prints with <c>--json</c>, source-generated (no reflection under
 /// AOT). Field names are the public contract: the README's "JSON output" table documents each.</summary>

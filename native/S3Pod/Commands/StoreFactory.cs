@@ -1,7 +1,8 @@
 using S3Pod.Config;
 using S3Pod.Output;
+using S3Pod.Storage;
 
-namespace S3Pod.Storage;
+namespace S3Pod.Commands;
 
 /// <summary>Opens the configured store: S3 when a bucket is set, else the embedded local directory
 /// store (said once on stderr, so nobody mistakes it for their bucket).</summary>
