@@ -11,9 +11,10 @@ namespace S3Pod.Cache;
 /// <summary>
 /// actions/cache's save and restore, done on a plain object store: immutable entries committed by a
 /// create-only manifest, exact key before restore-key prefixes, scopes searched in order, last-use
-/// marks for eviction, and an explanation on every miss.
+/// marks for eviction, and an explanation on every miss. <paramref name="createdBy"/> is what each
+/// manifest records as its writer (e.g. "s3pod 1.0.0"): the caller knows the version.
 /// </summary>
-internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem)
+internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem, string createdBy)
 {
     public const string Format = "tar+zstd/1";
 
@@ -77,7 +78,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
 
         var manifest = new CacheManifest(CacheManifest.CurrentSchema, Format, request.Key, scopeName, paths.Version, paths.Specs,
             stats!.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, hashed!.BytesRead, hashed.Sha256, archive.ETag,
-            ArchiveName(archiveKey), clock.GetUtcNow(), $"s3pod {Commands.CliApp.Version}");
+            ArchiveName(archiveKey), clock.GetUtcNow(), createdBy);
         bool won;
         try
         {
