@@ -31,7 +31,7 @@ internal static class AssetCommands
         /// <param name="assetsDir">An assets directory given to this command (sync's DIR) instead of the setting.</param>
         public Parts(CommandContext ctx, string? assetsDir = null)
         {
-            var settings = ctx.Settings.Assets;
+            var settings = ctx.AssetSettings;
             _stores = new BucketStores(ctx.Stores.OpenBucket);
             Objects = new ObjectCache(ctx.ResolvePath(ctx.Settings.CacheDir), settings, _stores, ctx.Clock, ctx.Reporter);
             Assets = new AssetsDirectory(assetsDir ?? ctx.ResolvePath(settings.AssetsDir));
@@ -76,7 +76,7 @@ internal static class AssetCommands
         public IEnumerable<Option> All => [Ttl, Strict, Revalidate];
 
         public FetchOptions Bind(CommandContext ctx) => new(
-            ctx.Parse.GetValue(Ttl) is { } ttl ? AssetSettings.ParseTtl(ttl, "--ttl") : ctx.Settings.Assets.Ttl,
+            ctx.Parse.GetValue(Ttl) is { } ttl ? AssetSettings.ParseTtl(ttl, "--ttl") : ctx.AssetSettings.Ttl,
             ctx.Parse.GetValue(Strict),
             ctx.Parse.GetValue(Revalidate));
     }
