@@ -1,5 +1,3 @@
-using S3Pod.Config;
-
 namespace S3Pod.Streams;
 
 /// <summary>
@@ -88,9 +86,9 @@ internal sealed class TransferWatchdog : IDisposable
         if (quiet <= limit || Interlocked.Exchange(ref _expired, 1) != 0) return;
         Expired = stage switch
         {
-            Stage.AwaitingResponse => $"no response within {Values.Describe(limit)} (first_byte_timeout)",
-            Stage.Sending => $"the server stopped reading the request for {Values.Describe(limit)} (idle_timeout)",
-            _ => $"the server stopped sending for {Values.Describe(limit)} (idle_timeout)",
+            Stage.AwaitingResponse => $"no response within {Quantities.Duration(limit)} (first_byte_timeout)",
+            Stage.Sending => $"the server stopped reading the request for {Quantities.Duration(limit)} (idle_timeout)",
+            _ => $"the server stopped sending for {Quantities.Duration(limit)} (idle_timeout)",
         };
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         lock (_closeOnExpiry)
