@@ -12,7 +12,7 @@ namespace S3Pod.Commands;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     WriteIndented = false)]
 [JsonSerializable(typeof(KeyResult))]
-[JsonSerializable(typeof(Files.TransferResult))]
+[JsonSerializable(typeof(Transfers.TransferResult))]
 [JsonSerializable(typeof(Files.ExistsResult))]
 [JsonSerializable(typeof(Files.ListResult))]
 [JsonSerializable(typeof(Files.DeleteResult))]

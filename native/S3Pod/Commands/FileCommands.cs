@@ -1,6 +1,7 @@
 using System.CommandLine;
 using S3Pod.Files;
 using S3Pod.Output;
+using S3Pod.Transfers;
 
 namespace S3Pod.Commands;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using S3Pod.Archive;
-using S3Pod.Files;
 using S3Pod.Output;
 using S3Pod.Storage;
 using S3Pod.Streams;
+using S3Pod.Transfers;
 
 namespace S3Pod.Docker;
 
@@ -27,10 +27,10 @@ internal sealed class DockerService(IObjectStore store, Reporter reporter, Docke
     {
         var clock = Stopwatch.StartNew();
         if (!request.Force && await store.HeadAsync(request.Key, ct) is not null)
-            return FileService.Skipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: false);
+            return TransferResult.ReportSkipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: false);
         var written = await SaveAsync(request.Image, request.Key, request.Level, request.Force, ct);
         if (written is null)
-            return FileService.Skipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: true);
+            return TransferResult.ReportSkipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: true);
         return new TransferResult(request.Key, "docker-upload", written.Size, clock.Elapsed.TotalSeconds, Source: request.Image);
     }
 
