@@ -27,9 +27,9 @@ internal sealed record ListResult(string Prefix, IReadOnlyList<ListEntry> Object
 internal sealed record DeleteResult(string Key, bool Deleted);
 
 /// <summary>
-/// ci-cacher's single-file commands as a service: download (fetch-or-download with sha256 checks and
+/// The single-file commands as a service: download (fetch-or-download with sha256 checks and
 /// cache-back), upload, exists, list, delete. Objects are stored as their raw bytes with their sha256
-/// as metadata, so other S3 tools read them. The assets feature reuses <see cref="DownloadAsync"/>.
+/// as metadata, so other S3 tools read them.
 /// </summary>
 internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter, IFileSystem fileSystem, NetworkPolicy network)
 {
