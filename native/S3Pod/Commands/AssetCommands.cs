@@ -256,7 +256,7 @@ internal static class AssetCommands
     private static Command Sync(CliApp app)
     {
         var dir = new Argument<string?>("dir") { Description = "The assets directory to fill (default: --assets-dir / S3POD_ASSETS_DIR)", Arity = ArgumentArity.ZeroOrOne };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var jobs = JobsOption();
         var prune = new Option<bool>("--prune") { Description = "Then remove the other versions of the manifest's assets from the assets directory (only when every entry synced; for a directory that belongs to this manifest)" };
         var flags = FetchFlags.Create();
         var command = With(new Command("sync", "Materialise every manifest entry in the assets directory (in parallel); report every failure at the end") { dir, jobs, prune }, flags.All);
@@ -276,7 +276,9 @@ internal static class AssetCommands
         return command;
     }
 
-    private static Option<int> JobsOption() => new("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 16, HelpName = "N" };
+    /// <summary>One --jobs for sync, prefill and pack. 8 is what sync always used, and sync is what the
+    /// wrappers run; a bigger fan-out is one flag away.</summary>
+    private static Option<int> JobsOption() => new("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 8, HelpName = "N" };
 
     private static int ValidJobs(int jobs) => jobs is >= 1 and <= 256 ? jobs : throw S3PodException.Usage($"--jobs must be between 1 and 256, not {jobs}");
 
