@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -15,67 +16,17 @@ namespace S3Pod.Assets;
 /// <param name="ManifestPath">Written with a leading '/': resolved through the manifest.</param>
 internal sealed partial record AssetSpec(string Text, string Name, string? Selector, string? Digest, string? SubPath, bool ManifestPath)
 {
-    public const int MaxNameLength = 200;
-
+    /// <summary>The artifact spec grammar (<see cref="ArtifactSpec.Parse"/>), refused in the asset spec's words.</summary>
     public static AssetSpec Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text)) throw S3PodException.Usage("the asset spec is empty");
-        var rest = text.Trim();
-        string? sub = null;
-        int open = rest.IndexOf('[');
-        if (open >= 0)
-        {
-            if (!rest.EndsWith(']')) throw Bad(text, "a '[' must close with ']' at the end");
-            sub = ValidSubPath(text, rest[(open + 1)..^1]);
-            rest = rest[..open];
-        }
-        string? digest = null;
-        int at = rest.IndexOf('@');
-        if (at >= 0)
-        {
-            digest = rest[(at + 1)..].ToLowerInvariant();
-            if (!DigestPattern().IsMatch(digest)) throw Bad(text, $"'@{rest[(at + 1)..]}' is not @sha256: followed by 64 hex characters");
-            rest = rest[..at];
-        }
-        string? selector = null;
-        int colon = rest.IndexOf(':');
-        if (colon >= 0)
-        {
-            selector = rest[(colon + 1)..];
-            if (!SelectorPattern().IsMatch(selector)) throw Bad(text, $"'{selector}' is not a version, partial version or alias");
-            rest = rest[..colon];
-        }
-        bool manifestPath = rest.StartsWith('/');
-        return new AssetSpec(text, ValidName(rest, text), selector, digest, sub, manifestPath);
+        var spec = ArtifactSpec.Parse(text.Trim(), "asset spec");
+        return new AssetSpec(text, spec.Name, spec.SelectorText, spec.PinnedDigest is { } hex ? "sha256:" + hex : null, spec.SubPath, spec.ManifestPath);
     }
 
-    /// <summary>Artifact names: segments of <c>[A-Za-z0-9._-]</c> joined by '/'; no '.' or '..'
-    /// segment, none starting with '_' (reserved for the store layout); a leading '/' is dropped.</summary>
-    public static string ValidName(string name, string? shownAs = null)
-    {
-        var bare = name.StartsWith('/') ? name[1..] : name;
-        var shown = shownAs ?? name;
-        if (bare.Length == 0) throw Bad(shown, "the name is empty");
-        if (bare.Length > MaxNameLength) throw Bad(shown, $"the name is longer than {MaxNameLength} characters");
-        foreach (var segment in bare.Split('/'))
-        {
-            if (segment.Length == 0) throw Bad(shown, "the name has an empty segment ('//' or a trailing '/')");
-            if (segment is "." or "..") throw Bad(shown, $"the name has a '{segment}' segment");
-            if (segment.StartsWith('_')) throw Bad(shown, $"name segments may not start with '_' ('{segment}'; reserved for the store layout)");
-            if (!SegmentPattern().IsMatch(segment)) throw Bad(shown, $"'{segment}' has characters other than letters, digits, '.', '_' and '-'");
-        }
-        return bare;
-    }
-
-    private static string ValidSubPath(string text, string sub)
-    {
-        var s = sub.StartsWith('/') ? sub[1..] : sub;
-        if (s.Length == 0) throw Bad(text, "the [sub/path] is empty");
-        if (s.Any(c => char.IsControl(c) || c is '\\' or '[' or ']')) throw Bad(text, "the [sub/path] may not hold control characters, '\\', '[' or ']'");
-        if (s.Split('/').Any(seg => seg is "" or "." or ".."))
-            throw Bad(text, "the [sub/path] must be relative, with no empty, '.' or '..' segments");
-        return s;
-    }
+    /// <summary>An asset's name is an artifact name (<see cref="ArtifactNames.Validate"/>), refused in the spec's words.</summary>
+    public static string ValidName(string name, string? shownAs = null) =>
+        ArtifactNames.Validate(name, why => Bad(shownAs ?? name, why));
 
     /// <summary>The per-asset environment overrides name: upper case, '/', '-' and '.' as '_'
     /// (modelkit's MODELKIT_&lt;NAME&gt;_FILE). <c>/foo/bar.csv</c> → <c>FOO_BAR_CSV</c>.</summary>
@@ -89,15 +40,6 @@ internal sealed partial record AssetSpec(string Text, string Name, string? Selec
     }
 
     private static S3PodException Bad(string text, string why) => S3PodException.Usage($"asset spec '{text}': {why}");
-
-    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
-    private static partial Regex SegmentPattern();
-
-    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._+-]*$")]
-    private static partial Regex SelectorPattern();
-
-    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
-    private static partial Regex DigestPattern();
 }
 
 /// <summary>

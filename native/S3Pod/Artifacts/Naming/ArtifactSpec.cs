@@ -1,36 +1,38 @@
+using System.Text.RegularExpressions;
 using S3Pod.Archive;
 
 namespace S3Pod.Artifacts;
 
 /// <summary>
-/// What a read command asks for: <c>name[:selector][@sha256:HEX][[sub/path]]</c>. The selector is
-/// kept as text here because what it means depends on the artifact's scheme (<c>1</c> is version 1
-/// of an int artifact but "the newest 1.x" of a semver one); <see cref="Selector.Parse"/> decides
-/// once the scheme is known.
+/// What a read command asks for, for artifacts and assets alike:
+/// <c>name[:selector][@sha256:HEX][[sub/path]]</c>. The selector is kept as text here because what
+/// it means depends on the artifact's scheme (<c>1</c> is version 1 of an int artifact but "the
+/// newest 1.x" of a semver one); <see cref="Selector.Parse"/> decides once the scheme is known.
 /// </summary>
-/// <param name="Name">The validated artifact name.</param>
+/// <param name="Name">The validated artifact name (a leading '/' dropped).</param>
 /// <param name="SelectorText">The text after ':' or null (then: latest).</param>
 /// <param name="PinnedDigest">Lower-case hex of an <c>@sha256:</c> pin, verified against what resolves.</param>
 /// <param name="SubPath">A canonical relative path inside a directory artifact, or null.</param>
-internal sealed record ArtifactSpec(string Name, string? SelectorText, string? PinnedDigest, string? SubPath)
+/// <param name="ManifestPath">The name was written with a leading '/': an asset manifest path.</param>
+internal sealed partial record ArtifactSpec(string Name, string? SelectorText, string? PinnedDigest, string? SubPath, bool ManifestPath = false)
 {
     public override string ToString() =>
         Name + (SelectorText is null ? "" : ":" + SelectorText) + (PinnedDigest is null ? "" : "@sha256:" + PinnedDigest) + (SubPath is null ? "" : $"[{SubPath}]");
 
-    public static ArtifactSpec Parse(string spec)
+    /// <summary>Parses a spec. <paramref name="what"/> opens every refusal ("spec", "asset spec");
+    /// a bad name is refused in <see cref="ArtifactNames"/>' words unless <paramref name="what"/> is given.</summary>
+    public static ArtifactSpec Parse(string spec, string? what = null)
     {
-        if (string.IsNullOrWhiteSpace(spec)) throw S3PodException.Usage("the artifact spec is empty");
+        S3PodException Bad(string why) => S3PodException.Usage($"{what ?? "spec"} {EntryNames.Quote(spec)}: {why}");
+        if (string.IsNullOrWhiteSpace(spec)) throw S3PodException.Usage($"the {(what is null ? "artifact spec" : what)} is empty");
         string rest = spec;
         string? subPath = null;
         int open = rest.IndexOf('[');
         if (open >= 0)
         {
             if (!rest.EndsWith(']') || rest.IndexOf('[', open + 1) >= 0 || rest.IndexOf(']') != rest.Length - 1)
-                throw S3PodException.Usage($"spec {EntryNames.Quote(spec)}: a sub-path is written once, last, in brackets: name:3[sub/path]");
-            var raw = rest[(open + 1)..^1].Trim('/');
-            subPath = EntryNames.Normalize(raw);
-            if (raw.Length == 0 || subPath is null || subPath.Length == 0 || raw.Any(char.IsControl))
-                throw S3PodException.Usage($"spec {EntryNames.Quote(spec)}: the sub-path must be a relative path inside the artifact, without '..'");
+                throw Bad("a '[' must close with ']' at the end; a sub-path is written once, last: name:3[sub/path]");
+            subPath = ValidSubPath(rest[(open + 1)..^1], Bad);
             rest = rest[..open];
         }
 
@@ -38,10 +40,9 @@ internal sealed record ArtifactSpec(string Name, string? SelectorText, string? P
         int at = rest.IndexOf('@');
         if (at >= 0)
         {
-            var pin = rest[(at + 1)..];
-            if (!pin.StartsWith("sha256:", StringComparison.Ordinal) || pin.Length != 71 || !pin[7..].All(char.IsAsciiHexDigit))
-                throw S3PodException.Usage($"spec {EntryNames.Quote(spec)}: a pin is @sha256: followed by 64 hex characters");
-            digest = pin[7..].ToLowerInvariant();
+            var pin = rest[(at + 1)..].ToLowerInvariant();
+            if (!DigestPattern().IsMatch(pin)) throw Bad($"'@{rest[(at + 1)..]}' is not @sha256: followed by 64 hex characters");
+            digest = pin[7..];
             rest = rest[..at];
         }
 
@@ -50,11 +51,34 @@ internal sealed record ArtifactSpec(string Name, string? SelectorText, string? P
         if (colon >= 0)
         {
             selector = rest[(colon + 1)..];
-            if (selector.Length == 0) throw S3PodException.Usage($"spec {EntryNames.Quote(spec)}: nothing after ':' (a version, an alias, latest or head)");
+            if (!SelectorPattern().IsMatch(selector))
+                throw Bad($"{EntryNames.Quote(selector)} after ':' is not a version, partial version or alias (nor latest or head)");
             rest = rest[..colon];
         }
-        return new ArtifactSpec(ArtifactNames.Validate(rest), selector, digest, subPath);
+        var name = what is null ? ArtifactNames.Validate(rest) : ArtifactNames.Validate(rest, Bad);
+        return new ArtifactSpec(name, selector, digest, subPath, rest.StartsWith('/'));
     }
+
+    /// <summary>
+    /// A sub-path: relative, '/'-separated, made canonical (<c>a//b/./c/</c> is <c>a/b/c</c>); never
+    /// '..', control characters, '\' (a separator on Windows, where it could climb out) or brackets.
+    /// </summary>
+    private static string ValidSubPath(string raw, Func<string, S3PodException> bad)
+    {
+        var trimmed = raw.Trim('/');
+        if (trimmed.Length == 0) throw bad("the [sub/path] is empty");
+        if (trimmed.Any(c => char.IsControl(c) || c is '\\' or '[' or ']'))
+            throw bad("the [sub/path] may not hold control characters, '\\', '[' or ']'");
+        return EntryNames.Normalize(trimmed) is { Length: > 0 } canonical
+            ? canonical
+            : throw bad("the [sub/path] must be a relative path inside the artifact, without '..'");
+    }
+
+    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._+-]*$")]
+    private static partial Regex SelectorPattern();
+
+    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
+    private static partial Regex DigestPattern();
 }
 
 /// <summary>What a selector means under one scheme.</summary>
