@@ -2,6 +2,7 @@ using System.Diagnostics;
 using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -216,7 +217,7 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
                 foreach (var a in index.Assets)
                 {
                     var name = AssetSpec.ValidName(a.Name);
-                    if (!AssetVersion.TryParse(a.Version, out _)) throw S3PodException.Integrity($"{bundle}: '{a.Version}' is not a version");
+                    if (!SchemelessVersion.TryParse(a.Version, out _)) throw S3PodException.Integrity($"{bundle}: '{a.Version}' is not a version");
                     var stagedDir = Path.Combine([assetStage, .. name.Split('/')]);
                     var staged = Path.Combine(stagedDir, a.Version);
                     var record = AtomicFile.TryReadJson(Path.Combine(stagedDir, $".{a.Version}.s3pod.json"), AssetJson.Default.AssetRecord)

@@ -69,7 +69,7 @@ internal sealed partial class AssetLedgerService(
             // Re-read: another update may have written it since this one started.
             var current = AssetManifest.Load(manifest.Path) ?? new AssetManifest(manifest.Path, ManifestFormat.S3Pod);
             var entry = current.Find(name);
-            pinned = !(entry?.Version is { } theirs && AssetVersion.TryParse(theirs, out var t) && AssetVersion.TryParse(pushed.Version, out var ours) && t.CompareTo(ours) > 0);
+            pinned = !(entry?.Version is { } theirs && SchemelessVersion.TryParse(theirs, out var t) && SchemelessVersion.TryParse(pushed.Version, out var ours) && t.CompareTo(ours) > 0);
             if (pinned)
             {
                 // baiji's flat file stays flat (baiji itself reads it): the digest is kept in the s3pod shape only.

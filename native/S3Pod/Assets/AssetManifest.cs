@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -170,7 +171,7 @@ internal sealed class AssetManifest
         return new ManifestEntry(key, name, null, null, value, null);
     }
 
-    private static bool LooksLikeVersion(string v) => v.Length > 0 && char.IsAsciiDigit(v[0]) && AssetVersion.TryParse(v, out _);
+    private static bool LooksLikeVersion(string v) => v.Length > 0 && char.IsAsciiDigit(v[0]) && SchemelessVersion.TryParse(v, out _);
 
     private static bool IsDigest(string d) =>
         d.Length == 71 && d.StartsWith("sha256:", StringComparison.Ordinal) && d[7..].All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using S3Pod.Output;
 using S3Pod.Storage;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -118,7 +119,7 @@ internal sealed class AssetResolver(
             {
                 // Unpinned: the newest matching version here is the best answer, said loudly.
                 var fallback = selector is null || selector == "latest" ? assets.Newest(name)
-                    : AssetVersion.IsPartial(selector) ? assets.Newest(name, selector) : null;
+                    : SchemelessVersion.IsPartial(selector) ? assets.Newest(name, selector) : null;
                 if (fallback is null || options.Strict)
                     throw S3PodException.Offline($"{spec.Describe(selector)}: {e.Message}; {(fallback is null ? "no matching version is in the assets directory" : "not using the local " + fallback.Version + " (--strict)")}", e);
                 reporter.Warn($"{spec.Describe(selector)}: {e.Message}; using {fallback.Version} from the assets directory (a newer version may exist)");
@@ -145,7 +146,7 @@ internal sealed class AssetResolver(
 
         if (selector is null || selector == "latest")
             return (assets.Newest(name) ?? throw NotPresent(spec, selector, "no version of it"), "local");
-        if (AssetVersion.IsPartial(selector))
+        if (SchemelessVersion.IsPartial(selector))
             return (assets.Newest(name, selector) ?? throw NotPresent(spec, selector, $"no version {selector} or {selector}.*"), "local");
         if (char.IsAsciiLetter(selector[0]))
             throw S3PodException.Usage($"{spec.Describe(selector)}: resolving '{selector}' needs the artifact store, and none is configured (use a version)");

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -51,7 +52,7 @@ internal sealed class AssetsDirectory(string root)
     /// <summary>The version when it is present (a file or a directory at its path); no network, no write.</summary>
     public LocalAsset? Find(string name, string version)
     {
-        if (!AssetVersion.TryParse(version, out _)) return null;
+        if (!SchemelessVersion.TryParse(version, out _)) return null;
         var path = VersionPath(name, version);
         AssetKind kind;
         if (File.Exists(path)) kind = AssetKind.File;
@@ -61,15 +62,15 @@ internal sealed class AssetsDirectory(string root)
     }
 
     /// <summary>The versions present, oldest first (entries whose names are not versions are ignored).</summary>
-    public IReadOnlyList<AssetVersion> Versions(string name)
+    public IReadOnlyList<SchemelessVersion> Versions(string name)
     {
         var dir = NameDirectory(name);
         if (!Directory.Exists(dir)) return [];
-        var versions = new List<AssetVersion>();
+        var versions = new List<SchemelessVersion>();
         foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
         {
             var file = Path.GetFileName(entry);
-            if (!file.StartsWith('.') && AssetVersion.TryParse(file, out var v)) versions.Add(v);
+            if (!file.StartsWith('.') && SchemelessVersion.TryParse(file, out var v)) versions.Add(v);
         }
         versions.Sort();
         return versions;
