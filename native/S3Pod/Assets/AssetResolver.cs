@@ -189,8 +189,8 @@ internal sealed class AssetResolver(
         if (spec.SubPath is null) return local.Path;
         if (local.Kind == AssetKind.File)
             throw S3PodException.Usage($"{spec.Name}:{local.Version} is a file asset; [{spec.SubPath}] applies to directory assets only");
-        var path = Path.Combine([local.Path, .. spec.SubPath.Split('/')]);
-        if (!File.Exists(path) && !Directory.Exists(path))
+        var path = SubPath.Join(local.Path, spec.SubPath);
+        if (!SubPath.Exists(path))
             throw S3PodException.NotFound($"{spec.Name}:{local.Version} has no '{spec.SubPath}' (looked for {path})");
         return path;
     }
@@ -202,8 +202,8 @@ internal sealed class AssetResolver(
             throw S3PodException.NotFound($"{spec.Name}: {source} names {full}, which does not exist");
         if (spec.SubPath is null) return full;
         if (File.Exists(full)) throw S3PodException.Usage($"{spec.Name}: {source} names the file {full}; [{spec.SubPath}] applies to directories only");
-        var path = Path.Combine([full, .. spec.SubPath.Split('/')]);
-        return File.Exists(path) || Directory.Exists(path) ? path : throw S3PodException.NotFound($"{spec.Name}: {full} (from {source}) has no '{spec.SubPath}'");
+        var path = SubPath.Join(full, spec.SubPath);
+        return SubPath.Exists(path) ? path : throw S3PodException.NotFound($"{spec.Name}: {full} (from {source}) has no '{spec.SubPath}'");
     }
 
     private static AssetResult Overridden(AssetSpec spec, string path, string by, Stopwatch timer) =>
