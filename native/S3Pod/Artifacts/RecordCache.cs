@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using S3Pod.Config;
 using S3Pod.Storage;
 
 namespace S3Pod.Artifacts;
@@ -17,16 +16,11 @@ namespace S3Pod.Artifacts;
 internal sealed class RecordCache(string root)
 {
     /// <summary>
-    /// Which store the records belong to: a digest of where it is (endpoint, bucket, prefix, or the
-    /// local store's directory), so two buckets never share cached records.
+    /// Which store the records belong to: a digest of the store's <see cref="IObjectStore.Identity"/>
+    /// (endpoint, bucket, prefix, or the local store's directory), so two buckets never share cached records.
     /// </summary>
-    public static string StoreId(Settings settings)
-    {
-        var where = settings.Bucket is null
-            ? $"file\n{Path.GetFullPath(settings.StoreDir)}\n{ObjectKeys.NormalizePrefix(settings.Prefix)}"
-            : $"s3\n{settings.Endpoint ?? "aws:" + settings.Region}\n{settings.Bucket}\n{ObjectKeys.NormalizePrefix(settings.Prefix)}";
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(where)))[..24];
-    }
+    public static string StoreId(string storeIdentity) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(storeIdentity)))[..24];
 
     private string PathFor(string name, string relative) =>
         Path.Combine(root, name.Replace('/', Path.DirectorySeparatorChar), relative.Replace('/', Path.DirectorySeparatorChar));

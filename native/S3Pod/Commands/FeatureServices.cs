@@ -17,7 +17,7 @@ internal static class FeatureServices
         Action<string>? crash = ctx.Env(CrashAfterVariable) is { Length: > 0 } point
             ? step => { if (step == point) Process.GetCurrentProcess().Kill(); }
             : null;
-        var options = new ArtifactOptions(Actor(ctx.Env), Path.Combine(settings.CacheDir, "artifacts"), RecordCache.StoreId(settings), settings.AssumeSingleWriter, crash);
+        var options = new ArtifactOptions(Actor(ctx.Env), Path.Combine(settings.CacheDir, "artifacts"), RecordCache.StoreId(ctx.Stores.Identity), settings.AssumeSingleWriter, crash);
         return new ArtifactService(() => ctx.Store, options, ctx.Reporter, ctx.Clock, ctx.FileSystem);
     }
 

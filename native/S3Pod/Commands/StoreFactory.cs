@@ -10,6 +10,11 @@ internal sealed class StoreFactory(Settings settings, Func<string, string?> env,
 {
     public Settings Settings => settings;
 
+    /// <summary>The <see cref="IObjectStore.Identity"/> of the store <see cref="Open"/> returns, without opening it.</summary>
+    public string Identity => settings.Bucket is null
+        ? LocalObjectStore.IdentityOf(settings.StoreDir, settings.Prefix)
+        : S3ObjectStore.IdentityOf(settings.Endpoint, settings.Region, settings.Bucket, settings.Prefix);
+
     public IObjectStore Open(bool announce = true)
     {
         if (settings.Bucket is null)

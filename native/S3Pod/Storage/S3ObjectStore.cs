@@ -36,7 +36,7 @@ internal sealed record NetworkPolicy(TimeSpan ConnectTimeout, TimeSpan FirstByte
 /// path-style addressing, SigV4, checksums only when an operation requires them, and no
 /// aws-chunked bodies (Garage and RGW reject the trailer; s3rver stores the framing as data).
 /// </summary>
-internal sealed class S3ObjectStore : IObjectStore
+internal sealed class S3ObjectStore : IObjectStore, IBucketAdmin
 {
     // Objects up to this size go in one PUT / one GET; above it, parts and ranges run in parallel.
     internal const int SinglePutLimit = 16 << 20;
@@ -98,6 +98,12 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
+
+    public string Identity => IdentityOf(_target.Endpoint, _target.Region, _target.Bucket, _prefix);
+
+    /// <summary>The <see cref="Identity"/> of the store a target opens, without opening it.</summary>
+    public static string IdentityOf(string? endpoint, string region, string bucket, string prefix) =>
+        $"s3\n{endpoint ?? "aws:" + region}\n{bucket}\n{ObjectKeys.NormalizePrefix(prefix)}";
 
     private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : _target.Endpoint!;
 
