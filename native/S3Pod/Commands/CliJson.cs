@@ -55,9 +55,7 @@ internal sealed partial class CliJson : JsonSerializerContext;
 
 internal sealed record KeyResult(string Key, string? Hash);
 
-internal sealed record DoctorCheck(string Name, bool Ok, string Detail);
-
-internal sealed record DoctorResult(string Store, bool Ok, IReadOnlyList<DoctorCheck> Checks, string? ConfigFile, Storage.StoreCapabilities? Capabilities);
+internal sealed record DoctorResult(string Store, bool Ok, IReadOnlyList<Storage.StoreCheck> Checks, string? ConfigFile, Storage.StoreCapabilities? Capabilities);
 
 internal sealed record VersionResult(string Version);
 
