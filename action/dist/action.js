@@ -1208,7 +1208,7 @@ var require_artifact = __commonJS({
     var { maskSecrets, readConnection, readBinary, parseChoice, getString, getList, raw, label, checkSingleLine } = require_inputs();
     var { makeContext, attachBinary, resolveReadOnly } = require_context();
     var { globalArgs, errorLine } = require_run();
-    var { readPush, readStage, readPull, readAlias, readAliasList, readPick } = require_results();
+    var { readPush, readStage, readPull, readAlias, readPick } = require_results();
     var { InputError, S3podError } = require_errors();
     var { Inputs, ArtifactInputs: A, ArtifactOutputs, ArtifactCommands, BumpParts, ReadOnlyModes, ExitCodes } = require_constants();
     var { summaryTable, formatBytes, formatDuration, code, cell } = require_summary();
@@ -1314,30 +1314,17 @@ var require_artifact = __commonJS({
       }
       return result;
     }
-    async function currentAliases(ctx, name) {
-      const result = await runChecked(ctx, ["artifact", "alias", "list", name], `Could not list the aliases of ${name}`);
-      return Object.fromEntries(readAliasList(result.json).map((a) => [a.alias, a]));
-    }
     async function moveAliases(ctx, name, target, { secondary, weight, expect } = {}) {
       const { host, inputs } = ctx;
       const moves = [];
-      const known = target === PREVIOUS ? await currentAliases(ctx, name) : null;
       for (const alias of inputs.aliases) {
-        let to = target;
-        let guard = expect;
-        if (known) {
-          const now = known[alias];
-          if (!now) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it does not exist`, ExitCodes.NotFound, "");
-          if (!now.previous) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it has no previous version (it points at ${now.version})`, ExitCodes.NotFound, "");
-          to = now.previous;
-          guard = expect || now.version;
-        }
-        const args = ["artifact", "alias", "set", name, alias, to];
+        const rollback = target === PREVIOUS;
+        const args = rollback ? ["artifact", "alias", "rollback", name, alias] : ["artifact", "alias", "set", name, alias, target];
         if (secondary) args.push("--secondary", secondary, "--weight", String(weight));
-        if (guard) args.push("--expect", guard);
-        const result = await runChecked(ctx, args, `Could not move alias ${alias} of ${name} to ${to}`);
+        if (expect) args.push("--expect", expect);
+        const result = await runChecked(ctx, args, rollback ? `Cannot roll back alias ${alias} of ${name}` : `Could not move alias ${alias} of ${name} to ${target}`);
         const r = readAlias(result.json);
-        const move = { alias, from: r.previousVersion, to: r.version || to, secondary: r.secondary, weight: r.weight, changed: r.changed };
+        const move = { alias, from: r.previousVersion, to: r.version || target, secondary: r.secondary, weight: r.weight, changed: r.changed };
         host.info(move.changed ? `Alias ${alias} of ${name}: ${move.from || "(new)"} -> ${describeTarget(move)}` : `Alias ${alias} of ${name} already points at ${describeTarget(move)}`);
         moves.push(move);
       }

@@ -67,6 +67,24 @@ internal sealed partial class ArtifactService
         throw S3PodException.Conflict($"alias {request.Alias} of {name} kept changing under {MaxAttempts} attempts to set it");
     }
 
+    /// <summary>
+    /// <c>alias rollback</c>: points the alias back at the version it pointed at before its last move
+    /// (its record's <c>previous</c>), as <see cref="SetAliasAsync"/> with <c>--expect</c> the version
+    /// it points at now (or <paramref name="expect"/>), so a rollback racing another move loses
+    /// (exit 4) instead of undoing it. The canary split is not restored; a second rollback undoes the first.
+    /// </summary>
+    public async Task<AliasResult> RollbackAliasAsync(string name, string alias, string? expect, CancellationToken ct)
+    {
+        ArtifactNames.ValidateAlias(alias);
+        if (await _ledger.AliasAsync(name, alias, null, ct) is not { Record: { Version: { } now } record })
+            throw await _ledger.SchemeAsync(name, ct) is null
+                ? NoSuchArtifact(name)
+                : S3PodException.NotFound($"{name} has no alias {alias}");
+        if (record.Previous is not { } previous)
+            throw S3PodException.NotFound($"alias {alias} of {name} has no previous version (it points at {now})");
+        return await SetAliasAsync(new AliasSetRequest(name, alias, previous, null, null, expect ?? now), ct);
+    }
+
     private static string Describe(string target, string? secondary, int weight) =>
         secondary is null ? target : $"{target}, {secondary} for {weight}% of picks";
 

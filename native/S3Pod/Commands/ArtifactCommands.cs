@@ -245,6 +245,7 @@ internal static class ArtifactCommands
     {
         var alias = new Command("alias", "Named pointers at versions (blue/green, rollback, canary weights)");
         alias.Subcommands.Add(AliasSet(app));
+        alias.Subcommands.Add(AliasRollback(app));
         alias.Subcommands.Add(AliasRemove(app));
         alias.Subcommands.Add(AliasList(app));
         return alias;
@@ -267,6 +268,21 @@ internal static class ArtifactCommands
             var request = new AliasSetRequest(Name(ctx, name), ctx.Parse.GetValue(alias)!, ctx.Parse.GetValue(version)!, ctx.Parse.GetValue(secondary),
                 ctx.Parse.GetValue(weight), ctx.Parse.GetValue(expect));
             var result = await Service(ctx).SetAliasAsync(request, ct);
+            ctx.Output.Write(result, CliJson.Default.AliasResult, result.Version);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command AliasRollback(CliApp app)
+    {
+        var name = NameArgument();
+        var alias = new Argument<string>("alias");
+        var expect = ExpectOption();
+        var command = new Command("rollback", "Point ALIAS back at the version it pointed at before its last move (compare-and-swap against the current one; prints the version)") { name, alias, expect };
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var result = await Service(ctx).RollbackAliasAsync(Name(ctx, name), ctx.Parse.GetValue(alias)!, ctx.Parse.GetValue(expect), ct);
             ctx.Output.Write(result, CliJson.Default.AliasResult, result.Version);
             return ExitCodes.Success;
         });
