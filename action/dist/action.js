@@ -208,7 +208,7 @@ var require_inputs = __commonJS({
     "use strict";
     var { InputError } = require_errors();
     var { Inputs, ReadOnlyModes, SaveModes } = require_constants();
-    var MAX_KEY_LENGTH = 512;
+    var MAX_KEY_BYTES = 1024;
     function raw(host, name) {
       const value = host.getInput(name);
       return value == null ? "" : String(value).trim();
@@ -253,8 +253,9 @@ var require_inputs = __commonJS({
     }
     function checkKey(host, name, key) {
       if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
-      if (key.length > MAX_KEY_LENGTH) {
-        throw new InputError(name, `Input "${label(host, name)}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+      const bytes = Buffer.byteLength(key, "utf8");
+      if (bytes > MAX_KEY_BYTES) {
+        throw new InputError(name, `Input "${label(host, name)}" is ${bytes} bytes long (UTF-8); S3 allows ${MAX_KEY_BYTES}`);
       }
     }
     function checkSingleLine(host, name, value) {
@@ -362,9 +363,10 @@ var require_inputs = __commonJS({
       getBoolean,
       getInteger,
       checkSingleLine,
+      checkEndpoint,
       raw,
       label,
-      MAX_KEY_LENGTH
+      MAX_KEY_BYTES
     };
   }
 });
