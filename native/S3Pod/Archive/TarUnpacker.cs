@@ -94,8 +94,6 @@ internal sealed class TarUnpacker
         return new ArchiveStats(unpacker._files, unpacker._dirCount, unpacker._symlinks, unpacker._hardLinks, unpacker._bytes);
     }
 
-    // ---------------------------------------------------------------- phase 1: stage
-
     private void ExtractAll(Stream input)
     {
         using var source = new ZstdSource(input);
@@ -486,14 +484,10 @@ internal sealed class TarUnpacker
         return root;
     }
 
-    // ---------------------------------------------------------------- phase 2: check
-
     private void CheckDestinations()
     {
         foreach (var root in _roots.Values) Walk(root, root.NewDir, root.Anchor, commit: false);
     }
-
-    // ---------------------------------------------------------------- phase 3: move into place
 
     private void Commit()
     {

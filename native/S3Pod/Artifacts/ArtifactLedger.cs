@@ -59,8 +59,6 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     /// <summary>For write-only pushers: send the conditions without probing (a probe needs reads).</summary>
     public void AssumeEnforced() => _enforced = true;
 
-    // ------------------------------------------------------------------ listings
-
     /// <summary>One LIST of everything the artifact has: aliases, head and versions (3 requests for 2,000 versions).</summary>
     public Task<ArtifactListing> ListAsync(string name, CancellationToken ct) => ListPrefixAsync(name, ArtifactLayout.ArtifactPrefix(name), ct);
 
@@ -77,8 +75,6 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     /// <summary>The record and tombstone of one version, in one small LIST (<c>_versions/&lt;v&gt;.</c>).</summary>
     public Task<ArtifactListing> ListOneVersionAsync(string name, string version, CancellationToken ct) =>
         ListPrefixAsync(name, ArtifactLayout.Version(name, version)[..^"json".Length], ct);
-
-    // ------------------------------------------------------------------ reads
 
     /// <summary>
     /// The artifact's scheme: from the local copy of <c>_artifact.json</c>, else from the store; for an
@@ -187,8 +183,6 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
 
     private S3PodException Mismatch(string key, string what) =>
         S3PodException.Integrity($"{Store.Location}{key} {what}; the ledger was changed by hand or by another tool");
-
-    // ------------------------------------------------------------------ writes
 
     /// <summary>Create-only. <see cref="PutOutcome.PreconditionFailed"/> means the key is taken.</summary>
     public async Task<PutOutcome> CreateAsync<T>(string key, T record, JsonTypeInfo<T> type, CancellationToken ct)

@@ -55,8 +55,6 @@ internal sealed partial class ArtifactService
 
     private IObjectStore Store => _ledger.Store;
 
-    // ------------------------------------------------------------------ push
-
     /// <summary>
     /// Push protocol: (1) content first: a file to <c>blobs/sha256/…</c> create-only (already there:
     /// reused, not sent again), a directory streamed as tar+zstd to this writer's own
@@ -308,8 +306,6 @@ internal sealed partial class ArtifactService
             uploaded, published, aliases, attempts, watch.Elapsed.TotalSeconds);
 
     private static S3PodException NoSuchArtifact(string name) => S3PodException.NotFound($"artifact {name} does not exist");
-
-    // ------------------------------------------------------------------ content
 
     /// <summary>True for a directory; a usage error for anything that is neither a directory nor a regular file.</summary>
     private bool CheckSource(string source)

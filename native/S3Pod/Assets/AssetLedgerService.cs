@@ -35,8 +35,6 @@ internal sealed partial class AssetLedgerService(
     private ArtifactAssetSource Ledger(string command) => ledger
         ?? throw S3PodException.Usage($"`s3pod asset {command}` needs an artifact store: configure a bucket (--bucket or S3POD_BUCKET, with --endpoint for a non-AWS server) as for `s3pod artifact`");
 
-    // ------------------------------------------------------------------ add / update
-
     /// <summary>
     /// Pushes a new immutable version and pins it. The version follows the REMOTE latest, not the
     /// manifest (another branch may have pushed since), and the ledger's create-only records make it
@@ -110,8 +108,6 @@ internal sealed partial class AssetLedgerService(
     [GeneratedRegex(@"^[0-9]+\.[0-9]+$")]
     private static partial Regex TwoNumbers();
 
-    // ------------------------------------------------------------------ versions / ls-remote
-
     public async Task<AssetVersionsResult> VersionsAsync(string path, CancellationToken ct)
     {
         var name = AssetSpec.ValidName(path);
@@ -142,8 +138,6 @@ internal sealed partial class AssetLedgerService(
         });
         return new AssetRemoteListResult(source.Location, prefix, entries.OfType<AssetRemoteEntry>().ToList());
     }
-
-    // ------------------------------------------------------------------ sync
 
     /// <summary>
     /// Materialises every manifest entry, <paramref name="jobs"/> at a time, each as <c>asset path</c>
@@ -199,8 +193,6 @@ internal sealed partial class AssetLedgerService(
         }
         return new AssetSyncResult(m.FilePath, assets.Root, ok, downloaded, ok.Count - downloaded, failures, pruned);
     }
-
-    // ------------------------------------------------------------------ check
 
     /// <summary>
     /// The CI guard: overrides (<see cref="AssetService.Check"/>), and, with a store, every pinned

@@ -204,8 +204,6 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         if (File.Exists(path)) File.Delete(path);
     }
 
-    // ------------------------------------------------------------------ cache ls / rm / invalidate
-
     public IReadOnlyList<CachedObject> List()
     {
         var entries = new List<CachedObject>();
@@ -266,8 +264,6 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         return count;
     }
 
-    // ------------------------------------------------------------------ bundles
-
     /// <summary>The paths of a cached object's content and record relative to the <c>objects</c>
     /// directory, '/'-separated: a bundle holds them under <c>objects/</c>, mirroring the cache.</summary>
     public (string Content, string Record) RelativePaths(S3Uri uri) =>
@@ -298,8 +294,6 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         ForgetMissing(uri);
     }
 
-    // ------------------------------------------------------------------ the missing list
-
     public IReadOnlyList<string> Missing() =>
         AtomicFile.TryReadJson(MissingPath, AssetJson.Default.MissingObjectsRecord)?.Uris ?? [];
 
@@ -325,8 +319,6 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
             reporter.Warn($"could not update the missing list {MissingPath}: {e.Message}");
         }
     }
-
-    // ------------------------------------------------------------------ local names
 
     private string RelativePath(string path) => Path.GetRelativePath(Root, path).Replace(Path.DirectorySeparatorChar, '/');
 

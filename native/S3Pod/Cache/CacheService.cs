@@ -21,8 +21,6 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
     /// <summary>An archive no manifest names is garbage once no save can still be committing it.</summary>
     private static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(1);
 
-    // ------------------------------------------------------------------ save
-
     /// <summary>
     /// Save protocol: (1) the manifest exists and its archive is intact: skip. (2) Upload the archive
     /// under a name of this writer's own (no two saves ever write one object). (3) Write the manifest
@@ -129,8 +127,6 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             reporter.Warn($"could not remove {key} ({e.Message}); `s3pod prune` removes such leftovers");
         }
     }
-
-    // ------------------------------------------------------------------ restore
 
     /// <summary>A committed entry whose archive is there and matches its manifest.</summary>
     private sealed record Entry(string Scope, string Key, string Version, CacheManifest Manifest, ObjectInfo Archive);
@@ -277,8 +273,6 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             reporter.Warn($"could not record the use of cache {entry.Key}: {e.Message}");
         }
     }
-
-    // ------------------------------------------------------------------ inspect and prune
 
     public async Task<InspectResult> InspectAsync(string key, string? scope, CancellationToken ct)
     {
