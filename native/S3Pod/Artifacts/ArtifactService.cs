@@ -85,7 +85,7 @@ internal sealed partial class ArtifactService
     }
 
     /// <summary>
-    /// sacker's write-only CI pushers: credentials that may only PutObject can neither probe the
+    /// Write-only CI pushers: credentials that may only PutObject can neither probe the
     /// server nor list nor read, so the version is the push time (date scheme) and the writes are the
     /// blob, <c>_artifact.json</c> (create-only, best effort: after the first push it exists and the
     /// refusal cannot even be told from a denial), and the record, create-only. A clash in the same

@@ -18,7 +18,7 @@ internal sealed record BundleIndex(string Schema, DateTimeOffset Created, IReadO
 internal sealed record BundleAsset(string Name, string Version);
 
 /// <summary>
-/// Offline bundles for air-gapped runners (baiji-pod's asset_pack): <c>pack</c> makes sure every entry
+/// Offline bundles for air-gapped runners: <c>pack</c> makes sure every entry
 /// of a list is present (fetching what is missing), then writes tar.zst bundles that mirror the cache
 /// layout (<c>objects/&lt;bucket&gt;/&lt;key&gt;</c> and <c>objects/.meta/</c> records,
 /// <c>assets/&lt;name&gt;/&lt;version&gt;</c> and their records, plus an index); with a size limit

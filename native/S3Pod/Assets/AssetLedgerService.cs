@@ -12,7 +12,7 @@ namespace S3Pod.Assets;
 /// <param name="Add">add (the path must not be in the manifest) rather than update (it must be).</param>
 /// <param name="Bump">--major / --minor / --patch, or null.</param>
 /// <param name="Version">--version V: exactly this version (semver: <c>4</c> and <c>3.7</c> are padded to 4.0.0 and 3.7.0).</param>
-/// <param name="MinVersion">--min-version V: at least this version (baiji: latest 3.4.5 with 4 gives 4.0.0).</param>
+/// <param name="MinVersion">--min-version V: at least this version (latest 3.4.5 with 4 gives 4.0.0).</param>
 internal sealed record AssetPublishRequest(string Path, string Source, bool Add, SemverBump? Bump, string? Version, string? MinVersion, int Level);
 
 /// <summary>
@@ -70,7 +70,7 @@ internal sealed partial class AssetLedgerService(
             pinned = !(entry?.Version is { } theirs && SchemelessVersion.TryParse(theirs, out var t) && SchemelessVersion.TryParse(pushed.Version, out var ours) && t.CompareTo(ours) > 0);
             if (pinned)
             {
-                // baiji's flat file stays flat (baiji itself reads it): the digest is kept in the s3pod shape only.
+                // A flat file stays flat (other tools read it): the digest is kept in the s3pod shape only.
                 current.Set(new ManifestEntry(entry?.Key ?? request.Path, name, pushed.Version, current.Format == ManifestFormat.Baiji ? null : pushed.Digest,
                     null, null, entry?.Extra));
                 current.Save();
@@ -98,7 +98,7 @@ internal sealed partial class AssetLedgerService(
         throw S3PodException.Usage($"{name} uses the {scheme.Name} scheme (it was created as an artifact with it): --{r.Bump.ToString()!.ToLowerInvariant()} does not apply; use --version");
     }
 
-    /// <summary>baiji's normalize_version_number: <c>4</c> → 4.0.0, <c>3.7</c> → 3.7.0.</summary>
+    /// <summary>A short version padded to semver: <c>4</c> → 4.0.0, <c>3.7</c> → 3.7.0.</summary>
     private static string Padded(string v) =>
         OneNumber().IsMatch(v) ? v + ".0.0" : TwoNumbers().IsMatch(v) ? v + ".0" : v;
 

@@ -7,7 +7,7 @@ namespace S3Pod.Assets;
 
 /// <summary>
 /// Which manifest file is in force: the one named by <c>--manifest</c> / <c>S3POD_MANIFEST</c>, else
-/// <c>s3pod.assets.json</c> in the working directory, else baiji's <c>versioned_assets.json</c> there.
+/// <c>s3pod.assets.json</c> in the working directory, else the flat <c>versioned_assets.json</c> there.
 /// Read once, on first use.
 /// </summary>
 internal sealed class ManifestFile

@@ -4,9 +4,9 @@ using S3Pod.Artifacts;
 namespace S3Pod.Assets;
 
 /// <summary>
-/// What a user names an asset by: <c>name[:selector][@sha256:HEX][[sub/path]]</c> (modelkit's
-/// grammar plus the artifact digest pin), e.g. <c>some/asset:1.2</c>, <c>some/dir/asset:0.1[content0]</c>.
-/// A name written with a leading '/' (<c>/foo/bar.csv</c>) is a baiji manifest path: it must be in the
+/// What a user names an asset by: <c>name[:selector][@sha256:HEX][[sub/path]]</c> (the
+/// artifact spec grammar), e.g. <c>some/asset:1.2</c>, <c>some/dir/asset:0.1[content0]</c>.
+/// A name written with a leading '/' (<c>/foo/bar.csv</c>) is a manifest path: it must be in the
 /// manifest, which then supplies the version unless the spec gives one.
 /// </summary>
 /// <param name="Name">The artifact name, leading '/' stripped.</param>
@@ -29,7 +29,7 @@ internal sealed partial record AssetSpec(string Text, string Name, string? Selec
         ArtifactNames.Validate(name, why => Bad(shownAs ?? name, why));
 
     /// <summary>The per-asset environment overrides name: upper case, '/', '-' and '.' as '_'
-    /// (modelkit's MODELKIT_&lt;NAME&gt;_FILE). <c>/foo/bar.csv</c> → <c>FOO_BAR_CSV</c>.</summary>
+    /// (S3POD_ASSET_&lt;NAME&gt;_FILE). <c>/foo/bar.csv</c> → <c>FOO_BAR_CSV</c>.</summary>
     public static string EnvName(string name) =>
         name.TrimStart('/').ToUpperInvariant().Replace('/', '_').Replace('-', '_').Replace('.', '_');
 

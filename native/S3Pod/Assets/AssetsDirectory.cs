@@ -28,7 +28,7 @@ internal sealed record AssetRecord(string Schema, string Name, string Version, s
 internal sealed record LocalAsset(string Name, string Version, string Path, AssetKind Kind, AssetRecord? Record);
 
 /// <summary>
-/// modelkit's local assets directory, browsable by people: <c>ASSETS_DIR/&lt;name…&gt;/&lt;version&gt;</c>
+/// The local assets directory, browsable by people: <c>ASSETS_DIR/&lt;name…&gt;/&lt;version&gt;</c>
 /// is the file, or the directory, of that version. Nothing else is ever visible at that path: a version
 /// is written beside it (<c>.&lt;version&gt;.s3pod-&lt;random&gt;</c>), verified, then renamed into place,
 /// under a lock per version (<c>ASSETS_DIR/_s3pod/locks/</c>; asset names cannot start with '_').

@@ -21,7 +21,7 @@ internal sealed record ObjectFetch(S3Uri Uri, string Path, string Action, Cached
 internal sealed record CachedObject(CachedObjectRecord Record, string Path, TimeSpan Age, bool Outdated, bool Immutable);
 
 /// <summary>
-/// baiji-pod's AssetCache, fixed: local copies of any <c>s3://bucket/key</c> under
+/// Local copies of any <c>s3://bucket/key</c> under
 /// <c>&lt;cache_dir&gt;/objects/&lt;bucket&gt;/&lt;key&gt;</c>. A copy younger than the TTL, or in an
 /// immutable location, is used with no request at all; an older one is revalidated with one HEAD
 /// against the ETag stored when it was downloaded (unchanged: the check time is touched; changed: one

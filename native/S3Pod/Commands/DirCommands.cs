@@ -5,7 +5,7 @@ using S3Pod.Transfers;
 
 namespace S3Pod.Commands;
 
-/// <summary>ci-cacher's <c>dir upload/download</c> over <see cref="DirService"/>.</summary>
+/// <summary><c>dir upload/download</c> over <see cref="DirService"/>.</summary>
 internal static class DirCommands
 {
     public static Command Create(CliApp app)

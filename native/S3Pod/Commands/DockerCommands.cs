@@ -5,7 +5,7 @@ using S3Pod.Transfers;
 
 namespace S3Pod.Commands;
 
-/// <summary>ci-cacher's <c>docker</c> commands over <see cref="DockerService"/>.</summary>
+/// <summary>The <c>docker</c> commands over <see cref="DockerService"/>.</summary>
 internal static class DockerCommands
 {
     public static Command Create(CliApp app)

@@ -15,7 +15,7 @@ internal sealed record DockerUploadRequest(string Key, string Image, bool Force,
 internal sealed record DockerDownloadRequest(string Key, string? Image, bool PullOnMiss, int Level);
 
 /// <summary>
-/// ci-cacher's <c>docker</c> commands: <c>docker save | zstd | S3</c> and the inverse, streamed end to
+/// The <c>docker</c> commands: <c>docker save | zstd | S3</c> and the inverse, streamed end to
 /// end with no temp file. The container CLI is a child process (<see cref="DockerCli"/>: docker,
 /// podman, anything with save/load/pull).
 /// </summary>

@@ -16,7 +16,7 @@ internal sealed record DirUploadRequest(string Key, string Directory, bool Force
 internal sealed record DirDownloadRequest(string Key, string Directory);
 
 /// <summary>
-/// ci-cacher's <c>dir upload/download</c>: a directory as one standard tar.zst object
+/// <c>dir upload/download</c>: a directory as one standard tar.zst object
 /// (<c>aws s3 cp s3://b/k - | zstd -d | tar -x</c> restores it), streamed both ways with no temp file.
 /// </summary>
 internal sealed class DirService(IObjectStore store, Reporter reporter, IFileSystem fileSystem)

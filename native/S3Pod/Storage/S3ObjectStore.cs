@@ -684,7 +684,7 @@ internal sealed class S3ObjectStore : IObjectStore, IBucketAdmin
         }
         catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied && !refresh)
         {
-            // Write-only credentials (sacker's CI pushers) cannot probe: assume nothing is enforced,
+            // Write-only credentials (CI pushers) cannot probe: assume nothing is enforced,
             // and do not remember it, so a better-permitted run probes for real.
             return _capabilities = new StoreCapabilities(false, false, false, false, false, $"not probed ({e.Message})", _clock.GetUtcNow());
         }

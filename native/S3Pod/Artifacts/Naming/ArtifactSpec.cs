@@ -95,7 +95,7 @@ internal abstract record Selector
 
     /// <summary>
     /// A version first, then a partial version, then an alias (aliases start with a letter, so the
-    /// two never overlap). <c>latest</c> is computed; <c>head</c> and versioned's <c>LATEST</c> name
+    /// two never overlap). <c>latest</c> is computed; <c>head</c> and <c>LATEST</c> (an older spelling) name
     /// the staging head.
     /// </summary>
     public static Selector Parse(string? text, VersionScheme scheme)

@@ -92,13 +92,13 @@ internal sealed record VersionPrefix(string Text, long[] Numbers)
 /// <summary>How the versions of one artifact are written and ordered; fixed when the artifact is created.</summary>
 internal abstract class VersionScheme
 {
-    /// <summary>1, 2, 3, … (sacker, versioned).</summary>
+    /// <summary>1, 2, 3, …: a build counter.</summary>
     public static readonly VersionScheme Int = new IntScheme();
-    /// <summary>MAJOR.MINOR.PATCH[-pre], SemVer 2.0 precedence, build metadata not allowed (baiji).</summary>
+    /// <summary>MAJOR.MINOR.PATCH[-pre], SemVer 2.0 precedence, build metadata not allowed (two texts, one precedence).</summary>
     public static readonly VersionScheme Semver = new SemverScheme();
-    /// <summary>X.Y (modelkit's default).</summary>
+    /// <summary>X.Y: a model's major and minor version.</summary>
     public static readonly VersionScheme MajorMinor = new MajorMinorScheme();
-    /// <summary>YYYY-MM-DDThh-mm-ssZ in UTC (modelkit's simple_date): needs no read access to assign.</summary>
+    /// <summary>YYYY-MM-DDThh-mm-ssZ in UTC: needs no read access to assign.</summary>
     public static readonly VersionScheme Date = new DateScheme();
 
     public static IReadOnlyList<VersionScheme> All { get; } = [Int, Semver, MajorMinor, Date];
