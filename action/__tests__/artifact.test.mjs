@@ -191,7 +191,7 @@ describe('artifact action (real s3pod + S3)', () => {
     assert.equal(missing.errors.length, 1, missing.log);
     assert.match(missing.errors[0], /^::error::Failed to pull no-such-artifact:live: /);
     const noPrevious = await run(job, { command: 'alias', name: 'exact', alias: 'ghost', version: 'previous' });
-    assert.match(noPrevious.errors.join('\n'), /Cannot roll back alias ghost of exact: it does not exist/);
+    assert.match(noPrevious.errors.join('\n'), /Cannot roll back alias ghost of exact: exact has no alias ghost/);
   });
 });
 

@@ -208,7 +208,7 @@ var require_inputs = __commonJS({
     "use strict";
     var { InputError } = require_errors();
     var { Inputs, ReadOnlyModes, SaveModes } = require_constants();
-    var MAX_KEY_LENGTH = 512;
+    var MAX_KEY_BYTES = 1024;
     function raw(host, name) {
       const value = host.getInput(name);
       return value == null ? "" : String(value).trim();
@@ -253,8 +253,9 @@ var require_inputs = __commonJS({
     }
     function checkKey(host, name, key) {
       if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
-      if (key.length > MAX_KEY_LENGTH) {
-        throw new InputError(name, `Input "${label(host, name)}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+      const bytes = Buffer.byteLength(key, "utf8");
+      if (bytes > MAX_KEY_BYTES) {
+        throw new InputError(name, `Input "${label(host, name)}" is ${bytes} bytes long (UTF-8); S3 allows ${MAX_KEY_BYTES}`);
       }
     }
     function checkSingleLine(host, name, value) {
@@ -362,9 +363,10 @@ var require_inputs = __commonJS({
       getBoolean,
       getInteger,
       checkSingleLine,
+      checkEndpoint,
       raw,
       label,
-      MAX_KEY_LENGTH
+      MAX_KEY_BYTES
     };
   }
 });
@@ -1216,7 +1218,7 @@ var require_artifact = __commonJS({
     var { maskSecrets, readConnection, readBinary, parseChoice, getString, getList, raw, label, checkSingleLine } = require_inputs();
     var { makeContext, attachBinary, resolveReadOnly } = require_context();
     var { globalArgs, errorLine } = require_run();
-    var { readPush, readStage, readPull, readAlias, readAliasList, readPick } = require_results();
+    var { readPush, readStage, readPull, readAlias, readPick } = require_results();
     var { InputError, S3podError } = require_errors();
     var { Inputs, ArtifactInputs: A, ArtifactOutputs, ArtifactCommands, BumpParts, ReadOnlyModes, ExitCodes } = require_constants();
     var { summaryTable, formatBytes, formatDuration, code, cell } = require_summary();
@@ -1322,30 +1324,17 @@ var require_artifact = __commonJS({
       }
       return result;
     }
-    async function currentAliases(ctx, name) {
-      const result = await runChecked(ctx, ["artifact", "alias", "list", name], `Could not list the aliases of ${name}`);
-      return Object.fromEntries(readAliasList(result.json).map((a) => [a.alias, a]));
-    }
     async function moveAliases(ctx, name, target, { secondary, weight, expect } = {}) {
       const { host, inputs } = ctx;
       const moves = [];
-      const known = target === PREVIOUS ? await currentAliases(ctx, name) : null;
       for (const alias of inputs.aliases) {
-        let to = target;
-        let guard = expect;
-        if (known) {
-          const now = known[alias];
-          if (!now) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it does not exist`, ExitCodes.NotFound, "");
-          if (!now.previous) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it has no previous version (it points at ${now.version})`, ExitCodes.NotFound, "");
-          to = now.previous;
-          guard = expect || now.version;
-        }
-        const args = ["artifact", "alias", "set", name, alias, to];
+        const rollback = target === PREVIOUS;
+        const args = rollback ? ["artifact", "alias", "rollback", name, alias] : ["artifact", "alias", "set", name, alias, target];
         if (secondary) args.push("--secondary", secondary, "--weight", String(weight));
-        if (guard) args.push("--expect", guard);
-        const result = await runChecked(ctx, args, `Could not move alias ${alias} of ${name} to ${to}`);
+        if (expect) args.push("--expect", expect);
+        const result = await runChecked(ctx, args, rollback ? `Cannot roll back alias ${alias} of ${name}` : `Could not move alias ${alias} of ${name} to ${target}`);
         const r = readAlias(result.json);
-        const move = { alias, from: r.previousVersion, to: r.version || to, secondary: r.secondary, weight: r.weight, changed: r.changed };
+        const move = { alias, from: r.previousVersion, to: r.version || target, secondary: r.secondary, weight: r.weight, changed: r.changed };
         host.info(move.changed ? `Alias ${alias} of ${name}: ${move.from || "(new)"} -> ${describeTarget(move)}` : `Alias ${alias} of ${name} already points at ${describeTarget(move)}`);
         moves.push(move);
       }

@@ -6,7 +6,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using S3Pod.FaultTests.Harness;
-using S3Pod.FaultTests.Proxy;
+using S3Pod.TestProxy;
 
 namespace S3Pod.FaultTests;
 

@@ -98,7 +98,7 @@ public sealed class ServerBehaviourTests
         var old = await client.PutObjectAsync(new PutObjectRequest { BucketName = bucket.Name, Key = "k", ContentBody = "old content", UseChunkEncoding = false });
         await client.PutObjectAsync(new PutObjectRequest { BucketName = bucket.Name, Key = "k", ContentBody = "new content", UseChunkEncoding = false });
         var pinned = new GetObjectRequest { BucketName = bucket.Name, Key = "k", EtagToMatch = old.ETag, ByteRange = new ByteRange(4, 10) };
-        if (server.Flavor == "ceph")
+        if (server.EnforcesIfMatch)
         {
             var e = await Assert.ThrowsAsync<AmazonS3Exception>(() => client.GetObjectAsync(pinned));
             Assert.Equal(HttpStatusCode.PreconditionFailed, e.StatusCode);

@@ -51,6 +51,37 @@ public sealed class ArtifactTests
         Assert.Contains("'nope'", missing.Err);
     }
 
+    /// <summary><c>alias rollback</c>: back to the version before the last move, guarded by the
+    /// current one, with the same JSON result as <c>alias set</c>.</summary>
+    [SkippableFact]
+    public void AliasRollback_RestoresThePreviousVersion_AndLosesToARacingMove()
+    {
+        Binary.SkipIfAbsent();
+        using var b = new Binary();
+        b.CreateBucket();
+        var file = b.WriteFile("f.txt", "x");
+        for (int i = 0; i < 3; i++) Assert.Equal(0, b.Exec("artifact", "push", "app", file, "--version", (i + 1).ToString()).Code);
+        Assert.Equal(0, b.Exec("artifact", "alias", "set", "app", "prod", "1").Code);
+        var none = b.Exec("artifact", "alias", "rollback", "app", "prod");
+        Assert.Equal(1, none.Code);
+        Assert.Contains("no previous version", none.Err);
+        Assert.Equal(1, b.Exec("artifact", "alias", "rollback", "app", "staging").Code);
+        Assert.Equal(0, b.Exec("artifact", "alias", "set", "app", "prod", "2").Code);
+
+        var back = Json(b.Exec("artifact", "alias", "rollback", "app", "prod", "--json"));
+        Assert.Equal("1", back.GetProperty("version").GetString());
+        Assert.Equal("2", back.GetProperty("previousVersion").GetString());
+        Assert.True(back.GetProperty("changed").GetBoolean());
+        Assert.Equal("app", back.GetProperty("name").GetString());
+        Assert.Equal("prod", back.GetProperty("alias").GetString());
+        Assert.Equal("2\n", b.Exec("artifact", "alias", "rollback", "app", "prod").Out); // undoes the rollback
+
+        var stale = b.Exec("artifact", "alias", "rollback", "app", "prod", "--expect", "3");
+        Assert.Equal(4, stale.Code);
+        Assert.Contains("not 3 as expected", stale.Err);
+        Assert.Equal("prod\t2", b.Exec("artifact", "alias", "list", "app").Out.Trim());
+    }
+
     [SkippableFact]
     public void Path_OfACachedPinnedVersion_MakesNoRequest()
     {

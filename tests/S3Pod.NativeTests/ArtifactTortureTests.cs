@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using S3Pod.TestProxy;
 
 namespace S3Pod.NativeTests;
 
@@ -82,7 +83,8 @@ public sealed class ArtifactTortureTests
         var f = b.WriteFile("f", "x");
         for (int v = 1; v <= 9; v++) Assert.Equal(0, b.Exec("artifact", "push", "app", f).Code);
         // Every request held 250 ms: all eight read the alias before the first write lands.
-        await using var slow = new ArtifactSlowProxy(Binary.Endpoint!, TimeSpan.FromMilliseconds(250));
+        await using var slow = new FaultProxy(new Uri(Binary.Endpoint!))
+            .Add(On.Any, new Fault.RunFirst("hold 250 ms", () => Task.Delay(250)), times: FaultRule.Always);
         for (int round = 1; round <= Rounds; round++)
         {
             var alias = $"live{round}";

@@ -23,7 +23,7 @@ public class CacheServiceTests : IDisposable
         _work = Directory.CreateDirectory(Path.Combine(_root, "work")).FullName;
         _home = Directory.CreateDirectory(Path.Combine(_root, "home")).FullName;
         _store = new LocalObjectStore(Path.Combine(_root, "store"), "ci", _clock);
-        _cache = new CacheService(_store, new Reporter(_log, false), _clock, _work, _home, S3Pod.Archive.FileSystems.Select(Environment.GetEnvironmentVariable("S3POD_FS")));
+        _cache = new CacheService(_store, new Reporter(_log, false), _clock, _work, _home, S3Pod.Archive.FileSystems.Select(Environment.GetEnvironmentVariable("S3POD_FS")), "s3pod test");
     }
 
     public void Dispose() => Directory.Delete(_root, true);

@@ -160,6 +160,7 @@ public class EngineTests : IDisposable
     private sealed class ShortDeliveryStore(IObjectStore inner) : IObjectStore
     {
         public string Location => inner.Location;
+        public string Identity => inner.Identity;
         public Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct) => inner.HeadAsync(key, ct);
         public Task<PutOutcome> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct) => inner.PutAsync(key, content, options, ct);
         public async Task<ObjectReader?> OpenReadAsync(string key, ReadOptions options, CancellationToken ct) =>

@@ -25,11 +25,10 @@ public class NetworkRoundTwoTests : IDisposable
         var defaults = Settings.Resolve(new Dictionary<string, string?>(), Env);
         Assert.True(defaults.Network.OperationTimeout <= TimeSpan.FromSeconds(120));
         Assert.True(defaults.Network.RevalidateTimeout <= TimeSpan.FromSeconds(15));
-        Assert.Equal(defaults.Network.RevalidateTimeout, defaults.Assets.RevalidateTimeout);
         _env["S3POD_OPERATION_TIMEOUT"] = "7s";
         var set = Settings.Resolve(new Dictionary<string, string?> { ["revalidate_timeout"] = "3s" }, Env);
         Assert.Equal(TimeSpan.FromSeconds(7), set.Network.OperationTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(3), set.Assets.RevalidateTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), set.Network.RevalidateTimeout);
     }
 
     [Fact]

@@ -121,4 +121,14 @@ public class SettingsTests : IDisposable
         Assert.True(s.ArchSuffix);
         Assert.Equal(7, s.Network.Retries);
     }
+
+    [Fact]
+    public void AssetDefaults_InTheTable_AreTheOnesTheAssetsUse()
+    {
+        // Config names no feature, so the table states the asset defaults as text: keep it true.
+        Assert.Equal($"{S3Pod.Assets.AssetSettings.DefaultManifest} (else {S3Pod.Assets.AssetSettings.BaijiManifest})", SettingsTable.Manifest.Default);
+        Assert.Equal(S3Pod.Assets.AssetSettings.DefaultTtl, Values.ParseDuration(SettingsTable.AssetTtl.Default, "asset_ttl"));
+        var s = Settings.Resolve(Flags(("assets_dir", "/x/assets")), Env);
+        Assert.Equal("/x/assets", S3Pod.Assets.AssetSettings.Resolve(s.Pick, s.CacheDir, Env).AssetsDir);
+    }
 }

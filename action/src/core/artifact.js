@@ -10,7 +10,7 @@ const { checkHost } = require('./host');
 const { maskSecrets, readConnection, readBinary, parseChoice, getString, getList, raw, label, checkSingleLine } = require('./inputs');
 const { makeContext, attachBinary, resolveReadOnly } = require('./context');
 const { globalArgs, errorLine } = require('./run');
-const { readPush, readStage, readPull, readAlias, readAliasList, readPick } = require('./results');
+const { readPush, readStage, readPull, readAlias, readPick } = require('./results');
 const { InputError, S3podError } = require('./errors');
 const { Inputs, ArtifactInputs: A, ArtifactOutputs, ArtifactCommands, BumpParts, ReadOnlyModes, ExitCodes } = require('./constants');
 const { summaryTable, formatBytes, formatDuration, code, cell } = require('./summary');
@@ -139,38 +139,23 @@ async function runChecked(ctx, args, what) {
   return result;
 }
 
-/** The aliases of an artifact as they are now: { alias: { version, secondary, weight, previous } }. */
-async function currentAliases(ctx, name) {
-  const result = await runChecked(ctx, ['artifact', 'alias', 'list', name], `Could not list the aliases of ${name}`);
-  return Object.fromEntries(readAliasList(result.json).map((a) => [a.alias, a]));
-}
-
 /**
  * Points each alias at `target` (one `alias set` each, so that every move reports the version it
- * left). `version: previous` resolves per alias to the version it pointed at before, and expects
- * the current one, so that a rollback racing another move loses instead of undoing it.
+ * left). `version: previous` is the binary's `alias rollback`: per alias, the version it pointed at
+ * before, expecting the current one, so that a rollback racing another move loses instead of undoing it.
  * Returns [{ alias, from, to, secondary, weight, changed }].
  */
 async function moveAliases(ctx, name, target, { secondary, weight, expect } = {}) {
   const { host, inputs } = ctx;
   const moves = [];
-  const known = target === PREVIOUS ? await currentAliases(ctx, name) : null;
   for (const alias of inputs.aliases) {
-    let to = target;
-    let guard = expect;
-    if (known) {
-      const now = known[alias];
-      if (!now) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it does not exist`, ExitCodes.NotFound, '');
-      if (!now.previous) throw new S3podError(`Cannot roll back alias ${alias} of ${name}: it has no previous version (it points at ${now.version})`, ExitCodes.NotFound, '');
-      to = now.previous;
-      guard = expect || now.version;
-    }
-    const args = ['artifact', 'alias', 'set', name, alias, to];
+    const rollback = target === PREVIOUS;
+    const args = rollback ? ['artifact', 'alias', 'rollback', name, alias] : ['artifact', 'alias', 'set', name, alias, target];
     if (secondary) args.push('--secondary', secondary, '--weight', String(weight));
-    if (guard) args.push('--expect', guard);
-    const result = await runChecked(ctx, args, `Could not move alias ${alias} of ${name} to ${to}`);
+    if (expect) args.push('--expect', expect);
+    const result = await runChecked(ctx, args, rollback ? `Cannot roll back alias ${alias} of ${name}` : `Could not move alias ${alias} of ${name} to ${target}`);
     const r = readAlias(result.json);
-    const move = { alias, from: r.previousVersion, to: r.version || to, secondary: r.secondary, weight: r.weight, changed: r.changed };
+    const move = { alias, from: r.previousVersion, to: r.version || target, secondary: r.secondary, weight: r.weight, changed: r.changed };
     host.info(move.changed
       ? `Alias ${alias} of ${name}: ${move.from || '(new)'} -> ${describeTarget(move)}`
       : `Alias ${alias} of ${name} already points at ${describeTarget(move)}`);

@@ -3,7 +3,9 @@
 const { InputError } = require('./errors');
 const { Inputs, ReadOnlyModes, SaveModes } = require('./constants');
 
-const MAX_KEY_LENGTH = 512;
+/** The binary's key limit (ObjectKeys.MaxBytes): S3's 1024 bytes of UTF-8. The binary counts the
+ * store prefix too and has the last word; this check only fails early. A test compares the two. */
+const MAX_KEY_BYTES = 1024;
 
 function raw(host, name) {
   const value = host.getInput(name);
@@ -67,8 +69,9 @@ function getInteger(host, name, min, max) {
 
 function checkKey(host, name, key) {
   if (/[\r\n]/.test(key)) throw new InputError(name, `Input "${label(host, name)}" must be a single line`);
-  if (key.length > MAX_KEY_LENGTH) {
-    throw new InputError(name, `Input "${label(host, name)}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) {
+    throw new InputError(name, `Input "${label(host, name)}" is ${bytes} bytes long (UTF-8); S3 allows ${MAX_KEY_BYTES}`);
   }
 }
 
@@ -203,5 +206,5 @@ function normalizeJobStatus(value) {
 
 module.exports = {
   readInputs, readConnection, readBinary, maskSecrets, normalizeJobStatus, parseChoice, getString, getList, getBoolean, getInteger,
-  checkSingleLine, raw, label, MAX_KEY_LENGTH,
+  checkSingleLine, checkEndpoint, raw, label, MAX_KEY_BYTES,
 };

@@ -14,7 +14,7 @@
 //             uploaded, published, aliases, attempts, seconds }
 //   artifact stage  { name, kind, digest, size, contentSize, files, blob, uploaded, previousDigest, seconds }
 //   artifact pull   { name, version, resolvedBy, kind, path, digest, size, files, subPath, seconds }
-//   artifact alias set  { name, alias, version, secondary, weight, previousVersion, changed }
+//   artifact alias set, alias rollback  { name, alias, version, secondary, weight, previousVersion, changed }
 //   artifact alias list { name, aliases [{ alias, version, secondary, weight, previous, updated, updatedBy }] }
 //   artifact pick   { name, alias, version, picked, bucket, seed }
 //   asset sync      { manifest, assetsDir, entries [{ path, name, version, digest, local, downloaded,

@@ -31,7 +31,10 @@ namespace S3Pod.Archive;
 internal sealed class TarUnpacker
 {
     private const int BufferSize = 1 << 20;
-    private const int KeptModeBits = 0x3FF | 0x200; // rwx for all + sticky (01777); 04000/02000 dropped
+    /// <summary>The mode bits an extracted entry keeps: rwx for owner, group and other (0777) and the
+    /// sticky bit (01000), together 01777. setuid and setgid (04000, 02000) are dropped: an archive
+    /// must not hand out privileges.</summary>
+    public const int PermissionAndStickyBits = 0x1FF | 0x200;
 
     private sealed class Root
     {
@@ -90,8 +93,6 @@ internal sealed class TarUnpacker
         }
         return new ArchiveStats(unpacker._files, unpacker._dirCount, unpacker._symlinks, unpacker._hardLinks, unpacker._bytes);
     }
-
-    // ---------------------------------------------------------------- phase 1: stage
 
     private void ExtractAll(Stream input)
     {
@@ -203,7 +204,7 @@ internal sealed class TarUnpacker
         if (rel.Length > 0) EnsureParent(root, rel, raw);
 
         var (sec, nsec) = ToUnix(entry.ModificationTime);
-        int mode = (int)entry.Mode & KeptModeBits;
+        int mode = (int)entry.Mode & PermissionAndStickyBits;
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
@@ -483,14 +484,10 @@ internal sealed class TarUnpacker
         return root;
     }
 
-    // ---------------------------------------------------------------- phase 2: check
-
     private void CheckDestinations()
     {
         foreach (var root in _roots.Values) Walk(root, root.NewDir, root.Anchor, commit: false);
     }
-
-    // ---------------------------------------------------------------- phase 3: move into place
 
     private void Commit()
     {

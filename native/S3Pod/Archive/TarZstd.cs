@@ -49,8 +49,6 @@ internal sealed record ArchiveStats(long Files, long Directories, long Symlinks,
 
 internal static class TarZstd
 {
-    public const int DefaultLevel = 3;
-
     public static Task<ArchiveStats> PackAsync(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct,
         bool treeDigest = false) =>
         // Its own thread: the tar walk does synchronous file I/O (cheaper per file than async), and a

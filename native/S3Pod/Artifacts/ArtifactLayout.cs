@@ -103,6 +103,4 @@ internal sealed class ArtifactListing(string name)
 
     /// <summary>The highest live release: what <c>latest</c> means (pre-releases are only reached by name).</summary>
     public ArtifactVersion? Latest(VersionScheme scheme) => VersionRules.Max(Live(scheme).Where(v => !v.IsPrerelease));
-
-    public bool IsLive(ArtifactVersion v) => Records.ContainsKey(v.Text) && !Tombstones.ContainsKey(v.Text);
 }

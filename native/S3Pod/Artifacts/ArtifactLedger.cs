@@ -59,8 +59,6 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     /// <summary>For write-only pushers: send the conditions without probing (a probe needs reads).</summary>
     public void AssumeEnforced() => _enforced = true;
 
-    // ------------------------------------------------------------------ listings
-
     /// <summary>One LIST of everything the artifact has: aliases, head and versions (3 requests for 2,000 versions).</summary>
     public Task<ArtifactListing> ListAsync(string name, CancellationToken ct) => ListPrefixAsync(name, ArtifactLayout.ArtifactPrefix(name), ct);
 
@@ -78,8 +76,6 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     public Task<ArtifactListing> ListOneVersionAsync(string name, string version, CancellationToken ct) =>
         ListPrefixAsync(name, ArtifactLayout.Version(name, version)[..^"json".Length], ct);
 
-    // ------------------------------------------------------------------ reads
-
     /// <summary>
     /// The artifact's scheme: from the local copy of <c>_artifact.json</c>, else from the store; for an
     /// artifact that only write-only pushers wrote (no <c>_artifact.json</c>), from its first version
@@ -88,7 +84,7 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     public async Task<VersionScheme?> SchemeAsync(string name, CancellationToken ct)
     {
         if (cache.GetArtifact(name) is { } cached) return VersionScheme.Parse(cached.Scheme);
-        if (await ReadAsync(ArtifactLayout.ArtifactRecord(name), StoredJson.Default.ArtifactRecord, ct) is { } found)
+        if (await ReadAsync(ArtifactLayout.ArtifactRecord(name), ArtifactJson.Default.ArtifactRecord, ct) is { } found)
         {
             if (found.Record.Name != name) throw Mismatch(found.Info.Key, $"names the artifact {found.Record.Name}");
             var scheme = ParseStoredScheme(found.Record.Scheme, found.Info.Key);
@@ -98,7 +94,7 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
         await foreach (var o in Store.ListAsync(ArtifactLayout.ArtifactPrefix(name) + "versions/", ct))
         {
             if (ArtifactLayout.Parse(name, [o]).Records.Count == 0) continue;
-            var record = await ReadAsync(o.Key, StoredJson.Default.VersionRecord, ct);
+            var record = await ReadAsync(o.Key, ArtifactJson.Default.VersionRecord, ct);
             if (record is not null) return ParseStoredScheme(record.Value.Record.Scheme, o.Key);
         }
         return null;
@@ -120,7 +116,7 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     public async Task<VersionRecord?> VersionAsync(string name, string version, CancellationToken ct)
     {
         if (cache.GetVersion(name, version) is { } cached && cached.Name == name && cached.Version == version) return cached;
-        var found = await ReadAsync(ArtifactLayout.Version(name, version), StoredJson.Default.VersionRecord, ct);
+        var found = await ReadAsync(ArtifactLayout.Version(name, version), ArtifactJson.Default.VersionRecord, ct);
         if (found is not { } f) return null;
         if (f.Record.Name != name || f.Record.Version != version)
             throw Mismatch(f.Info.Key, $"describes {f.Record.Name}:{f.Record.Version}");
@@ -133,7 +129,7 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     public async Task<(AliasRecord Record, string ETag)?> AliasAsync(string name, string alias, ObjectInfo? listed, CancellationToken ct)
     {
         if (listed?.ETag is { } etag && cache.GetAlias(name, alias, etag) is { } cached) return (cached, etag);
-        var found = await ReadAsync(ArtifactLayout.Alias(name, alias), StoredJson.Default.AliasRecord, ct);
+        var found = await ReadAsync(ArtifactLayout.Alias(name, alias), ArtifactJson.Default.AliasRecord, ct);
         if (found is not { } f) return null;
         if (f.Record.Alias != alias) throw Mismatch(f.Info.Key, $"describes the alias {f.Record.Alias}");
         var readETag = f.Info.ETag ?? throw Mismatch(f.Info.Key, "has no ETag");
@@ -145,7 +141,7 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
     public async Task<(HeadRecord Record, string ETag)?> HeadAsync(string name, ObjectInfo? listed, CancellationToken ct)
     {
         if (listed?.ETag is { } etag && cache.GetHead(name, etag) is { } cached) return (cached, etag);
-        var found = await ReadAsync(ArtifactLayout.Head(name), StoredJson.Default.HeadRecord, ct);
+        var found = await ReadAsync(ArtifactLayout.Head(name), ArtifactJson.Default.HeadRecord, ct);
         if (found is not { } f) return null;
         var readETag = f.Info.ETag ?? throw Mismatch(f.Info.Key, "has no ETag");
         cache.PutHead(name, readETag, f.Record);
@@ -187,8 +183,6 @@ internal sealed class ArtifactLedger(Func<IObjectStore> openStore, RecordCache c
 
     private S3PodException Mismatch(string key, string what) =>
         S3PodException.Integrity($"{Store.Location}{key} {what}; the ledger was changed by hand or by another tool");
-
-    // ------------------------------------------------------------------ writes
 
     /// <summary>Create-only. <see cref="PutOutcome.PreconditionFailed"/> means the key is taken.</summary>
     public async Task<PutOutcome> CreateAsync<T>(string key, T record, JsonTypeInfo<T> type, CancellationToken ct)

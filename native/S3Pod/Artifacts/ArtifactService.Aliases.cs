@@ -54,7 +54,7 @@ internal sealed partial class ArtifactService
                 return new AliasResult(name, request.Alias, target, secondary, weight, same.Previous, Changed: false);
             }
             var record = new AliasRecord(AliasRecord.CurrentSchema, request.Alias, target, secondary, weight, _clock.GetUtcNow(), _options.Actor, now);
-            if (await _ledger.ReplaceAsync(key, record, StoredJson.Default.AliasRecord, current?.ETag, ct) is not PutOutcome.Written written)
+            if (await _ledger.ReplaceAsync(key, record, ArtifactJson.Default.AliasRecord, current?.ETag, ct) is not PutOutcome.Written written)
             {
                 await Jitter(attempt, ct);
                 continue;
@@ -65,6 +65,24 @@ internal sealed partial class ArtifactService
             return new AliasResult(name, request.Alias, target, secondary, weight, now, Changed: true);
         }
         throw S3PodException.Conflict($"alias {request.Alias} of {name} kept changing under {MaxAttempts} attempts to set it");
+    }
+
+    /// <summary>
+    /// <c>alias rollback</c>: points the alias back at the version it pointed at before its last move
+    /// (its record's <c>previous</c>), as <see cref="SetAliasAsync"/> with <c>--expect</c> the version
+    /// it points at now (or <paramref name="expect"/>), so a rollback racing another move loses
+    /// (exit 4) instead of undoing it. The canary split is not restored; a second rollback undoes the first.
+    /// </summary>
+    public async Task<AliasResult> RollbackAliasAsync(string name, string alias, string? expect, CancellationToken ct)
+    {
+        ArtifactNames.ValidateAlias(alias);
+        if (await _ledger.AliasAsync(name, alias, null, ct) is not { Record: { Version: { } now } record })
+            throw await _ledger.SchemeAsync(name, ct) is null
+                ? NoSuchArtifact(name)
+                : S3PodException.NotFound($"{name} has no alias {alias}");
+        if (record.Previous is not { } previous)
+            throw S3PodException.NotFound($"alias {alias} of {name} has no previous version (it points at {now})");
+        return await SetAliasAsync(new AliasSetRequest(name, alias, previous, null, null, expect ?? now), ct);
     }
 
     private static string Describe(string target, string? secondary, int weight) =>
@@ -97,7 +115,7 @@ internal sealed partial class ArtifactService
         {
             if (await Store.HeadAsync(ArtifactLayout.Tombstone(name, v), ct) is null) continue;
             var back = (previous ?? Removed(alias, null)) with { Updated = _clock.GetUtcNow() };
-            if (writtenETag is not null) await _ledger.ReplaceAsync(ArtifactLayout.Alias(name, alias), back, StoredJson.Default.AliasRecord, writtenETag, ct);
+            if (writtenETag is not null) await _ledger.ReplaceAsync(ArtifactLayout.Alias(name, alias), back, ArtifactJson.Default.AliasRecord, writtenETag, ct);
             throw S3PodException.Conflict($"{name}:{v} was deleted while the alias was being set; the alias was put back");
         }
     }
@@ -122,7 +140,7 @@ internal sealed partial class ArtifactService
             if (current is not { Record.Version: { } now, ETag: var etag }) throw S3PodException.NotFound($"{name} has no alias {alias}");
             if (expected is not null && expected != now)
                 throw S3PodException.Conflict($"alias {alias} of {name} points at {now}, not {expected} as expected");
-            if (await _ledger.ReplaceAsync(ArtifactLayout.Alias(name, alias), Removed(alias, now), StoredJson.Default.AliasRecord, etag, ct) is PutOutcome.Written)
+            if (await _ledger.ReplaceAsync(ArtifactLayout.Alias(name, alias), Removed(alias, now), ArtifactJson.Default.AliasRecord, etag, ct) is PutOutcome.Written)
             {
                 _reporter.Info($"removed alias {alias} of {name} (was {now})");
                 return new AliasRemoveResult(name, alias, now);

@@ -32,7 +32,7 @@ internal sealed partial class ArtifactService
 
         var key = ArtifactLayout.Tombstone(name, version);
         var tombstone = new TombstoneRecord(TombstoneRecord.CurrentSchema, version, _clock.GetUtcNow(), _options.Actor, "rm");
-        if (await _ledger.CreateAsync(key, tombstone, StoredJson.Default.TombstoneRecord, ct) is not PutOutcome.Written written)
+        if (await _ledger.CreateAsync(key, tombstone, ArtifactJson.Default.TombstoneRecord, ct) is not PutOutcome.Written written)
         {
             _reporter.Info($"{name}:{version} was deleted meanwhile by another writer");
             return new RemoveResult(name, version, false, true, removed);
@@ -86,7 +86,7 @@ internal sealed partial class ArtifactService
         foreach (var version in toDelete)
         {
             var tombstone = new TombstoneRecord(TombstoneRecord.CurrentSchema, version, _clock.GetUtcNow(), _options.Actor, "purge");
-            if (await _ledger.CreateAsync(ArtifactLayout.Tombstone(name, version), tombstone, StoredJson.Default.TombstoneRecord, ct) is PutOutcome.Written w)
+            if (await _ledger.CreateAsync(ArtifactLayout.Tombstone(name, version), tombstone, ArtifactJson.Default.TombstoneRecord, ct) is PutOutcome.Written w)
                 written[version] = w.Object.ETag;
             deleted.Add(version);
         }
@@ -137,7 +137,7 @@ internal sealed partial class ArtifactService
                 var current = await _ledger.AliasAsync(name, alias, null, ct);
                 if (current is not { Record: { Removed: false } record, ETag: var etag } || !(doomed.Contains(record.Version!) || (record.Secondary is { } s && doomed.Contains(s))))
                     break;
-                if (await _ledger.ReplaceAsync(ArtifactLayout.Alias(name, alias), Removed(alias, record.Version), StoredJson.Default.AliasRecord, etag, ct) is PutOutcome.Written)
+                if (await _ledger.ReplaceAsync(ArtifactLayout.Alias(name, alias), Removed(alias, record.Version), ArtifactJson.Default.AliasRecord, etag, ct) is PutOutcome.Written)
                 {
                     removed.Add(alias);
                     break;

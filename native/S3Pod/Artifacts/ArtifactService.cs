@@ -55,8 +55,6 @@ internal sealed partial class ArtifactService
 
     private IObjectStore Store => _ledger.Store;
 
-    // ------------------------------------------------------------------ push
-
     /// <summary>
     /// Push protocol: (1) content first: a file to <c>blobs/sha256/…</c> create-only (already there:
     /// reused, not sent again), a directory streamed as tar+zstd to this writer's own
@@ -87,7 +85,7 @@ internal sealed partial class ArtifactService
     }
 
     /// <summary>
-    /// sacker's write-only CI pushers: credentials that may only PutObject can neither probe the
+    /// Write-only CI pushers: credentials that may only PutObject can neither probe the
     /// server nor list nor read, so the version is the push time (date scheme) and the writes are the
     /// blob, <c>_artifact.json</c> (create-only, best effort: after the first push it exists and the
     /// refusal cannot even be told from a denial), and the record, create-only. A clash in the same
@@ -108,7 +106,7 @@ internal sealed partial class ArtifactService
         _options.CrashAfter?.Invoke("content");
         try
         {
-            await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(request.Name), NewArtifactRecord(request.Name, scheme), StoredJson.Default.ArtifactRecord, ct);
+            await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(request.Name), NewArtifactRecord(request.Name, scheme), ArtifactJson.Default.ArtifactRecord, ct);
         }
         catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
         {
@@ -122,7 +120,7 @@ internal sealed partial class ArtifactService
             bool lost;
             try
             {
-                lost = await _ledger.CreateAsync(ArtifactLayout.Version(request.Name, version.Text), record, StoredJson.Default.VersionRecord, ct) is PutOutcome.PreconditionFailed;
+                lost = await _ledger.CreateAsync(ArtifactLayout.Version(request.Name, version.Text), record, ArtifactJson.Default.VersionRecord, ct) is PutOutcome.PreconditionFailed;
             }
             catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
             {
@@ -164,7 +162,7 @@ internal sealed partial class ArtifactService
             var current = await _ledger.HeadAsync(request.Name, listed: null, ct);
             var head = new HeadRecord(HeadRecord.CurrentSchema, content.Kind, content.Blob, content.Digest, content.Size, content.ContentSize, content.Files,
                 content.Basename, content.Mode, content.ContentType, Copy(request.Metadata), _clock.GetUtcNow(), _options.Actor, content.TreeDigest);
-            if (await _ledger.ReplaceAsync(key, head, StoredJson.Default.HeadRecord, current?.ETag, ct) is PutOutcome.Written written)
+            if (await _ledger.ReplaceAsync(key, head, ArtifactJson.Default.HeadRecord, current?.ETag, ct) is PutOutcome.Written written)
             {
                 if (written.Object.ETag is { } etag) _ledger.Cache.PutHead(request.Name, etag, head);
                 _reporter.Info($"staged {request.Name} ({TransferProgress.Size(content.Size)}, {content.Digest[..19]}…) in {watch.Elapsed.TotalSeconds:0.00} s");
@@ -241,7 +239,7 @@ internal sealed partial class ArtifactService
             if (sameHead is not null && await sameHead(listing) is { } existing) return (existing, 0);
             var version = VersionRules.Next(scheme, request, listing.Taken(scheme), _clock.GetUtcNow(), name);
             var record = NewVersionRecord(name, version, scheme, content, metadata, fromHead);
-            if (await _ledger.CreateAsync(ArtifactLayout.Version(name, version.Text), record, StoredJson.Default.VersionRecord, ct) is PutOutcome.Written)
+            if (await _ledger.CreateAsync(ArtifactLayout.Version(name, version.Text), record, ArtifactJson.Default.VersionRecord, ct) is PutOutcome.Written)
             {
                 _ledger.Cache.PutVersion(record);
                 return (record, attempt);
@@ -284,7 +282,7 @@ internal sealed partial class ArtifactService
     private async Task CreateArtifactAsync(string name, VersionScheme scheme, CancellationToken ct)
     {
         var record = NewArtifactRecord(name, scheme);
-        if (await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(name), record, StoredJson.Default.ArtifactRecord, ct) is PutOutcome.Written)
+        if (await _ledger.CreateAsync(ArtifactLayout.ArtifactRecord(name), record, ArtifactJson.Default.ArtifactRecord, ct) is PutOutcome.Written)
         {
             _ledger.Cache.PutArtifact(record);
             return;
@@ -310,8 +308,6 @@ internal sealed partial class ArtifactService
             uploaded, published, aliases, attempts, watch.Elapsed.TotalSeconds);
 
     private static S3PodException NoSuchArtifact(string name) => S3PodException.NotFound($"artifact {name} does not exist");
-
-    // ------------------------------------------------------------------ content
 
     /// <summary>True for a directory; a usage error for anything that is neither a directory nor a regular file.</summary>
     private bool CheckSource(string source)

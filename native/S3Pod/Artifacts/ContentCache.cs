@@ -163,5 +163,5 @@ internal static class ModeBits
             : null;
 
     /// <summary>What a restored file gets: the recorded rwx and sticky bits (01777), never setuid/setgid (as the archive layer).</summary>
-    public static int Restorable(int mode) => mode & 0x3FF;
+    public static int Restorable(int mode) => mode & Archive.TarUnpacker.PermissionAndStickyBits;
 }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using S3Pod.Config;
 using S3Pod.Storage;
 
 namespace S3Pod.Artifacts;
@@ -17,35 +16,30 @@ namespace S3Pod.Artifacts;
 internal sealed class RecordCache(string root)
 {
     /// <summary>
-    /// Which store the records belong to: a digest of where it is (endpoint, bucket, prefix, or the
-    /// local store's directory), so two buckets never share cached records.
+    /// Which store the records belong to: a digest of the store's <see cref="IObjectStore.Identity"/>
+    /// (endpoint, bucket, prefix, or the local store's directory), so two buckets never share cached records.
     /// </summary>
-    public static string StoreId(Settings settings)
-    {
-        var where = settings.Bucket is null
-            ? $"file\n{Path.GetFullPath(settings.StoreDir)}\n{ObjectKeys.NormalizePrefix(settings.Prefix)}"
-            : $"s3\n{settings.Endpoint ?? "aws:" + settings.Region}\n{settings.Bucket}\n{ObjectKeys.NormalizePrefix(settings.Prefix)}";
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(where)))[..24];
-    }
+    public static string StoreId(string storeIdentity) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(storeIdentity)))[..24];
 
     private string PathFor(string name, string relative) =>
         Path.Combine(root, name.Replace('/', Path.DirectorySeparatorChar), relative.Replace('/', Path.DirectorySeparatorChar));
 
-    public ArtifactRecord? GetArtifact(string name) => Read(PathFor(name, "_artifact.json"), StoredJson.Default.ArtifactRecord);
-    public void PutArtifact(ArtifactRecord record) => Write(PathFor(record.Name, "_artifact.json"), record, StoredJson.Default.ArtifactRecord);
+    public ArtifactRecord? GetArtifact(string name) => Read(PathFor(name, "_artifact.json"), ArtifactJson.Default.ArtifactRecord);
+    public void PutArtifact(ArtifactRecord record) => Write(PathFor(record.Name, "_artifact.json"), record, ArtifactJson.Default.ArtifactRecord);
 
-    public VersionRecord? GetVersion(string name, string version) => Read(PathFor(name, $"_versions/{version}.json"), StoredJson.Default.VersionRecord);
-    public void PutVersion(VersionRecord record) => Write(PathFor(record.Name, $"_versions/{record.Version}.json"), record, StoredJson.Default.VersionRecord);
+    public VersionRecord? GetVersion(string name, string version) => Read(PathFor(name, $"_versions/{version}.json"), ArtifactJson.Default.VersionRecord);
+    public void PutVersion(VersionRecord record) => Write(PathFor(record.Name, $"_versions/{record.Version}.json"), record, ArtifactJson.Default.VersionRecord);
 
     public AliasRecord? GetAlias(string name, string alias, string etag) =>
-        Read(PathFor(name, $"_aliases/{alias}.json"), StoredJson.Default.CachedAlias) is { } c && c.ETag == Bare(etag) ? c.Record : null;
+        Read(PathFor(name, $"_aliases/{alias}.json"), ArtifactJson.Default.CachedAlias) is { } c && c.ETag == Bare(etag) ? c.Record : null;
     public void PutAlias(string name, string etag, AliasRecord record) =>
-        Write(PathFor(name, $"_aliases/{record.Alias}.json"), new CachedAlias(CachedAlias.CurrentSchema, Bare(etag), record), StoredJson.Default.CachedAlias);
+        Write(PathFor(name, $"_aliases/{record.Alias}.json"), new CachedAlias(CachedAlias.CurrentSchema, Bare(etag), record), ArtifactJson.Default.CachedAlias);
 
     public HeadRecord? GetHead(string name, string etag) =>
-        Read(PathFor(name, "_head.json"), StoredJson.Default.CachedHead) is { } c && c.ETag == Bare(etag) ? c.Record : null;
+        Read(PathFor(name, "_head.json"), ArtifactJson.Default.CachedHead) is { } c && c.ETag == Bare(etag) ? c.Record : null;
     public void PutHead(string name, string etag, HeadRecord record) =>
-        Write(PathFor(name, "_head.json"), new CachedHead(CachedHead.CurrentSchema, Bare(etag), record), StoredJson.Default.CachedHead);
+        Write(PathFor(name, "_head.json"), new CachedHead(CachedHead.CurrentSchema, Bare(etag), record), ArtifactJson.Default.CachedHead);
 
     private static string Bare(string etag) => etag.Trim('"');
 

@@ -11,7 +11,7 @@ internal enum SemverBump { Patch, Minor, Major }
 /// </summary>
 /// <param name="Explicit"><c>--version V</c>: exactly this version (any scheme).</param>
 /// <param name="Bump"><c>--bump</c> (semver).</param>
-/// <param name="MinVersion"><c>--min-version V</c> (semver): the result is at least V (baiji's min_version).</param>
+/// <param name="MinVersion"><c>--min-version V</c> (semver): the result is at least V (padded: 4 means 4.0.0).</param>
 /// <param name="BumpMajor"><c>--bump-major</c> (major-minor): (highest major + 1).0.</param>
 /// <param name="Major"><c>--major X</c> (major-minor): the next minor within major X.</param>
 internal sealed record VersionRequest(string? Explicit = null, SemverBump? Bump = null, string? MinVersion = null, bool BumpMajor = false, long? Major = null)
@@ -117,7 +117,7 @@ internal static class VersionRules
         };
     }
 
-    /// <summary>baiji's padding: <c>4</c> → 4.0.0, <c>3.7</c> → 3.7.0; a full version stays as it is.</summary>
+    /// <summary>A short minimum is padded: <c>4</c> → 4.0.0, <c>3.7</c> → 3.7.0; a full version stays as it is.</summary>
     public static ArtifactVersion MinimumOf(string text)
     {
         if (VersionScheme.Semver.TryParse(text) is { } full) return full;

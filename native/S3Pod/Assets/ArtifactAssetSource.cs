@@ -7,7 +7,7 @@ namespace S3Pod.Assets;
 /// (a manifest path <c>/foo/bar.csv</c> is the artifact <c>foo/bar.csv</c>: the name rules are the
 /// same, both drop the leading '/'), so <c>s3pod artifact versions foo/bar.csv</c> shows the versions
 /// an asset can pin, and an artifact pushed by hand is an asset too. New assets use the semver
-/// scheme (baiji's vc); an artifact created with another scheme keeps it.
+/// scheme; an artifact created with another scheme keeps it.
 /// </summary>
 /// <param name="open">Builds the artifact service on first use: a pinned asset that is present never
 /// needs it, and building it costs start-up time (it loads OpenSSL to name the record cache).</param>
@@ -24,7 +24,7 @@ internal sealed class ArtifactAssetSource(Func<ArtifactService> open, string loc
     /// <summary>
     /// A complete version whose record was seen before is answered from the local record cache
     /// (versions are immutable); latest, partial versions (<c>1</c> → newest 1.*, numbers compared
-    /// whole) and aliases ask the store. modelkit's <c>X.Y</c> against a semver asset is the partial
+    /// whole) and aliases ask the store. An <c>X.Y</c> against a semver asset is the partial
     /// <c>X.Y</c>: the newest X.Y.*.
     /// </summary>
     public async Task<RemoteAsset> ResolveAsync(string name, string? selector, CancellationToken ct)

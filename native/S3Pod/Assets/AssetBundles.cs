@@ -2,6 +2,7 @@ using System.Diagnostics;
 using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -17,7 +18,7 @@ internal sealed record BundleIndex(string Schema, DateTimeOffset Created, IReadO
 internal sealed record BundleAsset(string Name, string Version);
 
 /// <summary>
-/// Offline bundles for air-gapped runners (baiji-pod's asset_pack): <c>pack</c> makes sure every entry
+/// Offline bundles for air-gapped runners: <c>pack</c> makes sure every entry
 /// of a list is present (fetching what is missing), then writes tar.zst bundles that mirror the cache
 /// layout (<c>objects/&lt;bucket&gt;/&lt;key&gt;</c> and <c>objects/.meta/</c> records,
 /// <c>assets/&lt;name&gt;/&lt;version&gt;</c> and their records, plus an index); with a size limit
@@ -99,7 +100,7 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
             // A hand-placed version: describe it, so the unpacking side has a record too.
             recordFile = Path.Combine(temp, Guid.NewGuid().ToString("N") + ".json");
             AtomicFile.WriteJson(recordFile, new AssetRecord(AssetRecord.CurrentSchema, result.Name, result.Version, AssetRecord.KindName(local.Kind),
-                null, contentSize, "bundle", clock.GetUtcNow()), StoredJson.Default.AssetRecord);
+                null, contentSize, "bundle", clock.GetUtcNow()), AssetJson.Default.AssetRecord);
         }
         long cost = local.Kind == AssetKind.File ? Round(contentSize) + PerEntryOverhead
             : new DirectoryInfo(local.Path).EnumerateFileSystemInfos("*", SearchOption.AllDirectories).Sum(f => (f is FileInfo fi ? Round(fi.Length) : 0) + PerEntryOverhead) + PerEntryOverhead;
@@ -148,7 +149,7 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
             items.Where(i => i.IsObject).Select(i => i.Uri!.ToString()).Order(StringComparer.Ordinal).ToList(),
             items.Where(i => !i.IsObject).Select(i => i.Asset!).OrderBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.Version, StringComparer.Ordinal).ToList());
         var indexFile = Path.Combine(temp, Guid.NewGuid().ToString("N") + ".json");
-        AtomicFile.WriteJson(indexFile, index, StoredJson.Default.BundleIndex);
+        AtomicFile.WriteJson(indexFile, index, AssetJson.Default.BundleIndex);
         var inputs = new List<ArchiveInput> { new(indexFile, BundleIndex.FileName) };
         inputs.AddRange(items.OrderBy(i => i.Id, StringComparer.Ordinal).SelectMany(i => i.Inputs));
 
@@ -199,7 +200,7 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
                         : name.StartsWith("assets/", StringComparison.Ordinal) ? (assetStage, name["assets/".Length..])
                         : null, ct);
                 }
-                var index = AtomicFile.TryReadJson(Path.Combine(objectStage, BundleIndex.FileName), StoredJson.Default.BundleIndex);
+                var index = AtomicFile.TryReadJson(Path.Combine(objectStage, BundleIndex.FileName), AssetJson.Default.BundleIndex);
                 if (index is null || index.Schema != BundleIndex.CurrentSchema)
                     throw S3PodException.Integrity($"{bundle} is not an s3pod bundle (no {BundleIndex.FileName} of schema {BundleIndex.CurrentSchema})");
 
@@ -207,7 +208,7 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
                 {
                     var uri = S3Uri.Parse(text, $"{bundle}: object");
                     var (content, recordPath) = objects.RelativePaths(uri);
-                    var record = AtomicFile.TryReadJson(Path.Combine(objectStage, recordPath.Replace('/', Path.DirectorySeparatorChar)), StoredJson.Default.CachedObjectRecord)
+                    var record = AtomicFile.TryReadJson(Path.Combine(objectStage, recordPath.Replace('/', Path.DirectorySeparatorChar)), AssetJson.Default.CachedObjectRecord)
                         ?? throw S3PodException.Integrity($"{bundle}: the record of {uri} is missing or damaged");
                     if (record.Uri != text) throw S3PodException.Integrity($"{bundle}: the record of {uri} describes {record.Uri}");
                     await objects.ImportAsync(uri, Path.Combine(objectStage, content.Replace('/', Path.DirectorySeparatorChar)), record, ct);
@@ -216,10 +217,10 @@ internal sealed class AssetBundles(ObjectCache objects, AssetsDirectory assets, 
                 foreach (var a in index.Assets)
                 {
                     var name = AssetSpec.ValidName(a.Name);
-                    if (!AssetVersion.TryParse(a.Version, out _)) throw S3PodException.Integrity($"{bundle}: '{a.Version}' is not a version");
+                    if (!SchemelessVersion.TryParse(a.Version, out _)) throw S3PodException.Integrity($"{bundle}: '{a.Version}' is not a version");
                     var stagedDir = Path.Combine([assetStage, .. name.Split('/')]);
                     var staged = Path.Combine(stagedDir, a.Version);
-                    var record = AtomicFile.TryReadJson(Path.Combine(stagedDir, $".{a.Version}.s3pod.json"), StoredJson.Default.AssetRecord)
+                    var record = AtomicFile.TryReadJson(Path.Combine(stagedDir, $".{a.Version}.s3pod.json"), AssetJson.Default.AssetRecord)
                         ?? throw S3PodException.Integrity($"{bundle}: the record of {name}:{a.Version} is missing or damaged");
                     var (_, written) = await assets.MaterializeAsync(name, a.Version, async (temp, token) =>
                     {

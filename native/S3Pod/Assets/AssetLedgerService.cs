@@ -12,7 +12,7 @@ namespace S3Pod.Assets;
 /// <param name="Add">add (the path must not be in the manifest) rather than update (it must be).</param>
 /// <param name="Bump">--major / --minor / --patch, or null.</param>
 /// <param name="Version">--version V: exactly this version (semver: <c>4</c> and <c>3.7</c> are padded to 4.0.0 and 3.7.0).</param>
-/// <param name="MinVersion">--min-version V: at least this version (baiji: latest 3.4.5 with 4 gives 4.0.0).</param>
+/// <param name="MinVersion">--min-version V: at least this version (latest 3.4.5 with 4 gives 4.0.0).</param>
 internal sealed record AssetPublishRequest(string Path, string Source, bool Add, SemverBump? Bump, string? Version, string? MinVersion, int Level);
 
 /// <summary>
@@ -34,8 +34,6 @@ internal sealed partial class AssetLedgerService(
 
     private ArtifactAssetSource Ledger(string command) => ledger
         ?? throw S3PodException.Usage($"`s3pod asset {command}` needs an artifact store: configure a bucket (--bucket or S3POD_BUCKET, with --endpoint for a non-AWS server) as for `s3pod artifact`");
-
-    // ------------------------------------------------------------------ add / update
 
     /// <summary>
     /// Pushes a new immutable version and pins it. The version follows the REMOTE latest, not the
@@ -69,10 +67,10 @@ internal sealed partial class AssetLedgerService(
             // Re-read: another update may have written it since this one started.
             var current = AssetManifest.Load(manifest.Path) ?? new AssetManifest(manifest.Path, ManifestFormat.S3Pod);
             var entry = current.Find(name);
-            pinned = !(entry?.Version is { } theirs && AssetVersion.TryParse(theirs, out var t) && AssetVersion.TryParse(pushed.Version, out var ours) && t.CompareTo(ours) > 0);
+            pinned = !(entry?.Version is { } theirs && SchemelessVersion.TryParse(theirs, out var t) && SchemelessVersion.TryParse(pushed.Version, out var ours) && t.CompareTo(ours) > 0);
             if (pinned)
             {
-                // baiji's flat file stays flat (baiji itself reads it): the digest is kept in the s3pod shape only.
+                // A flat file stays flat (other tools read it): the digest is kept in the s3pod shape only.
                 current.Set(new ManifestEntry(entry?.Key ?? request.Path, name, pushed.Version, current.Format == ManifestFormat.Baiji ? null : pushed.Digest,
                     null, null, entry?.Extra));
                 current.Save();
@@ -100,7 +98,7 @@ internal sealed partial class AssetLedgerService(
         throw S3PodException.Usage($"{name} uses the {scheme.Name} scheme (it was created as an artifact with it): --{r.Bump.ToString()!.ToLowerInvariant()} does not apply; use --version");
     }
 
-    /// <summary>baiji's normalize_version_number: <c>4</c> → 4.0.0, <c>3.7</c> → 3.7.0.</summary>
+    /// <summary>A short version padded to semver: <c>4</c> → 4.0.0, <c>3.7</c> → 3.7.0.</summary>
     private static string Padded(string v) =>
         OneNumber().IsMatch(v) ? v + ".0.0" : TwoNumbers().IsMatch(v) ? v + ".0" : v;
 
@@ -109,8 +107,6 @@ internal sealed partial class AssetLedgerService(
 
     [GeneratedRegex(@"^[0-9]+\.[0-9]+$")]
     private static partial Regex TwoNumbers();
-
-    // ------------------------------------------------------------------ versions / ls-remote
 
     public async Task<AssetVersionsResult> VersionsAsync(string path, CancellationToken ct)
     {
@@ -142,8 +138,6 @@ internal sealed partial class AssetLedgerService(
         });
         return new AssetRemoteListResult(source.Location, prefix, entries.OfType<AssetRemoteEntry>().ToList());
     }
-
-    // ------------------------------------------------------------------ sync
 
     /// <summary>
     /// Materialises every manifest entry, <paramref name="jobs"/> at a time, each as <c>asset path</c>
@@ -199,8 +193,6 @@ internal sealed partial class AssetLedgerService(
         }
         return new AssetSyncResult(m.FilePath, assets.Root, ok, downloaded, ok.Count - downloaded, failures, pruned);
     }
-
-    // ------------------------------------------------------------------ check
 
     /// <summary>
     /// The CI guard: overrides (<see cref="AssetService.Check"/>), and, with a store, every pinned

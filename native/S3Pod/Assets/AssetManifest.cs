@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -9,16 +10,16 @@ internal enum ManifestFormat
     /// <summary><c>{"assets": {NAME: VALUE, ...}, "schema": "s3pod.assets/v1"}</c>: values are a version,
     /// an override, or <c>{"version": V, "digest": "sha256:..."}</c>.</summary>
     S3Pod,
-    /// <summary>baiji-pod's <c>versioned_assets.json</c>: <c>{"/foo/bar.csv": "1.2.5", ...}</c>, strings only.</summary>
+    /// <summary>The flat <c>versioned_assets.json</c> (format <c>baiji</c> in the README): <c>{"/foo/bar.csv": "1.2.5", ...}</c>, strings only.</summary>
     Baiji,
 }
 
 /// <summary>
 /// One manifest entry. Exactly one of <see cref="Version"/>, <see cref="File"/> and <see cref="Uri"/>
-/// is set: a pin, or a development override (baiji's "absolute path" tip) naming a local file or an
+/// is set: a pin, or a development override (an absolute path) naming a local file or an
 /// S3 object to use instead.
 /// </summary>
-/// <param name="Key">The name as written in the file (baiji writes a leading '/').</param>
+/// <param name="Key">The name as written in the file (flat manifests write a leading '/').</param>
 /// <param name="Name">The artifact name (leading '/' dropped).</param>
 /// <param name="Digest"><c>sha256:&lt;hex&gt;</c> of the pinned content, when the manifest records it.</param>
 /// <param name="File">A local override as written (relative paths are relative to the manifest's directory).</param>
@@ -36,9 +37,9 @@ internal sealed record ManifestEntry(string Key, string Name, string? Version, s
 
 /// <summary>
 /// The manifest checked in with the code: each asset name pinned to a version (and its digest), or
-/// overridden during development. Reads baiji-pod's flat <c>versioned_assets.json</c> as it is and
+/// overridden during development. Reads the flat <c>versioned_assets.json</c> as it is and
 /// the richer s3pod shape; writes keys sorted, 4-space indented, '\n' line ends and a trailing
-/// newline, in one rename, in the shape it was read in (a baiji file becomes the s3pod shape only
+/// newline, in one rename, in the shape it was read in (a flat file becomes the s3pod shape only
 /// when an entry needs a digest), so diffs stay one line per change.
 /// </summary>
 internal sealed class AssetManifest
@@ -170,7 +171,7 @@ internal sealed class AssetManifest
         return new ManifestEntry(key, name, null, null, value, null);
     }
 
-    private static bool LooksLikeVersion(string v) => v.Length > 0 && char.IsAsciiDigit(v[0]) && AssetVersion.TryParse(v, out _);
+    private static bool LooksLikeVersion(string v) => v.Length > 0 && char.IsAsciiDigit(v[0]) && SchemelessVersion.TryParse(v, out _);
 
     private static bool IsDigest(string d) =>
         d.Length == 71 && d.StartsWith("sha256:", StringComparison.Ordinal) && d[7..].All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using S3Pod.Output;
 using S3Pod.Storage;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
 /// <summary>
 /// Which manifest file is in force: the one named by <c>--manifest</c> / <c>S3POD_MANIFEST</c>, else
-/// <c>s3pod.assets.json</c> in the working directory, else baiji's <c>versioned_assets.json</c> there.
+/// <c>s3pod.assets.json</c> in the working directory, else the flat <c>versioned_assets.json</c> there.
 /// Read once, on first use.
 /// </summary>
 internal sealed class ManifestFile
@@ -112,7 +113,7 @@ internal sealed class AssetResolver(
             RemoteAsset found;
             // Unpinned: the newest matching version here is the best answer when the store cannot be used.
             var fallback = selector is null || selector == "latest" ? assets.Newest(name)
-                : AssetVersion.IsPartial(selector) ? assets.Newest(name, selector) : null;
+                : SchemelessVersion.IsPartial(selector) ? assets.Newest(name, selector) : null;
             try
             {
                 // With a local version that can serve, a silent store gets revalidate_timeout, not the operation's budget.
@@ -149,7 +150,7 @@ internal sealed class AssetResolver(
 
         if (selector is null || selector == "latest")
             return (assets.Newest(name) ?? throw NotPresent(spec, selector, "no version of it"), "local");
-        if (AssetVersion.IsPartial(selector))
+        if (SchemelessVersion.IsPartial(selector))
             return (assets.Newest(name, selector) ?? throw NotPresent(spec, selector, $"no version {selector} or {selector}.*"), "local");
         if (char.IsAsciiLetter(selector[0]))
             throw S3PodException.Usage($"{spec.Describe(selector)}: resolving '{selector}' needs the artifact store, and none is configured (use a version)");
@@ -192,8 +193,8 @@ internal sealed class AssetResolver(
         if (spec.SubPath is null) return local.Path;
         if (local.Kind == AssetKind.File)
             throw S3PodException.Usage($"{spec.Name}:{local.Version} is a file asset; [{spec.SubPath}] applies to directory assets only");
-        var path = Path.Combine([local.Path, .. spec.SubPath.Split('/')]);
-        if (!File.Exists(path) && !Directory.Exists(path))
+        var path = SubPath.Join(local.Path, spec.SubPath);
+        if (!SubPath.Exists(path))
             throw S3PodException.NotFound($"{spec.Name}:{local.Version} has no '{spec.SubPath}' (looked for {path})");
         return path;
     }
@@ -205,8 +206,8 @@ internal sealed class AssetResolver(
             throw S3PodException.NotFound($"{spec.Name}: {source} names {full}, which does not exist");
         if (spec.SubPath is null) return full;
         if (File.Exists(full)) throw S3PodException.Usage($"{spec.Name}: {source} names the file {full}; [{spec.SubPath}] applies to directories only");
-        var path = Path.Combine([full, .. spec.SubPath.Split('/')]);
-        return File.Exists(path) || Directory.Exists(path) ? path : throw S3PodException.NotFound($"{spec.Name}: {full} (from {source}) has no '{spec.SubPath}'");
+        var path = SubPath.Join(full, spec.SubPath);
+        return SubPath.Exists(path) ? path : throw S3PodException.NotFound($"{spec.Name}: {full} (from {source}) has no '{spec.SubPath}'");
     }
 
     private static AssetResult Overridden(AssetSpec spec, string path, string by, Stopwatch timer) =>

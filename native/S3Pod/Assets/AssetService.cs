@@ -140,7 +140,7 @@ internal sealed class AssetService(AssetResolver resolver, ObjectCache objects, 
 
     /// <summary>
     /// The entries of a list file (<c>-</c>: stdin): one per line; blank lines and lines starting with
-    /// '#' are skipped; baiji's YAML list form (<c>- s3://…</c>, quoted or not) is read too.
+    /// '#' are skipped; the YAML list form (<c>- s3://…</c>, quoted or not) is read too.
     /// </summary>
     public static IReadOnlyList<string> ReadList(string path, TextReader? stdin = null)
     {

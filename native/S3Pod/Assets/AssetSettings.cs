@@ -10,7 +10,7 @@ namespace S3Pod.Assets;
 internal sealed record AssetSettings(TimeSpan Ttl, IReadOnlyList<S3Uri> Immutable, string AssetsDir, string? Manifest)
 {
     public const string DefaultManifest = "s3pod.assets.json";
-    /// <summary>baiji-pod's manifest name, read when the default one is absent so baiji users switch without renaming.</summary>
+    /// <summary>The flat manifest's name, read when the default one is absent so projects that have one switch without renaming.</summary>
     public const string BaijiManifest = "versioned_assets.json";
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromDays(1);
 

@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
 /// <summary>
-/// What a user names an asset by: <c>name[:selector][@sha256:HEX][[sub/path]]</c> (modelkit's
-/// grammar plus the artifact digest pin), e.g. <c>some/asset:1.2</c>, <c>some/dir/asset:0.1[content0]</c>.
-/// A name written with a leading '/' (<c>/foo/bar.csv</c>) is a baiji manifest path: it must be in the
+/// What a user names an asset by: <c>name[:selector][@sha256:HEX][[sub/path]]</c> (the
+/// artifact spec grammar), e.g. <c>some/asset:1.2</c>, <c>some/dir/asset:0.1[content0]</c>.
+/// A name written with a leading '/' (<c>/foo/bar.csv</c>) is a manifest path: it must be in the
 /// manifest, which then supplies the version unless the spec gives one.
 /// </summary>
 /// <param name="Name">The artifact name, leading '/' stripped.</param>
@@ -15,70 +16,20 @@ namespace S3Pod.Assets;
 /// <param name="ManifestPath">Written with a leading '/': resolved through the manifest.</param>
 internal sealed partial record AssetSpec(string Text, string Name, string? Selector, string? Digest, string? SubPath, bool ManifestPath)
 {
-    public const int MaxNameLength = 200;
-
+    /// <summary>The artifact spec grammar (<see cref="ArtifactSpec.Parse"/>), refused in the asset spec's words.</summary>
     public static AssetSpec Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text)) throw S3PodException.Usage("the asset spec is empty");
-        var rest = text.Trim();
-        string? sub = null;
-        int open = rest.IndexOf('[');
-        if (open >= 0)
-        {
-            if (!rest.EndsWith(']')) throw Bad(text, "a '[' must close with ']' at the end");
-            sub = ValidSubPath(text, rest[(open + 1)..^1]);
-            rest = rest[..open];
-        }
-        string? digest = null;
-        int at = rest.IndexOf('@');
-        if (at >= 0)
-        {
-            digest = rest[(at + 1)..].ToLowerInvariant();
-            if (!DigestPattern().IsMatch(digest)) throw Bad(text, $"'@{rest[(at + 1)..]}' is not @sha256: followed by 64 hex characters");
-            rest = rest[..at];
-        }
-        string? selector = null;
-        int colon = rest.IndexOf(':');
-        if (colon >= 0)
-        {
-            selector = rest[(colon + 1)..];
-            if (!SelectorPattern().IsMatch(selector)) throw Bad(text, $"'{selector}' is not a version, partial version or alias");
-            rest = rest[..colon];
-        }
-        bool manifestPath = rest.StartsWith('/');
-        return new AssetSpec(text, ValidName(rest, text), selector, digest, sub, manifestPath);
+        var spec = ArtifactSpec.Parse(text.Trim(), "asset spec");
+        return new AssetSpec(text, spec.Name, spec.SelectorText, spec.PinnedDigest is { } hex ? "sha256:" + hex : null, spec.SubPath, spec.ManifestPath);
     }
 
-    /// <summary>Artifact names: segments of <c>[A-Za-z0-9._-]</c> joined by '/'; no '.' or '..'
-    /// segment, none starting with '_' (reserved for the store layout); a leading '/' is dropped.</summary>
-    public static string ValidName(string name, string? shownAs = null)
-    {
-        var bare = name.StartsWith('/') ? name[1..] : name;
-        var shown = shownAs ?? name;
-        if (bare.Length == 0) throw Bad(shown, "the name is empty");
-        if (bare.Length > MaxNameLength) throw Bad(shown, $"the name is longer than {MaxNameLength} characters");
-        foreach (var segment in bare.Split('/'))
-        {
-            if (segment.Length == 0) throw Bad(shown, "the name has an empty segment ('//' or a trailing '/')");
-            if (segment is "." or "..") throw Bad(shown, $"the name has a '{segment}' segment");
-            if (segment.StartsWith('_')) throw Bad(shown, $"name segments may not start with '_' ('{segment}'; reserved for the store layout)");
-            if (!SegmentPattern().IsMatch(segment)) throw Bad(shown, $"'{segment}' has characters other than letters, digits, '.', '_' and '-'");
-        }
-        return bare;
-    }
-
-    private static string ValidSubPath(string text, string sub)
-    {
-        var s = sub.StartsWith('/') ? sub[1..] : sub;
-        if (s.Length == 0) throw Bad(text, "the [sub/path] is empty");
-        if (s.Any(c => char.IsControl(c) || c is '\\' or '[' or ']')) throw Bad(text, "the [sub/path] may not hold control characters, '\\', '[' or ']'");
-        if (s.Split('/').Any(seg => seg is "" or "." or ".."))
-            throw Bad(text, "the [sub/path] must be relative, with no empty, '.' or '..' segments");
-        return s;
-    }
+    /// <summary>An asset's name is an artifact name (<see cref="ArtifactNames.Validate"/>), refused in the spec's words.</summary>
+    public static string ValidName(string name, string? shownAs = null) =>
+        ArtifactNames.Validate(name, why => Bad(shownAs ?? name, why));
 
     /// <summary>The per-asset environment overrides name: upper case, '/', '-' and '.' as '_'
-    /// (modelkit's MODELKIT_&lt;NAME&gt;_FILE). <c>/foo/bar.csv</c> → <c>FOO_BAR_CSV</c>.</summary>
+    /// (S3POD_ASSET_&lt;NAME&gt;_FILE). <c>/foo/bar.csv</c> → <c>FOO_BAR_CSV</c>.</summary>
     public static string EnvName(string name) =>
         name.TrimStart('/').ToUpperInvariant().Replace('/', '_').Replace('-', '_').Replace('.', '_');
 
@@ -89,114 +40,4 @@ internal sealed partial record AssetSpec(string Text, string Name, string? Selec
     }
 
     private static S3PodException Bad(string text, string why) => S3PodException.Usage($"asset spec '{text}': {why}");
-
-    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
-    private static partial Regex SegmentPattern();
-
-    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._+-]*$")]
-    private static partial Regex SelectorPattern();
-
-    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
-    private static partial Regex DigestPattern();
-}
-
-/// <summary>
-/// A version string as the local assets directory sees it, without knowing the artifact's scheme:
-/// numeric components compare as numbers (so <c>10.0</c> is above <c>9.3</c>), a SemVer pre-release
-/// (<c>1.2.3-rc.1</c>) sorts below its release by SemVer 2.0 precedence, build metadata is ignored,
-/// and anything else (date versions <c>2025-01-02T03-04-05Z</c>) compares as text, which is their
-/// order. This agrees with every artifact scheme (int, semver, major-minor, date).
-/// </summary>
-internal sealed partial class AssetVersion : IComparable<AssetVersion>
-{
-    public string Text { get; }
-    /// <summary>The numeric components (<c>1.2.5</c> → "1", "2", "5", leading zeros dropped), or null
-    /// for a version that is not numeric. Kept as digit strings: numbers of any length compare right.</summary>
-    public IReadOnlyList<string>? Release { get; }
-    private readonly string[] _pre;
-
-    private AssetVersion(string text, IReadOnlyList<string>? release, string[] pre)
-    {
-        Text = text;
-        Release = release;
-        _pre = pre;
-    }
-
-    /// <summary>Whether <paramref name="text"/> can be a version name at all (a directory entry that is not, is ignored).</summary>
-    public static bool TryParse(string text, out AssetVersion version)
-    {
-        version = null!;
-        if (text.Length > 128 || !VersionPattern().IsMatch(text)) return false;
-        var core = text.Split('+')[0];
-        var release = core;
-        string[] pre = [];
-        int dash = core.IndexOf('-');
-        if (dash > 0 && NumericPattern().IsMatch(core[..dash]) && core[..dash].Split('.').Length == 3)
-        {
-            release = core[..dash];
-            pre = core[(dash + 1)..].Split('.');
-            if (pre.Any(p => p.Length == 0)) pre = [];
-        }
-        version = new AssetVersion(text, NumericPattern().IsMatch(release) ? release.Split('.').Select(TrimZeros).ToList() : null, pre);
-        return true;
-    }
-
-    public static AssetVersion Parse(string text) =>
-        TryParse(text, out var v) ? v : throw S3PodException.Usage($"'{text}' is not a version");
-
-    /// <summary>A partial version such as <c>1</c> or <c>1.2</c>: numeric components only.</summary>
-    public static bool IsPartial(string selector) => NumericPattern().IsMatch(selector);
-
-    /// <summary>
-    /// Whether this version lies under the partial <paramref name="partial"/>: its leading numeric
-    /// components equal the partial's, compared whole (so <c>1</c> matches <c>1.0</c> and <c>1.2.5</c>
-    /// but never <c>10.0</c> or <c>123.4</c>, modelkit's bug).
-    /// </summary>
-    public bool IsUnder(string partial)
-    {
-        if (Release is null) return false;
-        var wanted = partial.Split('.').Select(TrimZeros).ToList();
-        return Release.Count >= wanted.Count && wanted.Select((n, i) => n == Release[i]).All(x => x);
-    }
-
-    public int CompareTo(AssetVersion? other)
-    {
-        if (other is null) return 1;
-        if ((Release is null) != (other.Release is null)) return Release is null ? -1 : 1;
-        if (Release is null) return string.CompareOrdinal(Text, other.Text);
-        for (int i = 0; i < Math.Max(Release.Count, other.Release!.Count); i++)
-        {
-            int c = CompareNumbers(i < Release.Count ? Release[i] : "0", i < other.Release.Count ? other.Release[i] : "0");
-            if (c != 0) return c;
-        }
-        int byPre = ComparePre(_pre, other._pre);
-        return byPre != 0 ? byPre : string.CompareOrdinal(Text, other.Text);
-    }
-
-    /// <summary>SemVer 2.0 §11: a pre-release is below the release; identifiers compare numerically
-    /// when both are numbers, numbers sort below text, and a shorter list sorts first.</summary>
-    private static int ComparePre(string[] a, string[] b)
-    {
-        if (a.Length == 0 || b.Length == 0) return b.Length.CompareTo(a.Length);
-        for (int i = 0; i < Math.Min(a.Length, b.Length); i++)
-        {
-            bool an = a[i].All(char.IsAsciiDigit), bn = b[i].All(char.IsAsciiDigit);
-            int c = an && bn ? CompareNumbers(TrimZeros(a[i]), TrimZeros(b[i])) : an ? -1 : bn ? 1 : string.CompareOrdinal(a[i], b[i]);
-            if (c != 0) return c;
-        }
-        return a.Length.CompareTo(b.Length);
-    }
-
-    private static string TrimZeros(string digits) => digits.TrimStart('0') is { Length: > 0 } t ? t : "0";
-
-    /// <summary>Two digit strings without leading zeros: the longer is the larger, else the first differing digit decides.</summary>
-    private static int CompareNumbers(string a, string b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b);
-
-    public override string ToString() => Text;
-
-    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._+-]*$")]
-    private static partial Regex VersionPattern();
-
-    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)*$")]
-    private static partial Regex NumericPattern();
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using S3Pod.Artifacts;
 
 namespace S3Pod.Assets;
 
@@ -27,7 +28,7 @@ internal sealed record AssetRecord(string Schema, string Name, string Version, s
 internal sealed record LocalAsset(string Name, string Version, string Path, AssetKind Kind, AssetRecord? Record);
 
 /// <summary>
-/// modelkit's local assets directory, browsable by people: <c>ASSETS_DIR/&lt;name…&gt;/&lt;version&gt;</c>
+/// The local assets directory, browsable by people: <c>ASSETS_DIR/&lt;name…&gt;/&lt;version&gt;</c>
 /// is the file, or the directory, of that version. Nothing else is ever visible at that path: a version
 /// is written beside it (<c>.&lt;version&gt;.s3pod-&lt;random&gt;</c>), verified, then renamed into place,
 /// under a lock per version (<c>ASSETS_DIR/_s3pod/locks/</c>; asset names cannot start with '_').
@@ -51,25 +52,25 @@ internal sealed class AssetsDirectory(string root)
     /// <summary>The version when it is present (a file or a directory at its path); no network, no write.</summary>
     public LocalAsset? Find(string name, string version)
     {
-        if (!AssetVersion.TryParse(version, out _)) return null;
+        if (!SchemelessVersion.TryParse(version, out _)) return null;
         var path = VersionPath(name, version);
         AssetKind kind;
         if (File.Exists(path)) kind = AssetKind.File;
         else if (Directory.Exists(path)) kind = AssetKind.Directory;
         else return null;
-        return new LocalAsset(name, version, path, kind, AtomicFile.TryReadJson(RecordPath(name, version), Storage.StoredJson.Default.AssetRecord));
+        return new LocalAsset(name, version, path, kind, AtomicFile.TryReadJson(RecordPath(name, version), AssetJson.Default.AssetRecord));
     }
 
     /// <summary>The versions present, oldest first (entries whose names are not versions are ignored).</summary>
-    public IReadOnlyList<AssetVersion> Versions(string name)
+    public IReadOnlyList<SchemelessVersion> Versions(string name)
     {
         var dir = NameDirectory(name);
         if (!Directory.Exists(dir)) return [];
-        var versions = new List<AssetVersion>();
+        var versions = new List<SchemelessVersion>();
         foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
         {
             var file = Path.GetFileName(entry);
-            if (!file.StartsWith('.') && AssetVersion.TryParse(file, out var v)) versions.Add(v);
+            if (!file.StartsWith('.') && SchemelessVersion.TryParse(file, out var v)) versions.Add(v);
         }
         versions.Sort();
         return versions;
@@ -106,7 +107,7 @@ internal sealed class AssetsDirectory(string root)
         try
         {
             var record = await write(temp, ct);
-            AtomicFile.WriteJson(RecordPath(name, version), record, Storage.StoredJson.Default.AssetRecord);
+            AtomicFile.WriteJson(RecordPath(name, version), record, AssetJson.Default.AssetRecord);
             var final = VersionPath(name, version);
             if (Directory.Exists(temp)) Directory.Move(temp, final);
             else File.Move(temp, final, overwrite: false);
@@ -152,7 +153,7 @@ internal sealed class AssetsDirectory(string root)
     {
         try
         {
-            AtomicFile.WriteJson(RecordPath(record.Name, record.Version), record, Storage.StoredJson.Default.AssetRecord);
+            AtomicFile.WriteJson(RecordPath(record.Name, record.Version), record, AssetJson.Default.AssetRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* verified again next time */ }
     }

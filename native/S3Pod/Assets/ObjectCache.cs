@@ -21,7 +21,7 @@ internal sealed record ObjectFetch(S3Uri Uri, string Path, string Action, Cached
 internal sealed record CachedObject(CachedObjectRecord Record, string Path, TimeSpan Age, bool Outdated, bool Immutable);
 
 /// <summary>
-/// baiji-pod's AssetCache, fixed: local copies of any <c>s3://bucket/key</c> under
+/// Local copies of any <c>s3://bucket/key</c> under
 /// <c>&lt;cache_dir&gt;/objects/&lt;bucket&gt;/&lt;key&gt;</c>. A copy younger than the TTL, or in an
 /// immutable location, is used with no request at all; an older one is revalidated with one HEAD
 /// against the ETag stored when it was downloaded (unchanged: the check time is touched; changed: one
@@ -49,7 +49,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
     /// <summary>The cached copy when its record and its content (of the recorded size) are both there; no network.</summary>
     public CachedObjectRecord? Lookup(S3Uri uri)
     {
-        var record = AtomicFile.TryReadJson(RecordPath(uri), StoredJson.Default.CachedObjectRecord);
+        var record = AtomicFile.TryReadJson(RecordPath(uri), AssetJson.Default.CachedObjectRecord);
         if (record is null || record.Uri != uri.ToString()) return null;
         var file = new FileInfo(ContentPath(uri));
         return file.Exists && file.Length == record.Size ? record : null;
@@ -154,7 +154,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         });
         var now = clock.GetUtcNow();
         var record = new CachedObjectRecord(CachedObjectRecord.CurrentSchema, uri.ToString(), RelativePath(path), info.ETag, info.Size, sha256, info.LastModified, now, now);
-        AtomicFile.WriteJson(RecordPath(uri), record, StoredJson.Default.CachedObjectRecord);
+        AtomicFile.WriteJson(RecordPath(uri), record, AssetJson.Default.CachedObjectRecord);
         reporter.Info($"cached {uri} ({TransferProgress.Size(info.Size)} in {clockTime.Elapsed.TotalSeconds:0.00} s)");
         return record;
     }
@@ -191,7 +191,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
     {
         try
         {
-            AtomicFile.WriteJson(RecordPath(uri), record, StoredJson.Default.CachedObjectRecord);
+            AtomicFile.WriteJson(RecordPath(uri), record, AssetJson.Default.CachedObjectRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -213,8 +213,6 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         if (File.Exists(path)) File.Delete(path);
     }
 
-    // ------------------------------------------------------------------ cache ls / rm / invalidate
-
     public IReadOnlyList<CachedObject> List()
     {
         var entries = new List<CachedObject>();
@@ -222,7 +220,7 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         var now = clock.GetUtcNow();
         foreach (var file in Directory.EnumerateFiles(MetaDir, "*.json"))
         {
-            if (AtomicFile.TryReadJson(file, StoredJson.Default.CachedObjectRecord) is not { } record) continue;
+            if (AtomicFile.TryReadJson(file, AssetJson.Default.CachedObjectRecord) is not { } record) continue;
             S3Uri uri;
             try { uri = S3Uri.Parse(record.Uri); }
             catch (S3PodException) { continue; }
@@ -269,13 +267,11 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         {
             using var held = await FileLock.AcquireAsync(FileLock.PathFor(LockDir, uri.ToString()), uri.ToString(), ct);
             if (Lookup(uri) is not { } record) continue;
-            AtomicFile.WriteJson(RecordPath(uri), record with { Checked = DateTimeOffset.UnixEpoch }, StoredJson.Default.CachedObjectRecord);
+            AtomicFile.WriteJson(RecordPath(uri), record with { Checked = DateTimeOffset.UnixEpoch }, AssetJson.Default.CachedObjectRecord);
             count++;
         }
         return count;
     }
-
-    // ------------------------------------------------------------------ bundles
 
     /// <summary>The paths of a cached object's content and record relative to the <c>objects</c>
     /// directory, '/'-separated: a bundle holds them under <c>objects/</c>, mirroring the cache.</summary>
@@ -303,14 +299,12 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
         DeleteRecord(uri);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.Move(stagedContent, path, overwrite: true);
-        AtomicFile.WriteJson(RecordPath(uri), record with { Path = RelativePath(path) }, StoredJson.Default.CachedObjectRecord);
+        AtomicFile.WriteJson(RecordPath(uri), record with { Path = RelativePath(path) }, AssetJson.Default.CachedObjectRecord);
         ForgetMissing(uri);
     }
 
-    // ------------------------------------------------------------------ the missing list
-
     public IReadOnlyList<string> Missing() =>
-        AtomicFile.TryReadJson(MissingPath, StoredJson.Default.MissingObjectsRecord)?.Uris ?? [];
+        AtomicFile.TryReadJson(MissingPath, AssetJson.Default.MissingObjectsRecord)?.Uris ?? [];
 
     private void RememberMissing(S3Uri uri) => UpdateMissing(uris => uris.Add(uri.ToString()));
 
@@ -327,15 +321,13 @@ internal sealed class ObjectCache(string cacheDir, AssetSettings settings, Bucke
             using var held = FileLock.AcquireAsync(Path.Combine(LockDir, "missing.lock"), "the missing list", CancellationToken.None, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
             var uris = new SortedSet<string>(Missing(), StringComparer.Ordinal);
             if (change(uris))
-                AtomicFile.WriteJson(MissingPath, new MissingObjectsRecord(MissingObjectsRecord.CurrentSchema, uris.ToList()), StoredJson.Default.MissingObjectsRecord);
+                AtomicFile.WriteJson(MissingPath, new MissingObjectsRecord(MissingObjectsRecord.CurrentSchema, uris.ToList()), AssetJson.Default.MissingObjectsRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or S3PodException)
         {
             reporter.Warn($"could not update the missing list {MissingPath}: {e.Message}");
         }
     }
-
-    // ------------------------------------------------------------------ local names
 
     private string RelativePath(string path) => Path.GetRelativePath(Root, path).Replace(Path.DirectorySeparatorChar, '/');
 

@@ -25,7 +25,7 @@ internal sealed record CachedObjectRecord(
 }
 
 /// <summary>The URIs that could not be fetched because the store was unreachable or no credentials
-/// worked, sorted (baiji-pod's <c>missing_assets.yaml</c>): <c>objects/.missing.json</c>.</summary>
+/// worked, sorted: <c>objects/.missing.json</c>.</summary>
 internal sealed record MissingObjectsRecord(string Schema, IReadOnlyList<string> Uris)
 {
     public const string CurrentSchema = "s3pod.object-cache-missing/v1";

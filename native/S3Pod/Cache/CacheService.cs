@@ -11,16 +11,15 @@ namespace S3Pod.Cache;
 /// <summary>
 /// actions/cache's save and restore, done on a plain object store: immutable entries committed by a
 /// create-only manifest, exact key before restore-key prefixes, scopes searched in order, last-use
-/// marks for eviction, and an explanation on every miss.
+/// marks for eviction, and an explanation on every miss. <paramref name="createdBy"/> is what each
+/// manifest records as its writer (e.g. "s3pod 1.0.0"): the caller knows the version.
 /// </summary>
-internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem)
+internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem, string createdBy)
 {
     public const string Format = "tar+zstd/1";
 
     /// <summary>An archive no manifest names is garbage once no save can still be committing it.</summary>
     private static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(1);
-
-    // ------------------------------------------------------------------ save
 
     /// <summary>
     /// Save protocol: (1) the manifest exists and its archive is intact: skip. (2) Upload the archive
@@ -77,7 +76,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
 
         var manifest = new CacheManifest(CacheManifest.CurrentSchema, Format, request.Key, scopeName, paths.Version, paths.Specs,
             stats!.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, hashed!.BytesRead, hashed.Sha256, archive.ETag,
-            ArchiveName(archiveKey), clock.GetUtcNow(), $"s3pod {Commands.CliApp.Version}");
+            ArchiveName(archiveKey), clock.GetUtcNow(), createdBy);
         bool won;
         try
         {
@@ -100,7 +99,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
 
     private async Task<bool> CommitAsync(string manifestKey, CacheManifest manifest, string? replaceETag, CancellationToken ct)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(manifest, StoredJson.Default.CacheManifest);
+        var body = JsonSerializer.SerializeToUtf8Bytes(manifest, CacheJson.Default.CacheManifest);
         var outcome = await store.PutAsync(manifestKey, new MemoryStream(body), new PutOptions
         {
             Condition = replaceETag is null ? WriteCondition.IfAbsent : WriteCondition.IfMatch(replaceETag),
@@ -128,8 +127,6 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             reporter.Warn($"could not remove {key} ({e.Message}); `s3pod prune` removes such leftovers");
         }
     }
-
-    // ------------------------------------------------------------------ restore
 
     /// <summary>A committed entry whose archive is there and matches its manifest.</summary>
     private sealed record Entry(string Scope, string Key, string Version, CacheManifest Manifest, ObjectInfo Archive);
@@ -251,7 +248,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
         {
             await using var opened = await store.OpenReadAsync(manifestKey, ReadOptions.Default, ct);
             if (opened is null) return null;
-            return await JsonSerializer.DeserializeAsync(opened.Content, StoredJson.Default.CacheManifest, ct);
+            return await JsonSerializer.DeserializeAsync(opened.Content, CacheJson.Default.CacheManifest, ct);
         }
         catch (JsonException)
         {
@@ -276,8 +273,6 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             reporter.Warn($"could not record the use of cache {entry.Key}: {e.Message}");
         }
     }
-
-    // ------------------------------------------------------------------ inspect and prune
 
     public async Task<InspectResult> InspectAsync(string key, string? scope, CancellationToken ct)
     {

@@ -85,7 +85,7 @@ internal sealed class MissExplainer(IObjectStore store)
         {
             await using var opened = await store.OpenReadAsync(e.Object.Key, ReadOptions.Default, ct);
             if (opened is null) return null;
-            return (await JsonSerializer.DeserializeAsync(opened.Content, StoredJson.Default.CacheManifest, ct))?.Paths;
+            return (await JsonSerializer.DeserializeAsync(opened.Content, CacheJson.Default.CacheManifest, ct))?.Paths;
         }
         catch (Exception x) when (x is JsonException or StorageException)
         {

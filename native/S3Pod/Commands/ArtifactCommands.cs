@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using S3Pod.Artifacts;
 using S3Pod.Config;
@@ -10,10 +9,6 @@ namespace S3Pod.Commands;
 /// <summary><c>s3pod artifact …</c>: versioned artifacts over <see cref="ArtifactService"/>.</summary>
 internal static class ArtifactCommands
 {
-    /// <summary>Test only: the push step after which the process kills itself (content, record), to
-    /// show that a push interrupted anywhere leaves the ledger consistent.</summary>
-    public const string CrashAfterVariable = "S3POD_TEST_CRASH_AFTER";
-
     public static Command Create(CliApp app)
     {
         var artifact = new Command("artifact", "Versioned artifacts: immutable numbered versions, a staging head, aliases with canary weights, purge and gc");
@@ -28,24 +23,7 @@ internal static class ArtifactCommands
         return artifact;
     }
 
-    internal static ArtifactService Service(CommandContext ctx)
-    {
-        var settings = ctx.Settings;
-        Action<string>? crash = ctx.Env(CrashAfterVariable) is { Length: > 0 } point
-            ? step => { if (step == point) Process.GetCurrentProcess().Kill(); }
-            : null;
-        var options = new ArtifactOptions(Actor(ctx.Env), Path.Combine(settings.CacheDir, "artifacts"), RecordCache.StoreId(settings), settings.AssumeSingleWriter, crash);
-        return new ArtifactService(() => ctx.Store, options, ctx.Reporter, ctx.Clock, ctx.FileSystem);
-    }
-
-    /// <summary>Who writes, as records keep it: s3pod's version, the host and the CI run when there is one.</summary>
-    internal static string Actor(Func<string, string?> env)
-    {
-        var actor = $"s3pod {CliApp.Version} on {Environment.MachineName}";
-        if (env("GITHUB_RUN_ID") is { Length: > 0 } run) actor += $" (GitHub {env("GITHUB_REPOSITORY")} run {run})";
-        else if (env("BUILD_BUILDID") is { Length: > 0 } build) actor += $" (Azure Pipelines build {build})";
-        return actor;
-    }
+    private static ArtifactService Service(CommandContext ctx) => FeatureServices.Artifacts(ctx);
 
     private static Argument<string> NameArgument() => new("name") { Description = "Artifact name (segments of letters, digits, '.', '_', '-' joined by '/')" };
     private static Argument<string> SpecArgument() => new("spec") { Description = "name[:version|alias|latest|head][@sha256:HEX][[sub/path]]" };
@@ -110,14 +88,14 @@ internal static class ArtifactCommands
         var alias = AliasOption();
         var meta = MetaOption();
         var contentType = ContentTypeOption();
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var writeOnly = new Option<bool>("--write-only") { Description = "Only PutObject: no probe, list or read (needs --scheme date; for write-only CI credentials)" };
         var command = new Command("push", "Push a file or directory as the next version; prints the version") { name, path, scheme, alias, meta, contentType, level, writeOnly };
         foreach (var o in versions.All) command.Options.Add(o);
         app.Bind(command, async (ctx, ct) =>
         {
             var request = new PushRequest(Name(ctx, name), ctx.ResolvePath(ctx.Parse.GetValue(path)!), ctx.Parse.GetValue(scheme), versions.Bind(ctx),
-                Aliases(ctx, alias), Metadata(ctx, meta), ctx.Parse.GetValue(contentType), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)), ctx.Parse.GetValue(writeOnly));
+                Aliases(ctx, alias), Metadata(ctx, meta), ctx.Parse.GetValue(contentType), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)), ctx.Parse.GetValue(writeOnly));
             var result = await Service(ctx).PushAsync(request, ct);
             ctx.Output.Write(result, CliJson.Default.PushResult, result.Version);
             return ExitCodes.Success;
@@ -132,12 +110,12 @@ internal static class ArtifactCommands
         var scheme = SchemeOption();
         var meta = MetaOption();
         var contentType = ContentTypeOption();
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var command = new Command("stage", "Replace the staging head (publish turns it into a version)") { name, path, scheme, meta, contentType, level };
         app.Bind(command, async (ctx, ct) =>
         {
             var request = new StageRequest(Name(ctx, name), ctx.ResolvePath(ctx.Parse.GetValue(path)!), ctx.Parse.GetValue(scheme), Metadata(ctx, meta),
-                ctx.Parse.GetValue(contentType), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
+                ctx.Parse.GetValue(contentType), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
             var result = await Service(ctx).StageAsync(request, ct);
             ctx.Output.Write(result, CliJson.Default.StageResult, result.Digest);
             return ExitCodes.Success;
@@ -267,6 +245,7 @@ internal static class ArtifactCommands
     {
         var alias = new Command("alias", "Named pointers at versions (blue/green, rollback, canary weights)");
         alias.Subcommands.Add(AliasSet(app));
+        alias.Subcommands.Add(AliasRollback(app));
         alias.Subcommands.Add(AliasRemove(app));
         alias.Subcommands.Add(AliasList(app));
         return alias;
@@ -289,6 +268,21 @@ internal static class ArtifactCommands
             var request = new AliasSetRequest(Name(ctx, name), ctx.Parse.GetValue(alias)!, ctx.Parse.GetValue(version)!, ctx.Parse.GetValue(secondary),
                 ctx.Parse.GetValue(weight), ctx.Parse.GetValue(expect));
             var result = await Service(ctx).SetAliasAsync(request, ct);
+            ctx.Output.Write(result, CliJson.Default.AliasResult, result.Version);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command AliasRollback(CliApp app)
+    {
+        var name = NameArgument();
+        var alias = new Argument<string>("alias");
+        var expect = ExpectOption();
+        var command = new Command("rollback", "Point ALIAS back at the version it pointed at before its last move (compare-and-swap against the current one; prints the version)") { name, alias, expect };
+        app.Bind(command, async (ctx, ct) =>
+        {
+            var result = await Service(ctx).RollbackAliasAsync(Name(ctx, name), ctx.Parse.GetValue(alias)!, ctx.Parse.GetValue(expect), ct);
             ctx.Output.Write(result, CliJson.Default.AliasResult, result.Version);
             return ExitCodes.Success;
         });

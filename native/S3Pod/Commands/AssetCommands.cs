@@ -31,7 +31,7 @@ internal static class AssetCommands
         /// <param name="assetsDir">An assets directory given to this command (sync's DIR) instead of the setting.</param>
         public Parts(CommandContext ctx, string? assetsDir = null)
         {
-            var settings = ctx.Settings.Assets;
+            var settings = ctx.AssetSettings;
             _stores = new BucketStores(ctx.Stores.OpenBucket);
             Objects = new ObjectCache(ctx.ResolvePath(ctx.Settings.CacheDir), settings, _stores, ctx.Clock, ctx.Reporter);
             Assets = new AssetsDirectory(assetsDir ?? ctx.ResolvePath(settings.AssetsDir));
@@ -62,7 +62,7 @@ internal static class AssetCommands
         var settings = ctx.Settings;
         if (settings.Bucket is null) return null;
         var location = $"s3://{settings.Bucket}/{settings.Prefix}".TrimEnd('/');
-        return new ArtifactAssetSource(() => ArtifactCommands.Service(ctx), location);
+        return new ArtifactAssetSource(() => FeatureServices.Artifacts(ctx), location);
     }
 
     /// <summary>--ttl, --strict, --revalidate: how cached copies are used.</summary>
@@ -76,7 +76,7 @@ internal static class AssetCommands
         public IEnumerable<Option> All => [Ttl, Strict, Revalidate];
 
         public FetchOptions Bind(CommandContext ctx) => new(
-            ctx.Parse.GetValue(Ttl) is { } ttl ? AssetSettings.ParseTtl(ttl, "--ttl") : ctx.Settings.Assets.Ttl,
+            ctx.Parse.GetValue(Ttl) is { } ttl ? AssetSettings.ParseTtl(ttl, "--ttl") : ctx.AssetSettings.Ttl,
             ctx.Parse.GetValue(Strict),
             ctx.Parse.GetValue(Revalidate));
     }
@@ -195,7 +195,7 @@ internal static class AssetCommands
         var major = new Option<bool>("--major") { Description = "Bump the major part of the store's latest version" };
         var minor = new Option<bool>("--minor") { Description = "Bump the minor part" };
         var patch = new Option<bool>("--patch") { Description = "Bump the patch part" };
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var command = add
             ? new Command("add", "Push FILE as the first version of a new asset (1.0.0 unless the store has it already) and pin it in the manifest") { path, file, version, minVersion, level }
             : new Command("update", "Push FILE as a new version (strictly above the store's latest) and pin it in the manifest") { path, file, major, minor, patch, version, minVersion, level };
@@ -205,7 +205,7 @@ internal static class AssetCommands
                 .Where(b => !add && ctx.Parse.GetValue(b.Flag)).Select(b => b.Bump).ToList();
             if (bumps.Count > 1) throw S3PodException.Usage("--major, --minor and --patch exclude each other");
             var request = new AssetPublishRequest(ctx.Parse.GetValue(path)!, ctx.ResolvePath(ctx.Parse.GetValue(file)!), add, bumps.Count == 1 ? bumps[0] : null,
-                ctx.Parse.GetValue(version), ctx.Parse.GetValue(minVersion), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
+                ctx.Parse.GetValue(version), ctx.Parse.GetValue(minVersion), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
             await using var parts = new Parts(ctx);
             var result = await parts.Ledger.PublishAsync(request, ct);
             ctx.Output.Write(result, CliJson.Default.AssetPublishResult, result.Version);
@@ -256,7 +256,7 @@ internal static class AssetCommands
     private static Command Sync(CliApp app)
     {
         var dir = new Argument<string?>("dir") { Description = "The assets directory to fill (default: --assets-dir / S3POD_ASSETS_DIR)", Arity = ArgumentArity.ZeroOrOne };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var jobs = JobsOption();
         var prune = new Option<bool>("--prune") { Description = "Then remove the other versions of the manifest's assets from the assets directory (only when every entry synced; for a directory that belongs to this manifest)" };
         var flags = FetchFlags.Create();
         var command = With(new Command("sync", "Materialise every manifest entry in the assets directory (in parallel); report every failure at the end") { dir, jobs, prune }, flags.All);
@@ -276,7 +276,9 @@ internal static class AssetCommands
         return command;
     }
 
-    private static Option<int> JobsOption() => new("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 16, HelpName = "N" };
+    /// <summary>One --jobs for sync, prefill and pack. 8 is what sync always used, and sync is what the
+    /// wrappers run; a bigger fan-out is one flag away.</summary>
+    private static Option<int> JobsOption() => new("--jobs", "-j") { Description = "Entries fetched at once", DefaultValueFactory = _ => 8, HelpName = "N" };
 
     private static int ValidJobs(int jobs) => jobs is >= 1 and <= 256 ? jobs : throw S3PodException.Usage($"--jobs must be between 1 and 256, not {jobs}");
 
@@ -314,7 +316,7 @@ internal static class AssetCommands
         var output = new Argument<string>("out") { Description = "Bundle to write, e.g. assets.tar.zst (several: out-1.tar.zst, out-2.tar.zst, ...)" };
         var maxSize = new Option<string?>("--max-size") { Description = "Split into bundles of at most this size, e.g. 2G", HelpName = "SIZE" };
         var jobs = JobsOption();
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var flags = FetchFlags.Create();
         var command = With(new Command("pack", "Write tar.zst bundles of the listed objects and assets (fetched first when missing), for air-gapped runners") { list, output, maxSize, jobs, level }, flags.All);
         app.Bind(command, async (ctx, ct) =>
@@ -325,7 +327,7 @@ internal static class AssetCommands
             await using var parts = new Parts(ctx);
             var bundles = new AssetBundles(parts.Objects, parts.Assets, parts.Service, ctx.FileSystem, ctx.Reporter, ctx.Clock);
             var result = await bundles.PackAsync(entries, ctx.ResolvePath(ctx.Parse.GetValue(output)!), max, ValidJobs(ctx.Parse.GetValue(jobs)),
-                CacheCommands.ValidLevel(ctx.Parse.GetValue(level)), flags.Bind(ctx), ct);
+                SharedOptions.ValidLevel(ctx.Parse.GetValue(level)), flags.Bind(ctx), ct);
             ctx.Output.Write(result, CliJson.Default.AssetPackResult, string.Join('\n', result.Bundles.Select(b => b.Path)));
             return ExitCodes.Success;
         });

@@ -13,22 +13,18 @@ internal static class CacheCommands
     private static Option<string> KeyOption() => new("--key") { Description = "Cache key", Required = true };
     private static Option<string[]> PathOption() => new("--path") { Description = "File, directory, ~, glob or !exclusion to cache (repeatable)", Required = true, HelpName = "PATH" };
     private static Option<string?> ScopeOption(string what) => new("--scope") { Description = what, HelpName = "SCOPE" };
-    internal static Option<int> LevelOption() => new("--level") { Description = "zstd level 1-19", DefaultValueFactory = _ => 3, HelpName = "N" };
-
-    internal static int ValidLevel(int level) => level is >= 1 and <= 19 ? level : throw S3PodException.Usage($"--level must be between 1 and 19, not {level}");
-
-    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home, ctx.FileSystem);
+    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home, ctx.FileSystem, $"s3pod {CliApp.Version}");
 
     public static Command Save(CliApp app)
     {
         var key = KeyOption();
         var path = PathOption();
         var scope = ScopeOption("Scope to write to (e.g. refs/heads/main)");
-        var level = LevelOption();
+        var level = SharedOptions.LevelOption();
         var command = new Command("save", "Archive paths as a cache entry (skipped when the key exists in the scope)") { key, path, scope, level };
         app.Bind(command, async (ctx, ct) =>
         {
-            var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path)!, ctx.Parse.GetValue(scope), ValidLevel(ctx.Parse.GetValue(level)));
+            var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path)!, ctx.Parse.GetValue(scope), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
             ctx.Output.Write(await Service(ctx).SaveAsync(request, ct), CliJson.Default.SaveResult);
             return ExitCodes.Success;
         });

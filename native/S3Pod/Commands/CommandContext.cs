@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using S3Pod.Archive;
+using S3Pod.Assets;
 using S3Pod.Config;
 using S3Pod.Output;
 using S3Pod.Storage;
@@ -17,6 +18,7 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
     : IAsyncDisposable
 {
     private Settings? _settings;
+    private AssetSettings? _assetSettings;
     private IObjectStore? _store;
     private HttpClient? _http;
     private IFileSystem? _fileSystem;
@@ -31,9 +33,21 @@ internal sealed class CommandContext(ParseResult parse, Func<string, string?> en
 
     public Settings Settings => _settings ??= Apply(Settings.Resolve(GlobalOptions.ReadFlags(Parse), Env));
 
-    /// <summary>The few settings that are process-wide choices of lower layers.</summary>
-    private static Settings Apply(Settings settings)
+    /// <summary>The asset settings (ttl, immutable locations, assets directory, manifest), resolved
+    /// with the other settings so a bad value fails every command alike.</summary>
+    public AssetSettings AssetSettings
     {
+        get
+        {
+            _ = Settings;
+            return _assetSettings!;
+        }
+    }
+
+    /// <summary>The few settings that are process-wide choices of lower layers.</summary>
+    private Settings Apply(Settings settings)
+    {
+        _assetSettings = AssetSettings.Resolve(settings.Pick, settings.CacheDir, Env) with { RevalidateTimeout = settings.Network.RevalidateTimeout };
         ZstdEncoder.PreferNative = !settings.ManagedZstd;
         return settings;
     }

@@ -87,7 +87,10 @@ internal static class CompletionCommand
         if (path.StartsWith("artifact ", StringComparison.Ordinal) && first is "name" or "spec")
             names = ArtifactNames(Settings.Resolve(GlobalOptions.ReadFlags(parse), env), withVersions: first == "spec" || current.Contains(':'));
         else if (path.StartsWith("asset ", StringComparison.Ordinal) && first is "spec" or "path")
-            names = AssetNames(Settings.Resolve(GlobalOptions.ReadFlags(parse), env).Assets.AssetsDir, current.Contains(':'));
+            {
+            var settings = Settings.Resolve(GlobalOptions.ReadFlags(parse), env);
+            names = AssetNames(AssetSettings.Resolve(settings.Pick, settings.CacheDir, env).AssetsDir, current.Contains(':'));
+        }
         foreach (var n in names)
             if (n.StartsWith(current, StringComparison.Ordinal)) yield return n;
     }
@@ -107,7 +110,7 @@ internal static class CompletionCommand
     /// from the configured store: &lt;cache_dir&gt;/artifacts/records/&lt;store-id&gt;/&lt;name&gt;/.</summary>
     private static IEnumerable<string> ArtifactNames(Settings settings, bool withVersions)
     {
-        var root = Path.Combine(settings.CacheDir, "artifacts", "records", RecordCache.StoreId(settings));
+        var root = Path.Combine(settings.CacheDir, "artifacts", "records", RecordCache.StoreId(new StoreFactory(settings, _ => null, new Output.Reporter(TextWriter.Null, false), TimeProvider.System).Identity));
         if (!Directory.Exists(root)) yield break;
         foreach (var record in Directory.EnumerateFiles(root, "_artifact.json", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 8 }))
         {
@@ -146,7 +149,7 @@ internal static class CompletionCommand
                 var name = Path.GetRelativePath(root, at).Replace(Path.DirectorySeparatorChar, '/');
                 yield return name;
                 if (withVersions)
-                    foreach (var v in versions.Select(v => AssetVersion.TryParse(v, out var parsed) ? parsed : null).OfType<AssetVersion>().OrderDescending())
+                    foreach (var v in versions.Select(v => SchemelessVersion.TryParse(v, out var parsed) ? parsed : null).OfType<SchemelessVersion>().OrderDescending())
                         yield return $"{name}:{v.Text}";
             }
             if (depth >= 6) continue;

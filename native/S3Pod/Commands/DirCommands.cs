@@ -1,10 +1,11 @@
 using System.CommandLine;
 using S3Pod.Files;
 using S3Pod.Output;
+using S3Pod.Transfers;
 
 namespace S3Pod.Commands;
 
-/// <summary>ci-cacher's <c>dir upload/download</c> over <see cref="DirService"/>.</summary>
+/// <summary><c>dir upload/download</c> over <see cref="DirService"/>.</summary>
 internal static class DirCommands
 {
     public static Command Create(CliApp app)
@@ -20,12 +21,12 @@ internal static class DirCommands
         var key = new Argument<string>("key");
         var path = new Argument<string>("dir");
         var force = new Option<bool>("--force") { Description = "Overwrite an existing object" };
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var command = new Command("upload", "Stream DIR as tar+zstd to KEY (skipped when KEY exists, unless --force)") { key, path, force, level };
         app.Bind(command, async (ctx, ct) =>
         {
             var request = new DirUploadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.ResolvePath(ctx.Parse.GetValue(path)!),
-                ctx.Parse.GetValue(force), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
+                ctx.Parse.GetValue(force), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
             ctx.Output.Write(await new DirService(ctx.Store, ctx.Reporter, ctx.FileSystem).UploadAsync(request, ct), CliJson.Default.TransferResult);
             return ExitCodes.Success;
         });

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using S3Pod.Docker;
 using S3Pod.Output;
+using S3Pod.Transfers;
 
 namespace S3Pod.Commands;
 
-/// <summary>ci-cacher's <c>docker</c> commands over <see cref="DockerService"/>.</summary>
+/// <summary>The <c>docker</c> commands over <see cref="DockerService"/>.</summary>
 internal static class DockerCommands
 {
     public static Command Create(CliApp app)
@@ -26,11 +27,11 @@ internal static class DockerCommands
         var key = new Argument<string>("key");
         var image = new Argument<string>("image");
         var force = new Option<bool>("--force") { Description = "Overwrite an existing object" };
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var command = new Command("upload", "docker save IMAGE | zstd | upload to KEY") { key, image, force, level };
         app.Bind(command, async (ctx, ct) =>
         {
-            var request = new DockerUploadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(image)!, ctx.Parse.GetValue(force), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
+            var request = new DockerUploadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(image)!, ctx.Parse.GetValue(force), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
             ctx.Output.Write(await Service(ctx, bin).UploadAsync(request, ct), CliJson.Default.TransferResult);
             return ExitCodes.Success;
         });
@@ -42,11 +43,11 @@ internal static class DockerCommands
         var key = new Argument<string>("key");
         var image = new Argument<string?>("image") { Arity = ArgumentArity.ZeroOrOne, Description = "Image to pull on a miss (with --pull)" };
         var pull = new Option<bool>("--pull") { Description = "On a miss, docker pull IMAGE and upload it" };
-        var level = CacheCommands.LevelOption();
+        var level = SharedOptions.LevelOption();
         var command = new Command("download", "Download KEY | zstd -d | docker load (exit 3 on a miss without --pull)") { key, image, pull, level };
         app.Bind(command, async (ctx, ct) =>
         {
-            var request = new DockerDownloadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(image), ctx.Parse.GetValue(pull), CacheCommands.ValidLevel(ctx.Parse.GetValue(level)));
+            var request = new DockerDownloadRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(image), ctx.Parse.GetValue(pull), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
             var result = await Service(ctx, bin).DownloadAsync(request, ct);
             ctx.Output.Write(result, CliJson.Default.TransferResult);
             return result.IsMiss ? ExitCodes.CacheMiss : ExitCodes.Success;

@@ -1,7 +1,7 @@
 namespace S3Pod.Commands;
 
 /// <summary>
-/// The exit codes are a contract shared with ci-cacher's users and with the CI wrappers; never
+/// The exit codes are a contract with scripts and with the CI wrappers (README, exit codes); never
 /// return a bare number from a command. Only the command layer knows them: services report a
 /// <see cref="FailureKind"/> or a result, and <see cref="For"/> maps kinds to codes.
 /// </summary>

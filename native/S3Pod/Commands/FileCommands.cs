@@ -1,10 +1,11 @@
 using System.CommandLine;
 using S3Pod.Files;
 using S3Pod.Output;
+using S3Pod.Transfers;
 
 namespace S3Pod.Commands;
 
-/// <summary>ci-cacher's single-file commands: download (fetch-or-download), upload, exists, list,
+/// <summary>The single-file commands: download (fetch-or-download), upload, exists, list,
 /// delete. Each binds its options into a request and hands it to <see cref="FileService"/>.</summary>
 internal static class FileCommands
 {

@@ -34,9 +34,10 @@ internal static class SetupCommands
                 if (value is not null) values.Add((setting, value));
             }
 
-            if (ctx.Parse.GetValue(createBucket) && ctx.Settings.Bucket is not null && ctx.Stores.Open(announce: false) is S3ObjectStore s3)
+            if (ctx.Parse.GetValue(createBucket) && ctx.Settings.Bucket is not null)
             {
-                await using (s3) await s3.EnsureBucketAsync(ct);
+                await using var store = ctx.Stores.Open(announce: false);
+                if (store is IBucketAdmin admin) await admin.EnsureBucketAsync(ct);
             }
             var result = await RunChecksAsync(ctx, ct);
             if (!result.Ok && !ctx.Parse.GetValue(force))
@@ -73,10 +74,11 @@ internal static class SetupCommands
         ctx.Output.Write(result, CliJson.Default.DoctorResult);
     }
 
-    /// <summary>Each check records its outcome instead of throwing, so one run shows every problem.</summary>
+    /// <summary>The settings' checks (config, credentials), then the store's (<see cref="StoreDoctor"/>).
+    /// Each check records its outcome instead of throwing, so one run shows every problem.</summary>
     private static async Task<DoctorResult> RunChecksAsync(CommandContext ctx, CancellationToken ct)
     {
-        var checks = new List<DoctorCheck>();
+        var checks = new List<StoreCheck>();
         Settings settings;
         try
         {
@@ -111,45 +113,7 @@ internal static class SetupCommands
         var location = store.Location;
         checks.Add(new("store", true, location + (settings.Endpoint is { } ep ? $" at {Redaction.Url(ep)}" : settings.Bucket is null ? " (local store: no bucket configured)" : "")));
 
-        async Task<bool> Step(string name, Func<Task<string>> action)
-        {
-            try
-            {
-                checks.Add(new(name, true, await action()));
-                return true;
-            }
-            catch (S3PodException e)
-            {
-                checks.Add(new(name, false, e.Message));
-                return false;
-            }
-        }
-
-        bool ok = await Step("access", async () => { await store.CheckAccessAsync(ct); return "bucket reachable"; });
-        var canary = $".s3pod-doctor/{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        ok = ok && await Step("canary", async () =>
-        {
-            await store.PutAsync(canary, new MemoryStream([0x2a]), new PutOptions { Length = 1 }, ct);
-            await using (var read = await store.OpenReadAsync(canary, ReadOptions.Default, ct) ?? throw S3PodException.Operational("canary written but not readable"))
-            {
-                var buffer = new byte[2];
-                int n = await read.Content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
-                if (n != 1 || buffer[0] != 0x2a) throw S3PodException.Integrity($"canary read back {n} bytes that differ from what was written");
-            }
-            if (await store.DeleteAsync(canary, ct) != DeleteOutcome.Deleted) throw S3PodException.Operational("canary could not be deleted");
-            return "1-byte write, read and delete";
-        });
-        StoreCapabilities? capabilities = null;
-        if (ok)
-        {
-            // Conditional writes are a capability, not a health check: a server that ignores them
-            // is usable for caches (with weaker guarantees), so this step never fails doctor.
-            await Step("conditional writes", async () =>
-            {
-                capabilities = await store.GetCapabilitiesAsync(ct, refresh: true);
-                return capabilities.Detail;
-            });
-        }
+        var capabilities = await StoreDoctor.CheckAsync(store, checks, ct);
         return new DoctorResult(location, checks.All(c => c.Ok), checks, configFile, capabilities);
     }
 }

@@ -27,8 +27,9 @@ internal sealed record Settings(
 {
     public const string DefaultRegion = "us-east-1";
 
-    /// <summary>The asset settings (ttl, immutable locations, assets directory, manifest).</summary>
-    public Assets.AssetSettings Assets { get; init; } = null!;
+    /// <summary>Any setting's value after precedence (flag, env, config file; null: not set), for
+    /// the settings a feature reads itself (the asset settings, resolved by the command layer).</summary>
+    public Func<Setting, string?> Pick { get; init; } = _ => null;
 
     /// <summary>Resolves every setting of <see cref="SettingsTable"/>. <paramref name="flags"/> holds
     /// the values given on the command line by config key (absent or null: not given).</summary>
@@ -81,7 +82,7 @@ internal sealed record Settings(
             configPath,
             file is not null)
         {
-            Assets = S3Pod.Assets.AssetSettings.Resolve(Pick, cacheDir, env) with { RevalidateTimeout = network.RevalidateTimeout },
+            Pick = Pick,
         };
     }
 

@@ -64,7 +64,7 @@ internal static class SettingsTable
     public static readonly Setting AssetImmutable = new("asset_immutable", SettingType.List, "",
         "s3://bucket[/prefix] locations whose objects never change: their cached copies are never checked again", HasFlag: false);
     public static readonly Setting AssetsDir = new("assets_dir", SettingType.Path, "<cache_dir>/assets", "Local assets directory: ASSETS_DIR/<name>/<version>, browsable");
-    public static readonly Setting Manifest = new("manifest", SettingType.Path, $"{Assets.AssetSettings.DefaultManifest} (else {Assets.AssetSettings.BaijiManifest})",
+    public static readonly Setting Manifest = new("manifest", SettingType.Path, "s3pod.assets.json (else versioned_assets.json)",
         "The asset manifest that pins versions, relative to the working directory");
 
     public static IReadOnlyList<Setting> All { get; } =

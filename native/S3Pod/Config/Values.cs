@@ -40,6 +40,5 @@ internal static class Values
     }
 
     /// <summary>For messages: "1.5 s", "200 ms", "2 min".</summary>
-    public static string Describe(TimeSpan d) =>
-        d.TotalSeconds < 1 ? $"{d.TotalMilliseconds:0} ms" : d.TotalMinutes < 2 ? $"{d.TotalSeconds:0.#} s" : $"{d.TotalMinutes:0.#} min";
+    public static string Describe(TimeSpan d) => Quantities.Duration(d);
 }

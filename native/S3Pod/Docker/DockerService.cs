@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using S3Pod.Archive;
-using S3Pod.Files;
 using S3Pod.Output;
 using S3Pod.Storage;
 using S3Pod.Streams;
+using S3Pod.Transfers;
 
 namespace S3Pod.Docker;
 
@@ -15,7 +15,7 @@ internal sealed record DockerUploadRequest(string Key, string Image, bool Force,
 internal sealed record DockerDownloadRequest(string Key, string? Image, bool PullOnMiss, int Level);
 
 /// <summary>
-/// ci-cacher's <c>docker</c> commands: <c>docker save | zstd | S3</c> and the inverse, streamed end to
+/// The <c>docker</c> commands: <c>docker save | zstd | S3</c> and the inverse, streamed end to
 /// end with no temp file. The container CLI is a child process (<see cref="DockerCli"/>: docker,
 /// podman, anything with save/load/pull).
 /// </summary>
@@ -27,10 +27,10 @@ internal sealed class DockerService(IObjectStore store, Reporter reporter, Docke
     {
         var clock = Stopwatch.StartNew();
         if (!request.Force && await store.HeadAsync(request.Key, ct) is not null)
-            return FileService.Skipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: false);
+            return TransferResult.ReportSkipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: false);
         var written = await SaveAsync(request.Image, request.Key, request.Level, request.Force, ct);
         if (written is null)
-            return FileService.Skipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: true);
+            return TransferResult.ReportSkipped(reporter, request.Key, "docker-upload", null, clock.Elapsed, meanwhile: true);
         return new TransferResult(request.Key, "docker-upload", written.Size, clock.Elapsed.TotalSeconds, Source: request.Image);
     }
 

@@ -3,6 +3,7 @@ using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;
 using S3Pod.Streams;
+using S3Pod.Transfers;
 
 namespace S3Pod.Files;
 
@@ -15,7 +16,7 @@ internal sealed record DirUploadRequest(string Key, string Directory, bool Force
 internal sealed record DirDownloadRequest(string Key, string Directory);
 
 /// <summary>
-/// ci-cacher's <c>dir upload/download</c>: a directory as one standard tar.zst object
+/// <c>dir upload/download</c>: a directory as one standard tar.zst object
 /// (<c>aws s3 cp s3://b/k - | zstd -d | tar -x</c> restores it), streamed both ways with no temp file.
 /// </summary>
 internal sealed class DirService(IObjectStore store, Reporter reporter, IFileSystem fileSystem)
@@ -27,7 +28,7 @@ internal sealed class DirService(IObjectStore store, Reporter reporter, IFileSys
         if (!Directory.Exists(request.Directory)) throw S3PodException.Usage($"{request.Directory} is not a directory");
         var clock = Stopwatch.StartNew();
         if (!request.Force && await store.HeadAsync(request.Key, ct) is not null)
-            return FileService.Skipped(reporter, request.Key, "dir-upload", request.Directory, clock.Elapsed, meanwhile: false);
+            return TransferResult.ReportSkipped(reporter, request.Key, "dir-upload", request.Directory, clock.Elapsed, meanwhile: false);
         ArchiveStats? stats = null;
         using var progress = reporter.Progress($"upload {request.Key}", null);
         var outcome = await StreamPipe.RunAsync(
@@ -39,7 +40,7 @@ internal sealed class DirService(IObjectStore store, Reporter reporter, IFileSys
                 Progress = progress.Report,
             }, token), ct);
         if (outcome is not PutOutcome.Written written)
-            return FileService.Skipped(reporter, request.Key, "dir-upload", request.Directory, clock.Elapsed, meanwhile: true);
+            return TransferResult.ReportSkipped(reporter, request.Key, "dir-upload", request.Directory, clock.Elapsed, meanwhile: true);
         reporter.Info($"uploaded {request.Directory} -> {request.Key}: {stats!.Files} files, {TransferProgress.Size(stats.UncompressedBytes)} -> {TransferProgress.Size(written.Object.Size)} in {clock.Elapsed.TotalSeconds:0.00} s");
         return new TransferResult(request.Key, "dir-upload", written.Object.Size, clock.Elapsed.TotalSeconds, Path: request.Directory, Files: stats.Files, UncompressedSize: stats.UncompressedBytes);
     }

@@ -3,6 +3,7 @@ using S3Pod.Archive;
 using S3Pod.Output;
 using S3Pod.Storage;
 using S3Pod.Streams;
+using S3Pod.Transfers;
 
 namespace S3Pod.Files;
 
@@ -17,34 +18,6 @@ internal sealed record DownloadRequest(string Key, string Destination, string? U
 /// <param name="Force">Overwrite an existing object instead of skipping.</param>
 internal sealed record UploadRequest(string Key, string Source, bool Force);
 
-/// <summary>
-/// The result of every transfer command (download, upload, dir upload/download, docker
-/// upload/download). <see cref="Size"/> is always the stored object's size in bytes.
-/// </summary>
-/// <param name="Action">download, miss, upload, dir-upload, dir-download, docker-upload, docker-download, docker-pull.</param>
-/// <param name="Source">Where the bytes came from on a download: cache, url, pull.</param>
-/// <param name="Path">The local file or directory.</param>
-/// <param name="SkippedReason">exists (was there before), created-meanwhile (a racing writer won).</param>
-internal sealed record TransferResult(
-    string Key,
-    string Action,
-    long Size,
-    double Seconds,
-    string? Sha256 = null,
-    string? Source = null,
-    string? Path = null,
-    bool Skipped = false,
-    string? SkippedReason = null,
-    long? Files = null,
-    long? UncompressedSize = null)
-{
-    [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsMiss => Action == "miss";
-
-    public static TransferResult Skip(string key, string action, string? path, TimeSpan elapsed, bool meanwhile) =>
-        new(key, action, 0, elapsed.TotalSeconds, Path: path, Skipped: true, SkippedReason: meanwhile ? "created-meanwhile" : "exists");
-}
-
 internal sealed record ExistsResult(string Key, bool Exists, long? Size, DateTimeOffset? LastModified);
 
 internal sealed record ListEntry(string Key, long Size, DateTimeOffset LastModified);
@@ -54,9 +27,9 @@ internal sealed record ListResult(string Prefix, IReadOnlyList<ListEntry> Object
 internal sealed record DeleteResult(string Key, bool Deleted);
 
 /// <summary>
-/// ci-cacher's single-file commands as a service: download (fetch-or-download with sha256 checks and
+/// The single-file commands as a service: download (fetch-or-download with sha256 checks and
 /// cache-back), upload, exists, list, delete. Objects are stored as their raw bytes with their sha256
-/// as metadata, so other S3 tools read them. The assets feature reuses <see cref="DownloadAsync"/>.
+/// as metadata, so other S3 tools read them.
 /// </summary>
 internal sealed class FileService(IObjectStore store, HttpClient http, Reporter reporter, IFileSystem fileSystem, NetworkPolicy network)
 {
@@ -162,7 +135,7 @@ internal sealed class FileService(IObjectStore store, HttpClient http, Reporter 
         var clock = Stopwatch.StartNew();
         LocalFiles.CheckRegularFile(fileSystem, request.Source);
         if (!request.Force && await store.HeadAsync(request.Key, ct) is not null)
-            return Skipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: false);
+            return TransferResult.ReportSkipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: false);
         var source = await LocalFiles.OpenSourceAsync(fileSystem, request.Source, ct);
         await using (source.Stream)
         {
@@ -177,19 +150,10 @@ internal sealed class FileService(IObjectStore store, HttpClient http, Reporter 
                 Progress = progress.Report,
             }, ct);
             if (outcome is PutOutcome.PreconditionFailed)
-                return Skipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: true);
+                return TransferResult.ReportSkipped(reporter, request.Key, "upload", request.Source, clock.Elapsed, meanwhile: true);
         }
         reporter.Info($"uploaded {request.Source} -> {request.Key} ({TransferProgress.Size(source.Length)} in {clock.Elapsed.TotalSeconds:0.00} s)");
         return new TransferResult(request.Key, "upload", source.Length, clock.Elapsed.TotalSeconds, source.Sha256, Path: request.Source);
-    }
-
-    /// <summary>An upload that did not happen because the key is there: it existed, or a racing writer
-    /// created it first (create-only write lost). Both are a success, reported the same way by
-    /// upload, dir upload and docker upload.</summary>
-    internal static TransferResult Skipped(Reporter reporter, string key, string action, string? path, TimeSpan elapsed, bool meanwhile)
-    {
-        reporter.Info(meanwhile ? $"{key} was created meanwhile by another writer; skipping upload" : $"{key} exists; skipping upload (use --force to overwrite)");
-        return TransferResult.Skip(key, action, path, elapsed, meanwhile);
     }
 
     public async Task<ExistsResult> ExistsAsync(string key, CancellationToken ct)

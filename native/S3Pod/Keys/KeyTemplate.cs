@@ -5,7 +5,7 @@ namespace S3Pod.Keys;
 /// <summary>
 /// Turns a key template into a key: <c>{hash}</c> becomes the content digest truncated to N hex
 /// characters; a template without <c>{hash}</c> gets <c>-HASH</c> before its extension; the arch
-/// suffix (Go's names, as ci-cacher used) goes before the extension too, after the hash.
+/// suffix (Go's GOOS-GOARCH names) goes before the extension too, after the hash.
 /// </summary>
 internal static class KeyTemplate
 {
@@ -43,7 +43,7 @@ internal static class KeyTemplate
         return key[..(slash + 1)] + name[..dot] + insert + name[dot..];
     }
 
-    /// <summary>The host in Go's GOOS-GOARCH names, so keys stay compatible with ci-cacher's.</summary>
+    /// <summary>The host in Go's GOOS-GOARCH names (linux-amd64), so keys written by Go tools match.</summary>
     public static string HostPlatform()
     {
         var os = OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsMacOS() ? "darwin" : OperatingSystem.IsWindows() ? "windows" : OperatingSystem.IsFreeBSD() ? "freebsd" : "unknown";

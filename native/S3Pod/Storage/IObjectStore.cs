@@ -109,6 +109,11 @@ internal interface IObjectStore : IAsyncDisposable
     /// <summary>Where the store is, for messages (<c>s3://bucket/prefix</c>, <c>file:///dir</c>). Never contains secrets.</summary>
     string Location { get; }
 
+    /// <summary>Which store this is, whatever its backend: stable across runs and distinct for two
+    /// stores (endpoint, bucket and prefix; or directory and prefix), for keying local caches of its
+    /// contents. Never contains secrets.</summary>
+    string Identity { get; }
+
     Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct);
 
     /// <summary>Writes <paramref name="content"/> (read to its end) as <paramref name="key"/>.
@@ -143,4 +148,11 @@ internal interface IObjectStore : IAsyncDisposable
     /// bucket's owner. Servers with ACLs disabled accept the header. A local store has no owners.
     /// </summary>
     void GrantBucketOwnerFullControl() { }
+}
+
+/// <summary>A store whose container can be created (an S3 bucket), for <c>init --create-bucket</c>.</summary>
+internal interface IBucketAdmin
+{
+    /// <summary>Creates the bucket when it does not exist.</summary>
+    Task EnsureBucketAsync(CancellationToken ct);
 }

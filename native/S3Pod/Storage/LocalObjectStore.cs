@@ -23,6 +23,11 @@ internal sealed class LocalObjectStore(string root, string prefix, TimeProvider 
 
     public string Location => $"file://{_root}/{_prefix}";
 
+    public string Identity => IdentityOf(_root, _prefix);
+
+    /// <summary>The <see cref="Identity"/> of the store a directory and prefix open, without opening it.</summary>
+    public static string IdentityOf(string root, string prefix) => $"file\n{Path.GetFullPath(root)}\n{ObjectKeys.NormalizePrefix(prefix)}";
+
     private string DataPath(string key) => Path.Combine(_root, _prefix + Checked(key));
     private string MetaPath(string key) => Path.Combine(_root, ControlDir, "meta", _prefix + key + ".json");
     private string TempDir => Path.Combine(_root, ControlDir, "tmp");

@@ -89,7 +89,7 @@ internal sealed partial class S3ObjectStore
         }
         catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied && !refresh)
         {
-            // Write-only credentials (sacker's CI pushers) cannot probe: assume nothing is enforced,
+            // Write-only credentials (CI pushers) cannot probe: assume nothing is enforced,
             // and do not remember it, so a better-permitted run probes for real.
             return _capabilities = new StoreCapabilities(false, false, false, false, false, $"not probed ({e.Message})", _clock.GetUtcNow());
         }

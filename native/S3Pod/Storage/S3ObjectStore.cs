@@ -19,7 +19,7 @@ namespace S3Pod.Storage;
 /// path-style addressing, SigV4, checksums only when an operation requires them, and no
 /// aws-chunked bodies (Garage and RGW reject the trailer; s3rver stores the framing as data).
 /// </summary>
-internal sealed partial class S3ObjectStore : IObjectStore
+internal sealed partial class S3ObjectStore : IObjectStore, IBucketAdmin
 {
     // Objects up to this size go in one PUT / one GET; above it, parts and ranges run in parallel.
     internal const int SinglePutLimit = 16 << 20;
@@ -86,6 +86,12 @@ internal sealed partial class S3ObjectStore : IObjectStore
     public string Location => $"s3://{_target.Bucket}/{_prefix}";
 
     public void GrantBucketOwnerFullControl() => _bucketOwnerFullControl = true;
+
+    public string Identity => IdentityOf(_target.Endpoint, _target.Region, _target.Bucket, _prefix);
+
+    /// <summary>The <see cref="Identity"/> of the store a target opens, without opening it.</summary>
+    public static string IdentityOf(string? endpoint, string region, string bucket, string prefix) =>
+        $"s3\n{endpoint ?? "aws:" + region}\n{bucket}\n{ObjectKeys.NormalizePrefix(prefix)}";
 
     private S3CannedACL? OwnerAcl => _bucketOwnerFullControl ? S3CannedACL.BucketOwnerFullControl : null;
 

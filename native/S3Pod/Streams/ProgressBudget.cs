@@ -1,4 +1,3 @@
-using S3Pod.Config;
 
 namespace S3Pod.Streams;
 
@@ -76,5 +75,5 @@ internal sealed class ProgressBudget(TimeSpan limit, TimeProvider clock)
 
     /// <summary>For messages: "no progress for 2 min (operation_timeout)". Giving up because the next
     /// backoff would pass the deadline is reported as the deadline.</summary>
-    public string Describe() => $"no progress for {Values.Describe(limit)} (operation_timeout)";
+    public string Describe() => $"no progress for {Quantities.Duration(limit)} (operation_timeout)";
 }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using S3Pod.Config;
 
 namespace S3Pod.Streams;
 
@@ -152,9 +151,9 @@ internal sealed class TransferWatchdog : IDisposable
         BudgetExpired = budgetGone && quiet <= limit;
         Expired = BudgetExpired ? _budget!.Describe() : stage switch
         {
-            Stage.AwaitingResponse => $"no response within {Values.Describe(limit)} (first_byte_timeout)",
-            Stage.Sending => $"the server stopped reading the request for {Values.Describe(limit)} (idle_timeout)",
-            _ => $"the server stopped sending for {Values.Describe(limit)} (idle_timeout)",
+            Stage.AwaitingResponse => $"no response within {Quantities.Duration(limit)} (first_byte_timeout)",
+            Stage.Sending => $"the server stopped reading the request for {Quantities.Duration(limit)} (idle_timeout)",
+            _ => $"the server stopped sending for {Quantities.Duration(limit)} (idle_timeout)",
         };
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         lock (_closeOnExpiry)

@@ -1,4 +1,4 @@
-using S3Pod.FaultTests.Proxy;
+using S3Pod.TestProxy;
 
 namespace S3Pod.FaultTests.Harness;
 

@@ -6,10 +6,18 @@ using Amazon.S3;
 namespace S3Pod.FaultTests.Harness;
 
 /// <summary>A real S3 server the test scripts started (tests/servers/*.sh), as seen by the tests.</summary>
-internal sealed record ServerInfo(string Flavor, string Endpoint, string Region, string KeyId, string Secret)
+/// <param name="Enforces">What the server's start script says it enforces (create-only,
+/// compare-and-swap): the suite's expectations follow it, not the server's name.</param>
+internal sealed record ServerInfo(string Flavor, string Endpoint, string Region, string KeyId, string Secret, IReadOnlyList<string> Enforces)
 {
-    /// <summary>Ceph RGW enforces If-None-Match on single PUTs; s3rver ignores conditions (as Garage does).</summary>
-    public bool EnforcesCreateOnly => Flavor == "ceph";
+    /// <summary>If-None-Match on single PUTs (Ceph RGW does; s3rver, like Garage, ignores conditions).</summary>
+    public bool EnforcesCreateOnly => Enforces.Contains("create-only");
+
+    /// <summary>If-Match (compare-and-swap on PUT; a ranged GET pinned to an ETag).</summary>
+    public bool EnforcesIfMatch => Enforces.Contains("compare-and-swap");
+
+    public static IReadOnlyList<string> ParseEnforces(string? list) =>
+        (list ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>The tests' own client: checks what is really in the bucket, never through the proxy.</summary>
     public AmazonS3Client NewClient() => new(new BasicAWSCredentials(KeyId, Secret), new AmazonS3Config
@@ -39,12 +47,14 @@ internal static class Servers
             endpoint,
             Environment.GetEnvironmentVariable("S3POD_TEST_S3_REGION") ?? "us-east-1",
             Environment.GetEnvironmentVariable("S3POD_TEST_S3_KEY_ID") ?? "",
-            Environment.GetEnvironmentVariable("S3POD_TEST_S3_SECRET") ?? "")
+            Environment.GetEnvironmentVariable("S3POD_TEST_S3_SECRET") ?? "",
+            ServerInfo.ParseEnforces(Environment.GetEnvironmentVariable("S3POD_TEST_S3_ENFORCES")))
         : null;
 
-    /// <summary>s3rver accepts any credentials named S3RVER (tests/servers/s3rver.sh).</summary>
+    /// <summary>s3rver accepts any credentials named S3RVER and enforces no condition (tests/servers/s3rver.sh
+    /// exports an empty S3POD_TEST_S3_ENFORCES; S3POD_FAULT_S3RVER_ENFORCES overrides it here).</summary>
     public static ServerInfo? S3rver { get; } = Environment.GetEnvironmentVariable("S3POD_FAULT_S3RVER_ENDPOINT") is { Length: > 0 } endpoint
-        ? new ServerInfo("s3rver", endpoint, "us-east-1", "S3RVER", "S3RVER")
+        ? new ServerInfo("s3rver", endpoint, "us-east-1", "S3RVER", "S3RVER", ServerInfo.ParseEnforces(Environment.GetEnvironmentVariable("S3POD_FAULT_S3RVER_ENFORCES")))
         : null;
 
     public static bool DockerAvailable =>

@@ -1,5 +1,5 @@
 using S3Pod.FaultTests.Harness;
-using S3Pod.FaultTests.Proxy;
+using S3Pod.TestProxy;
 
 namespace S3Pod.FaultTests.Matrix;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using S3Pod.FaultTests.Harness;
-using S3Pod.FaultTests.Proxy;
+using S3Pod.TestProxy;
 
 namespace S3Pod.FaultTests.Regressions;
 

@@ -1,4 +1,5 @@
 using S3Pod.FaultTests.Harness;
+using S3Pod.TestProxy;
 
 namespace S3Pod.FaultTests.Regressions;
 
@@ -99,7 +100,7 @@ public sealed class SecretTests
         const string token = "Tk-7c2e9d-endpoint-token";
         var server = Servers.RequireMain();
         await using var box = await Sandbox.CreateAsync(server);
-        await using var proxy = new Proxy.FaultProxy(new Uri(server.Endpoint)).Add(Proxy.On.Any, new Proxy.Fault.Respond(503, "ServiceUnavailable", "Service Unavailable"), times: Proxy.FaultRule.Always);
+        await using var proxy = new FaultProxy(new Uri(server.Endpoint)).Add(On.Any, new Fault.Respond(503, "ServiceUnavailable", "Service Unavailable"), times: FaultRule.Always);
         var host = fault == "refused" ? "http://127.0.0.1:1" : proxy.Endpoint;
         var endpoint = where == "query" ? $"{host}/?token={token}" : $"{host}/{token}/";
         var env = box.Env(endpoint, shortTimeouts: true);

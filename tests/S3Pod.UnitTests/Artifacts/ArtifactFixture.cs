@@ -79,6 +79,7 @@ public sealed class ArtifactFixture : IDisposable
 internal sealed class InterleavingStore(IObjectStore inner, Func<string, Task> beforePut) : IObjectStore
 {
     public string Location => inner.Location;
+    public string Identity => inner.Identity;
     public Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct) => inner.HeadAsync(key, ct);
 
     public async Task<PutOutcome> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)

@@ -172,8 +172,8 @@ public sealed class ArtifactServiceTests : IDisposable
         // Someone with write access to the bucket rewrites the record with a hostile basename.
         var key = ArtifactLayout.Version("app", "1");
         var r = (await new ArtifactLedger(() => _f.Store, new RecordCache(Path.Combine(_f.Root, "nocache")), new Output.Reporter(TextWriter.Null, false), false)
-            .ReadAsync(key, StoredJson.Default.VersionRecord, default))!.Value.Record;
-        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r with { Basename = "../../escape.txt" }, StoredJson.Default.VersionRecord);
+            .ReadAsync(key, ArtifactJson.Default.VersionRecord, default))!.Value.Record;
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r with { Basename = "../../escape.txt" }, ArtifactJson.Default.VersionRecord);
         await _f.Store.PutAsync(key, new MemoryStream(body), new PutOptions(), default);
         var pulled = await _f.Service("other").PullAsync(new PullRequest(ArtifactSpec.Parse("app:1"), null, _f.Work), default);
         Assert.Equal(Path.Combine(_f.Work, "app"), pulled.Path);
@@ -302,7 +302,9 @@ public sealed class ArtifactServiceTests : IDisposable
         for (int h = 0; h < 1000; h++)
             if ((await service.PickAsync("app", "live", $"host-{h}", default)).Picked == "secondary") secondary++;
         Assert.InRange(secondary, 150, 250);
-        Assert.Equal(ArtifactService.Bucket("host-17", "app", "live"), first.Bucket);
+        // Golden: the README's formula computed outside s3pod (first 8 bytes of SHA-256("host-17\napp\nlive")
+        // = bb8f3f942b39bcd3, big-endian, modulo 100); the bucket must stay the same across versions.
+        Assert.Equal(15, first.Bucket);
         await Fails(FailureKind.Usage, () => _f.SetAlias("app", "live", "1", secondary: "2"));
         await Fails(FailureKind.Usage, () => _f.SetAlias("app", "live", "1", secondary: "2", weight: 101));
         await Fails(FailureKind.Usage, () => _f.SetAlias("app", "live", "1", secondary: "1", weight: 5));

@@ -31,11 +31,20 @@ public class ArtifactSpecTests
         var e = Assert.Throws<S3PodException>(() => ArtifactNames.Validate(name));
         Assert.Equal(FailureKind.Usage, e.Kind);
         Assert.DoesNotContain('\n', e.Message);
+        // An asset's name is an artifact name: the asset side refuses it too, naming its spec.
+        var asset = Assert.Throws<S3PodException>(() => S3Pod.Assets.AssetSpec.ValidName(name));
+        Assert.Equal(FailureKind.Usage, asset.Kind);
+        Assert.StartsWith("asset spec", asset.Message);
     }
 
     [Fact]
-    public void LongName_IsRefused() =>
+    public void LongName_IsRefused_AlikeOnTheAssetSide()
+    {
+        Assert.Equal(200, ArtifactNames.Validate(new string('a', 200)).Length);
+        Assert.Equal(200, S3Pod.Assets.AssetSpec.ValidName(new string('a', 200)).Length);
         Assert.Throws<S3PodException>(() => ArtifactNames.Validate(new string('a', 201)));
+        Assert.Throws<S3PodException>(() => S3Pod.Assets.AssetSpec.ValidName(new string('a', 201)));
+    }
 
     [Theory]
     [InlineData("live", true)]
@@ -68,7 +77,7 @@ public class ArtifactSpecTests
     public void Spec_NameOnly_MeansLatest()
     {
         var s = ArtifactSpec.Parse("/app");
-        Assert.Equal(new ArtifactSpec("app", null, null, null), s);
+        Assert.Equal(new ArtifactSpec("app", null, null, null, ManifestPath: true), s);
         Assert.IsType<Selector.Latest>(Selector.Parse(s.SelectorText, VersionScheme.Int));
     }
 
@@ -81,9 +90,28 @@ public class ArtifactSpecTests
     [InlineData("app[a]extra")]
     [InlineData("app[a][b]")]
     [InlineData("app[/]")]
+    [InlineData("app[a\\..\\..\\b]")]
+    [InlineData("app:[x]")]
     [InlineData("")]
-    public void BadSpecs_AreUsageErrors(string spec) =>
+    public void BadSpecs_AreUsageErrors(string spec)
+    {
         Assert.Equal(FailureKind.Usage, Assert.Throws<S3PodException>(() => ArtifactSpec.Parse(spec)).Kind);
+        // One grammar: an asset spec refuses what an artifact spec refuses.
+        Assert.Equal(FailureKind.Usage, Assert.Throws<S3PodException>(() => S3Pod.Assets.AssetSpec.Parse(spec)).Kind);
+    }
+
+    [Theory]
+    [InlineData("app", "app", null, null, null)]
+    [InlineData("/foo/bar.csv:1.2", "foo/bar.csv", "1.2", null, null)]
+    [InlineData("models/clf:prod@sha256:" + Hex + "[a//b/./c/]", "models/clf", "prod", Hex, "a/b/c")]
+    [InlineData("m/x:1.2.3-rc.1[/sub]", "m/x", "1.2.3-rc.1", null, "sub")]
+    public void ArtifactAndAssetSpecs_ParseAlike(string text, string name, string? selector, string? digest, string? sub)
+    {
+        var artifact = ArtifactSpec.Parse(text);
+        var asset = S3Pod.Assets.AssetSpec.Parse(text);
+        Assert.Equal(new ArtifactSpec(name, selector, digest, sub, text.StartsWith('/')), artifact);
+        Assert.Equal((name, selector, digest is null ? null : "sha256:" + digest, sub, text.StartsWith('/')), (asset.Name, asset.Selector, asset.Digest, asset.SubPath, asset.ManifestPath));
+    }
 
     [Fact]
     public void Selector_DependsOnTheScheme()

@@ -173,4 +173,29 @@ public class VersionSchemeTests
         Assert.Equal(FailureKind.Usage, Assert.Throws<S3PodException>(() => VersionRules.Validate(VersionScheme.Int, new VersionRequest("x"))).Kind);
         Assert.Equal(FailureKind.Usage, Assert.Throws<S3PodException>(() => VersionRules.Validate(VersionScheme.Semver, new VersionRequest(MinVersion: "four"))).Kind);
     }
+
+    public static TheoryData<string, string[]> EveryScheme() => new()
+    {
+        { "int", ["1", "2", "9", "10", "11", "99", "100", "1000000000000"] },
+        { "semver", ["0.0.1", "0.1.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.2.9", "1.2.10", "1.10.0", "2.0.0", "10.0.0"] },
+        { "major-minor", ["0.1", "0.9", "0.10", "1.0", "1.2", "1.10", "9.9", "10.0", "123.4"] },
+        { "date", ["2024-12-31T23-59-59Z", "2025-01-02T03-04-05Z", "2025-01-02T03-04-06Z", "2025-10-01T00-00-00Z"] },
+    };
+
+    /// <summary>Assets order versions without knowing the scheme; artifacts order them by it. The
+    /// two orderings must agree on every scheme, or latest and "newest 1.x" differ by who asks.</summary>
+    [Theory]
+    [MemberData(nameof(EveryScheme))]
+    public void SchemelessOrder_AgreesWithEveryScheme(string scheme, string[] ascending)
+    {
+        var shuffled = ascending.Reverse().Concat(ascending.Where((_, i) => i % 2 == 0)).Distinct().ToList();
+        var byScheme = shuffled.Select(t => V(VersionScheme.Parse(scheme), t)).Order().Select(v => v.Text).ToList();
+        var schemeless = shuffled.Select(SchemelessVersion.Parse).Order().Select(v => v.Text).ToList();
+        Assert.Equal(ascending, byScheme);
+        Assert.Equal(ascending, schemeless);
+        for (int i = 0; i < ascending.Length; i++)
+            for (int j = 0; j < ascending.Length; j++)
+                Assert.Equal(Math.Sign(V(VersionScheme.Parse(scheme), ascending[i]).CompareTo(V(VersionScheme.Parse(scheme), ascending[j]))),
+                    Math.Sign(SchemelessVersion.Parse(ascending[i]).CompareTo(SchemelessVersion.Parse(ascending[j]))));
+    }
 }

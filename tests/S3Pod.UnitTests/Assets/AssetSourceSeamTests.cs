@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using S3Pod.Assets;
 using S3Pod.Output;
 using S3Pod.Storage;
+using S3Pod.Artifacts;
 
 namespace S3Pod.UnitTests.Assets;
 
@@ -140,8 +141,8 @@ public class AssetSourceSeamTests : IDisposable
             if (Offline) throw new StorageException(StorageFailure.Unreachable, "cannot reach memory://ledger");
             Interlocked.Increment(ref _resolves);
             var list = _versions.GetValueOrDefault(name) ?? throw S3PodException.NotFound($"no artifact {name}");
-            var pick = list.Select(v => (Parsed: AssetVersion.Parse(v.Version), v.Content))
-                .Where(v => selector is null || selector == "latest" || v.Parsed.Text == selector || (AssetVersion.IsPartial(selector) && v.Parsed.IsUnder(selector)))
+            var pick = list.Select(v => (Parsed: SchemelessVersion.Parse(v.Version), v.Content))
+                .Where(v => selector is null || selector == "latest" || v.Parsed.Text == selector || (SchemelessVersion.IsPartial(selector) && v.Parsed.IsUnder(selector)))
                 .OrderBy(v => v.Parsed).LastOrDefault();
             if (pick.Parsed is null) throw S3PodException.NotFound($"{name}:{selector} does not exist");
             var kind = name.EndsWith("/d", StringComparison.Ordinal) ? AssetKind.Directory : AssetKind.File;

@@ -1,4 +1,5 @@
 using S3Pod.Assets;
+using S3Pod.Artifacts;
 
 namespace S3Pod.UnitTests.Assets;
 
@@ -64,16 +65,16 @@ public class AssetSpecTests
     public void Versions_OrderNumerically_AndBySemverPrecedence()
     {
         string[] shuffled = ["10.0", "9.3", "1.10", "1.2", "1.2.3", "1.2.3-rc.1", "1.2.3-rc.10", "1.2.3-rc.2", "1.2.3-alpha", "1.2.3-rc", "2", "0.1"];
-        var sorted = shuffled.Select(AssetVersion.Parse).Order().Select(v => v.Text).ToList();
+        var sorted = shuffled.Select(SchemelessVersion.Parse).Order().Select(v => v.Text).ToList();
         Assert.Equal(["0.1", "1.2", "1.2.3-alpha", "1.2.3-rc", "1.2.3-rc.1", "1.2.3-rc.2", "1.2.3-rc.10", "1.2.3", "1.10", "2", "9.3", "10.0"], sorted);
     }
 
     [Fact]
     public void DateVersions_OrderAsText()
     {
-        var sorted = new[] { "2025-01-02T03-04-05Z", "2024-12-31T23-59-59Z", "2025-01-02T03-04-06Z" }.Select(AssetVersion.Parse).Order().Select(v => v.Text).ToList();
+        var sorted = new[] { "2025-01-02T03-04-05Z", "2024-12-31T23-59-59Z", "2025-01-02T03-04-06Z" }.Select(SchemelessVersion.Parse).Order().Select(v => v.Text).ToList();
         Assert.Equal(["2024-12-31T23-59-59Z", "2025-01-02T03-04-05Z", "2025-01-02T03-04-06Z"], sorted);
-        Assert.Null(AssetVersion.Parse("2025-01-02T03-04-05Z").Release);
+        Assert.Null(SchemelessVersion.Parse("2025-01-02T03-04-05Z").Release);
     }
 
     [Fact]
@@ -81,12 +82,12 @@ public class AssetSpecTests
     {
         // modelkit's regex `^1.` matches all four; only whole numbers count here.
         string[] versions = ["123.0", "1.2", "10.0", "1.0", "1", "1.2.5"];
-        Assert.Equal(["1.2", "1.0", "1", "1.2.5"], versions.Where(v => AssetVersion.Parse(v).IsUnder("1")));
-        Assert.Equal(["1.2", "1.2.5"], versions.Where(v => AssetVersion.Parse(v).IsUnder("1.2")));
-        Assert.DoesNotContain(versions, v => AssetVersion.Parse(v).IsUnder("12"));
-        Assert.True(AssetVersion.IsPartial("1.2"));
-        Assert.False(AssetVersion.IsPartial("1.2.3-rc1"));
-        Assert.False(AssetVersion.IsPartial("prod"));
+        Assert.Equal(["1.2", "1.0", "1", "1.2.5"], versions.Where(v => SchemelessVersion.Parse(v).IsUnder("1")));
+        Assert.Equal(["1.2", "1.2.5"], versions.Where(v => SchemelessVersion.Parse(v).IsUnder("1.2")));
+        Assert.DoesNotContain(versions, v => SchemelessVersion.Parse(v).IsUnder("12"));
+        Assert.True(SchemelessVersion.IsPartial("1.2"));
+        Assert.False(SchemelessVersion.IsPartial("1.2.3-rc1"));
+        Assert.False(SchemelessVersion.IsPartial("prod"));
     }
 
     [Theory]

@@ -235,6 +235,7 @@ public class ObjectCacheTests : IDisposable
         }
 
         public string Location => inner.Location;
+        public string Identity => inner.Identity;
 
         public Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
         {

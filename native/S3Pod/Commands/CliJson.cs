@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace S3Pod.Output;
+namespace S3Pod.Commands;
 
 /// <summary>Every result a command prints with <c>--json</c>, source-generated (no reflection under
 /// AOT). Field names are the public contract: the README's "JSON output" table documents each.</summary>
@@ -12,7 +12,7 @@ namespace S3Pod.Output;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     WriteIndented = false)]
 [JsonSerializable(typeof(KeyResult))]
-[JsonSerializable(typeof(Files.TransferResult))]
+[JsonSerializable(typeof(Transfers.TransferResult))]
 [JsonSerializable(typeof(Files.ExistsResult))]
 [JsonSerializable(typeof(Files.ListResult))]
 [JsonSerializable(typeof(Files.DeleteResult))]
@@ -55,9 +55,7 @@ internal sealed partial class CliJson : JsonSerializerContext;
 
 internal sealed record KeyResult(string Key, string? Hash);
 
-internal sealed record DoctorCheck(string Name, bool Ok, string Detail);
-
-internal sealed record DoctorResult(string Store, bool Ok, IReadOnlyList<DoctorCheck> Checks, string? ConfigFile, Storage.StoreCapabilities? Capabilities);
+internal sealed record DoctorResult(string Store, bool Ok, IReadOnlyList<Storage.StoreCheck> Checks, string? ConfigFile, Storage.StoreCapabilities? Capabilities);
 
 internal sealed record VersionResult(string Version);
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace S3Pod.FaultTests.Proxy;
+namespace S3Pod.TestProxy;
 
 /// <summary>
 /// One HTTP/1.1 message head exactly as it arrived. <see cref="Raw"/> is what the proxy relays, byte

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
-namespace S3Pod.Output;
+namespace S3Pod.Commands;
 
 /// <summary>
 /// The one way a command's result reaches stdout: with <c>--json</c>, exactly one JSON object;

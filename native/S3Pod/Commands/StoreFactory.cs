@@ -1,13 +1,19 @@
 using S3Pod.Config;
 using S3Pod.Output;
+using S3Pod.Storage;
 
-namespace S3Pod.Storage;
+namespace S3Pod.Commands;
 
 /// <summary>Opens the configured store: S3 when a bucket is set, else the embedded local directory
 /// store (said once on stderr, so nobody mistakes it for their bucket).</summary>
 internal sealed class StoreFactory(Settings settings, Func<string, string?> env, Reporter reporter, TimeProvider clock)
 {
     public Settings Settings => settings;
+
+    /// <summary>The <see cref="IObjectStore.Identity"/> of the store <see cref="Open"/> returns, without opening it.</summary>
+    public string Identity => settings.Bucket is null
+        ? LocalObjectStore.IdentityOf(settings.StoreDir, settings.Prefix)
+        : S3ObjectStore.IdentityOf(settings.Endpoint, settings.Region, settings.Bucket, settings.Prefix);
 
     public IObjectStore Open(bool announce = true)
     {

@@ -1,4 +1,4 @@
-namespace S3Pod.FaultTests.Proxy;
+namespace S3Pod.TestProxy;
 
 /// <summary>
 /// Which requests a rule applies to: every field that is set must hold. Paths are matched decoded

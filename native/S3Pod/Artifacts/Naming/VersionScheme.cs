@@ -34,24 +34,7 @@ internal sealed class ArtifactVersion : IComparable<ArtifactVersion>, IEquatable
         }
         int byLength = Numbers.Count.CompareTo(other.Numbers.Count);
         if (byLength != 0) return byLength;
-        // A release is above its pre-releases; pre-releases compare identifier by identifier.
-        if (IsPrerelease != other.IsPrerelease) return IsPrerelease ? -1 : 1;
-        for (int i = 0; i < Math.Min(Prerelease.Count, other.Prerelease.Count); i++)
-        {
-            int c = ComparePrereleaseIdentifier(Prerelease[i], other.Prerelease[i]);
-            if (c != 0) return c;
-        }
-        return Prerelease.Count.CompareTo(other.Prerelease.Count);
-    }
-
-    /// <summary>SemVer 2.0 §11: numeric identifiers compare as numbers and below alphanumeric ones,
-    /// which compare in ASCII order.</summary>
-    private static int ComparePrereleaseIdentifier(string a, string b)
-    {
-        bool an = a.All(char.IsAsciiDigit), bn = b.All(char.IsAsciiDigit);
-        if (an && bn) return a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b);
-        if (an != bn) return an ? -1 : 1;
-        return string.CompareOrdinal(a, b);
+        return SemverPrecedence.ComparePrerelease(Prerelease, other.Prerelease);
     }
 
     public bool Equals(ArtifactVersion? other) => other is not null && Text == other.Text;
@@ -66,8 +49,34 @@ internal sealed class ArtifactVersion : IComparable<ArtifactVersion>, IEquatable
 }
 
 /// <summary>
+/// SemVer 2.0 §11 precedence of pre-release identifiers, the one comparator both version kinds use
+/// (<see cref="ArtifactVersion"/> under a known scheme, <see cref="SchemelessVersion"/> without one).
+/// </summary>
+internal static class SemverPrecedence
+{
+    /// <summary>An empty list is a release, above its pre-releases; identifiers compare numerically when
+    /// both are numbers, numbers sort below text (ASCII order), and a shorter list sorts first.</summary>
+    public static int ComparePrerelease(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        if (a.Count == 0 || b.Count == 0) return b.Count.CompareTo(a.Count);
+        for (int i = 0; i < Math.Min(a.Count, b.Count); i++)
+        {
+            bool an = a[i].All(char.IsAsciiDigit), bn = b[i].All(char.IsAsciiDigit);
+            int c = an && bn ? CompareDigits(TrimZeros(a[i]), TrimZeros(b[i])) : an ? -1 : bn ? 1 : string.CompareOrdinal(a[i], b[i]);
+            if (c != 0) return c;
+        }
+        return a.Count.CompareTo(b.Count);
+    }
+
+    /// <summary>Two digit strings without leading zeros: the longer is the larger, else the first differing digit decides.</summary>
+    public static int CompareDigits(string a, string b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b);
+
+    private static string TrimZeros(string digits) => digits.TrimStart('0') is { Length: > 0 } t ? t : "0";
+}
+
+/// <summary>
 /// A partial version (<c>1</c> or <c>1.2</c>): the newest release whose leading numbers are exactly
-/// these. Whole components only, so <c>1</c> never matches <c>10.3</c> (modelkit's regex bug).
+/// these. Whole components only, so <c>1</c> never matches <c>10.3</c> (as a text prefix would).
 /// </summary>
 internal sealed record VersionPrefix(string Text, long[] Numbers)
 {
@@ -83,13 +92,13 @@ internal sealed record VersionPrefix(string Text, long[] Numbers)
 /// <summary>How the versions of one artifact are written and ordered; fixed when the artifact is created.</summary>
 internal abstract class VersionScheme
 {
-    /// <summary>1, 2, 3, … (sacker, versioned).</summary>
+    /// <summary>1, 2, 3, …: a build counter.</summary>
     public static readonly VersionScheme Int = new IntScheme();
-    /// <summary>MAJOR.MINOR.PATCH[-pre], SemVer 2.0 precedence, build metadata not allowed (baiji).</summary>
+    /// <summary>MAJOR.MINOR.PATCH[-pre], SemVer 2.0 precedence, build metadata not allowed (two texts, one precedence).</summary>
     public static readonly VersionScheme Semver = new SemverScheme();
-    /// <summary>X.Y (modelkit's default).</summary>
+    /// <summary>X.Y: a model's major and minor version.</summary>
     public static readonly VersionScheme MajorMinor = new MajorMinorScheme();
-    /// <summary>YYYY-MM-DDThh-mm-ssZ in UTC (modelkit's simple_date): needs no read access to assign.</summary>
+    /// <summary>YYYY-MM-DDThh-mm-ssZ in UTC: needs no read access to assign.</summary>
     public static readonly VersionScheme Date = new DateScheme();
 
     public static IReadOnlyList<VersionScheme> All { get; } = [Int, Semver, MajorMinor, Date];

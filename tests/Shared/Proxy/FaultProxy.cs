@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace S3Pod.FaultTests.Proxy;
+namespace S3Pod.TestProxy;
 
 /// <summary>One request as the proxy saw it. <see cref="Status"/> is 0 while unanswered or when no answer was sent.</summary>
 internal sealed class ProxyRecord(int seq, string method, string path, string query, string? range, string? fault)
