@@ -96,7 +96,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IBucketAdmin
     private S3CannedACL? OwnerAcl => _bucketOwnerFullControl ? S3CannedACL.BucketOwnerFullControl : null;
 
     // Redacted: a token in the endpoint's query or path must not reach a message.
-    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : Output.Redaction.Url(_target.Endpoint!);
+    private string EndpointName => string.IsNullOrEmpty(_target.Endpoint) ? $"AWS S3 ({_target.Region})" : Redaction.Url(_target.Endpoint!);
 
     private string FullKey(string key) => _prefix + key;
     private string Describe(string key) => $"s3://{_target.Bucket}/{FullKey(key)}";
@@ -365,7 +365,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IBucketAdmin
     /// <summary>Messages of the HTTP stack may quote the request URL, and with it a token in the
     /// endpoint's query or path.</summary>
     private string Redact(string message) =>
-        string.IsNullOrEmpty(_target.Endpoint) ? message : Output.Redaction.Apply(message.Replace(_target.Endpoint!, EndpointName, StringComparison.Ordinal));
+        string.IsNullOrEmpty(_target.Endpoint) ? message : Redaction.Apply(message.Replace(_target.Endpoint!, EndpointName, StringComparison.Ordinal));
 
     private static ObjectInfo ToInfo(string key, long size, DateTime? lastModified, string? etag, MetadataCollection metadata)
     {

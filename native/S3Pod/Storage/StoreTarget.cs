@@ -47,7 +47,7 @@ internal sealed record NetworkPolicy(TimeSpan ConnectTimeout, TimeSpan FirstByte
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new StorageException(StorageFailure.Timeout, $"{what}: no answer within {Config.Values.Describe(timeout)} (revalidate_timeout)", e);
+            throw new StorageException(StorageFailure.Timeout, $"{what}: no answer within {Quantities.Duration(timeout)} (revalidate_timeout)", e);
         }
     }
 }

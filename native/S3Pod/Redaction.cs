@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace S3Pod.Output;
+namespace S3Pod;
 
 /// <summary>
 /// Removes secrets from text before it is shown: the user-info part of anything that looks like a
