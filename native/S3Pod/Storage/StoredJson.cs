@@ -13,6 +13,7 @@ namespace S3Pod.Storage;
     WriteIndented = false)]
 [JsonSerializable(typeof(LocalMeta))]
 [JsonSerializable(typeof(CapabilityRecord))]
+[JsonSerializable(typeof(CollectionMark))]
 [JsonSerializable(typeof(Cache.CacheManifest))]
 [JsonSerializable(typeof(Artifacts.ArtifactRecord))]
 [JsonSerializable(typeof(Artifacts.VersionRecord))]
