@@ -121,10 +121,7 @@ internal sealed partial class ArtifactService
     {
         if (spec.SubPath is null) return root;
         if (!isDirectory) throw S3PodException.Usage($"{label} is a file; a [sub/path] applies to directory artifacts only");
-        var full = Path.Combine(root, spec.SubPath.Replace('/', Path.DirectorySeparatorChar));
-        if (!File.Exists(full) && !Directory.Exists(full) && new FileInfo(full).LinkTarget is null)
-            throw S3PodException.NotFound($"{label} has no {EntryNames.Quote(spec.SubPath)}");
-        return full;
+        return TreePaths.ResolveInside(root, spec.SubPath, label);
     }
 
     /// <summary>

@@ -188,10 +188,7 @@ internal sealed class AssetResolver(
         if (spec.SubPath is null) return local.Path;
         if (local.Kind == AssetKind.File)
             throw S3PodException.Usage($"{spec.Name}:{local.Version} is a file asset; [{spec.SubPath}] applies to directory assets only");
-        var path = Path.Combine([local.Path, .. spec.SubPath.Split('/')]);
-        if (!File.Exists(path) && !Directory.Exists(path))
-            throw S3PodException.NotFound($"{spec.Name}:{local.Version} has no '{spec.SubPath}' (looked for {path})");
-        return path;
+        return Files.TreePaths.ResolveInside(local.Path, spec.SubPath, $"{spec.Name}:{local.Version}");
     }
 
     private string LocalOverride(AssetSpec spec, string file, string baseDirectory, string source)
@@ -201,8 +198,7 @@ internal sealed class AssetResolver(
             throw S3PodException.NotFound($"{spec.Name}: {source} names {full}, which does not exist");
         if (spec.SubPath is null) return full;
         if (File.Exists(full)) throw S3PodException.Usage($"{spec.Name}: {source} names the file {full}; [{spec.SubPath}] applies to directories only");
-        var path = Path.Combine([full, .. spec.SubPath.Split('/')]);
-        return File.Exists(path) || Directory.Exists(path) ? path : throw S3PodException.NotFound($"{spec.Name}: {full} (from {source}) has no '{spec.SubPath}'");
+        return Files.TreePaths.ResolveInside(full, spec.SubPath, $"{spec.Name}: {full} (from {source})");
     }
 
     private static AssetResult Overridden(AssetSpec spec, string path, string by, Stopwatch timer) =>
