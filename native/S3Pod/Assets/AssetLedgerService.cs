@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using S3Pod.Artifacts;
+using S3Pod.Local;
 using S3Pod.Output;
 using S3Pod.Storage;
 

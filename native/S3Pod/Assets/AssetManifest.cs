@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using S3Pod.Local;
 
 namespace S3Pod.Assets;
 

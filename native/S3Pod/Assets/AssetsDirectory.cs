@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using S3Pod.Local;
 
 namespace S3Pod.Assets;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace S3Pod.Assets;
+namespace S3Pod.Local;
 
 /// <summary>
 /// An exclusive advisory lock between processes: an open lock file with no sharing (flock on Unix,
