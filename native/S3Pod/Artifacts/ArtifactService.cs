@@ -110,16 +110,8 @@ internal sealed partial class ArtifactService
         if (request.Aliases.Count > 0) throw S3PodException.Usage("--write-only cannot move aliases (that needs reading them)");
         VersionRules.Validate(scheme, request.Version);
         _ledger.AssumeEnforced();
-        // These credentials can put the intent but neither see a running gc nor remove the intent
-        // afterwards (it expires); see CollectionGuard.
-        try
-        {
-            _ = await BeginWriteAsync(ct, canList: false);
-        }
-        catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
-        {
-            // Not even the intent may be written: the push relies on gc's grace period alone.
-        }
+        // No gc intent: these credentials could neither see a running gc nor remove the intent, and the
+        // README's policy does not even allow writing it. gc's grace period is what protects this push.
         var (content, uploaded) = await UploadAsync(request.Name, request.Source, isDirectory, request.ContentType, request.Level, reuse: false, ct);
         _options.CrashAfter?.Invoke("content");
         try
@@ -279,8 +271,8 @@ internal sealed partial class ArtifactService
     private CollectionGuard Guard => new(Store, _clock, _options.Actor, _options.Guard);
 
     /// <summary>Declares to gc that this process is about to upload or rely on blobs (see <see cref="CollectionGuard"/>).</summary>
-    private Task<WriteIntent> BeginWriteAsync(CancellationToken ct, bool canList = true) =>
-        Guard.BeginWriteAsync(BlobNamespace, ct, _reporter.Info, canList);
+    private Task<WriteIntent> BeginWriteAsync(CancellationToken ct) =>
+        Guard.BeginWriteAsync(BlobNamespace, ct, _reporter.Info);
 
     private static Task Jitter(int attempt, CancellationToken ct) =>
         Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 + 15 * Math.Min(attempt, 10))), ct);
