@@ -375,7 +375,7 @@ var require_inputs = __commonJS({
 var require_release_sums = __commonJS({
   "src/core/release-sums.json"(exports2, module2) {
     module2.exports = {
-      version: "1.0.0",
+      version: "1.1.0",
       repository: "org/s3pod",
       assets: {
         "s3pod-linux-x64": "050a3a263436419a863e1f7ea370645bdabab6fd145859484a60327658f10773"

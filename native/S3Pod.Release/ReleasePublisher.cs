@@ -17,7 +17,8 @@ internal sealed record ReleaseOptions(string Tag, string Owner, string Repositor
     private const string Usage = "usage: s3pod-release --tag vX.Y.Z --repo owner/name [--dist DIR] [--api-url URL] [--pin FILE]... (token in GITHUB_TOKEN)";
 
     /// <summary>Parses the command line; the pinned-sums files default to the action's and (when it exists) the Azure task's.</summary>
-    public static ReleaseOptions Parse(string[] args, Func<string, string?> env, string workingDirectory)
+    /// <param name="buildVersion">The version the build took (Directory.Build.props); default: this tool's own, built from the same props.</param>
+    public static ReleaseOptions Parse(string[] args, Func<string, string?> env, string workingDirectory, string? buildVersion = null)
     {
         string? tag = null, repo = null, dist = null, api = null;
         var pins = new List<string>();
@@ -40,6 +41,10 @@ internal sealed record ReleaseOptions(string Tag, string Owner, string Repositor
         var parts = repo.Split('/');
         if (parts.Length != 2 || parts.Any(p => p.Length == 0)) throw new ReleaseException($"--repo must be owner/name, not '{repo}'", 2);
         string token = env("GITHUB_TOKEN") is { Length: > 0 } t ? t : throw new ReleaseException("GITHUB_TOKEN is not set", 2);
+        // The binaries answer --version with the build's version and the wrappers pin the tag's: they must agree.
+        var built = buildVersion ?? BuildVersion;
+        if (tag[1..].Split('-')[0] != built)
+            throw new ReleaseException($"tag '{tag}' is not the version this build takes ({built}, from Directory.Build.props); set <Version> there and rebuild, or tag v{built}", 2);
         if (pins.Count == 0)
         {
             pins.Add(Path.Join(workingDirectory, "action", "src", "core", "release-sums.json"));
@@ -49,6 +54,9 @@ internal sealed record ReleaseOptions(string Tag, string Owner, string Repositor
         return new ReleaseOptions(tag, parts[0], parts[1], Path.GetFullPath(dist ?? "dist", workingDirectory),
             api is null ? null : new Uri(api), token, pins);
     }
+
+    /// <summary>Major.minor.patch of this tool's assembly: the <c>Version</c> of Directory.Build.props, as for the native binary.</summary>
+    public static string BuildVersion => typeof(ReleaseOptions).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
 
     /// <summary>The version the tag names (without the leading v), as the wrappers pin it.</summary>
     public string Version => Tag[1..];

@@ -146,6 +146,14 @@ public sealed class ArtifactTortureTests
         Assert.Equal("one", b.Exec("artifact", "cat", "app:live").Out);
         Assert.Equal("3", b.Exec("artifact", "push", "app", b.WriteFile("v3", "three")).Out.Trim()); // numbering goes on
 
+        // The killed pushes left their intents: until those expire gc collects nothing, whatever the grace.
+        var deferred = Json(b.Exec("artifact", "gc", "--grace", "0s", "--json"));
+        Assert.Equal(2, deferred.GetProperty("deferred").GetInt32());
+        Assert.Empty(deferred.GetProperty("deleted").EnumerateArray());
+        var intents = b.Exec("list", "_gc/intents/").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, intents.Length);
+        foreach (var intent in intents) Assert.Equal(0, b.Exec("delete", intent).Code); // as if they had expired
+
         // The default grace spares the orphans (a push may still be committing); --grace 0s takes exactly them.
         Assert.Empty(Json(b.Exec("artifact", "gc", "--json")).GetProperty("deleted").EnumerateArray());
         var gc = Json(b.Exec("artifact", "gc", "--grace", "0s", "--json"));

@@ -8,7 +8,7 @@ namespace S3Pod.ReleaseTests;
 /// <summary>The release tool end to end: real Octokit against the local GitHub stand-in, real files in a dist/.</summary>
 public sealed class ReleasePublisherTests : IDisposable
 {
-    private const string Tag = "v1.2.3";
+    private static readonly string Tag = "v" + ReleaseOptions.BuildVersion;
     private readonly GitHubStandIn _github = new();
     private readonly string _root = Directory.CreateTempSubdirectory("s3pod-release-").FullName;
     private readonly StringWriter _log = new();
@@ -59,7 +59,7 @@ public sealed class ReleasePublisherTests : IDisposable
         foreach (var (name, (_, bytes)) in assets) Assert.Equal(File.ReadAllBytes(Path.Join(Dist, name)), bytes);
 
         var pins = JsonNode.Parse(File.ReadAllText(Pins))!;
-        Assert.Equal("1.2.3", pins["version"]!.GetValue<string>());
+        Assert.Equal(ReleaseOptions.BuildVersion, pins["version"]!.GetValue<string>());
         Assert.Equal("o/r", pins["repository"]!.GetValue<string>());
         Assert.Equal(Sha(File.ReadAllBytes(Path.Join(Dist, "s3pod-win-x64.exe"))), pins["assets"]!["s3pod-win-x64.exe"]!.GetValue<string>());
         Assert.Equal(3, pins["assets"]!.AsObject().Count);
@@ -129,6 +129,15 @@ public sealed class ReleasePublisherTests : IDisposable
         var e = Assert.Throws<ReleaseException>(() => ReleaseOptions.Parse(["--tag", tag, "--repo", "o/r"], n => n == "GITHUB_TOKEN" ? token : null, _root));
         Assert.Equal(2, e.ExitCode);
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void ATagThatIsNotTheBuildsVersion_IsExit2()
+    {
+        var e = Assert.Throws<ReleaseException>(() => ReleaseOptions.Parse(["--tag", "v9.8.7", "--repo", "o/r"], n => n == "GITHUB_TOKEN" ? "t" : null, _root, "1.1.0"));
+        Assert.Equal(2, e.ExitCode);
+        Assert.Contains("not the version this build takes (1.1.0", e.Message);
+        Assert.Equal("v1.1.0-rc.1", ReleaseOptions.Parse(["--tag", "v1.1.0-rc.1", "--repo", "o/r"], n => n == "GITHUB_TOKEN" ? "t" : null, _root, "1.1.0").Tag);
     }
 
     [Fact]

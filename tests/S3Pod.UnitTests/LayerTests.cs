@@ -20,7 +20,8 @@ public sealed partial class LayerTests
         ["Output"] = [],
         ["Versions"] = [],
         ["Keys"] = ["Archive"],
-        ["Storage"] = ["Streams"],
+        // The local store locks and writes through the local-disk layer.
+        ["Storage"] = ["Streams", "Local"],
         ["Local"] = ["Archive", "Streams", "Output"],
         ["Config"] = ["Storage", "Output"],
         ["Transfers"] = ["Output"],

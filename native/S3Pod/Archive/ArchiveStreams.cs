@@ -7,9 +7,9 @@ namespace S3Pod.Archive;
 
 /// <summary>
 /// The data of one regular file as TarWriter sees it: exactly <see cref="Length"/> bytes (the size lstat
-/// gave, which is what the tar header says). A file that grows while it is read is cut at that size, as
-/// GNU tar does; one that shrinks cannot be represented (the header is already written) so it fails the
-/// pack with the file named. CopyTo is overridden so file data moves in 1 MiB reads instead of
+/// gave, which is what the tar header says). A file that grows or shrinks while it is read fails the
+/// pack with the file named (the header is already written; a cut copy would be stored as if it were
+/// the file), whatever its size, as <c>upload</c> refuses a file that changes. CopyTo is overridden so file data moves in 1 MiB reads instead of
 /// Stream.CopyTo's 80 KiB.
 /// </summary>
 /// <param name="digest">When set, every byte read is also appended to it (the packer's tree digest).</param>
@@ -46,9 +46,12 @@ internal sealed class FileDataStream(SafeFileHandle handle, long length, string 
         {
             throw S3PodException.Operational($"cannot read {path}: {e.Message}", e);
         }
-        if (n == 0) throw S3PodException.Operational($"{path}: file shrank while it was being archived");
+        if (n == 0) throw S3PodException.Operational($"{path}: file shrank while it was being archived; nothing was stored");
         digest?.AppendData(buffer[..n]);
         _position += n;
+        // At the end of what the header promised: one byte more means the file grew meanwhile.
+        if (_position == length && RandomAccess.Read(handle, stackalloc byte[1], length) > 0)
+            throw S3PodException.Operational($"{path}: file grew while it was being archived ({length} bytes when it was started); nothing was stored");
         return n;
     }
 

@@ -117,4 +117,6 @@ internal sealed record GcEntry(string Key, long Size, DateTimeOffset LastModifie
 /// <summary>The result of <c>gc</c>.</summary>
 /// <param name="Referenced">Blobs some live version, head or recent tombstone points at.</param>
 /// <param name="SparedYoung">Unreferenced blobs kept because they are younger than the grace period.</param>
-internal sealed record GcResult(bool DryRun, IReadOnlyList<GcEntry> Deleted, long FreedBytes, int Referenced, int SparedYoung);
+/// <param name="Deferred">Pushes, stages or publishes in flight: while there are any, gc deletes nothing.</param>
+/// <param name="Left">Unreferenced blobs not deleted because the run reached its time limit.</param>
+internal sealed record GcResult(bool DryRun, IReadOnlyList<GcEntry> Deleted, long FreedBytes, int Referenced, int SparedYoung, int Deferred, int Left);

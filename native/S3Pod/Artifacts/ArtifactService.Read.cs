@@ -121,10 +121,7 @@ internal sealed partial class ArtifactService
     {
         if (spec.SubPath is null) return root;
         if (!isDirectory) throw S3PodException.Usage($"{label} is a file; a [sub/path] applies to directory artifacts only");
-        var full = SubPath.Join(root, spec.SubPath);
-        if (!SubPath.Exists(full, danglingLinkCounts: true))
-            throw S3PodException.NotFound($"{label} has no {EntryNames.Quote(spec.SubPath)}");
-        return full;
+        return SubPath.ResolveInside(root, spec.SubPath, label);
     }
 
     /// <summary>

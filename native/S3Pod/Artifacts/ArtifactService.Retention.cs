@@ -151,32 +151,65 @@ internal sealed partial class ArtifactService
 
     /// <summary>
     /// <c>gc</c>: deletes blobs that no live version, no head and no tombstone younger than the grace
-    /// period points at, and that are themselves older than the grace period (a push uploads its
-    /// content before its record; an rm leaves the content for the grace period). References are read
-    /// again just before deleting, so a record committed meanwhile saves its content. Version records
-    /// are immutable and cached locally, so a repeated gc reads only the new ones.
+    /// period points at, and that are themselves older than the grace period (an rm leaves the content
+    /// for the grace period). Pushes in flight are protected whatever the grace by
+    /// <see cref="CollectionGuard"/>: gc puts its marker, and while any push, stage or publish has a
+    /// live intent it deletes nothing (deferred); references are listed only after that check, so a
+    /// push that finished before it is seen by its record, and a push that starts later waits for gc's
+    /// marker before it relies on a blob. Version records are immutable and cached locally, so a
+    /// repeated gc reads only the new ones.
     /// </summary>
     public async Task<GcResult> GcAsync(TimeSpan grace, bool dryRun, CancellationToken ct)
     {
-        var cutoff = _clock.GetUtcNow() - grace;
-        var referenced = await ReferencedBlobsAsync(cutoff, ct);
-        var candidates = new List<ObjectInfo>();
-        int young = 0;
-        await foreach (var o in Store.ListAsync(ArtifactLayout.BlobsRoot, ct))
+        CollectorRun? run = null;
+        try
         {
-            if (referenced.Contains(o.Key[ArtifactLayout.BlobsRoot.Length..])) continue;
-            if (o.LastModified > cutoff) young++;
-            else candidates.Add(o);
+            int deferred = 0;
+            if (!dryRun)
+            {
+                run = await new CollectionGuard(Store, _clock, _options.Actor, _options.Guard).BeginCollectAsync(ct);
+                deferred = await run.WritersInFlightAsync(BlobNamespace, ct);
+                if (deferred > 0)
+                {
+                    _reporter.Info($"gc: {deferred} write(s) in flight; unreferenced blobs are not collected now (run gc again when they are done)");
+                    return new GcResult(dryRun, [], 0, 0, 0, deferred, 0);
+                }
+            }
+            var cutoff = _clock.GetUtcNow() - grace;
+            var referenced = await ReferencedBlobsAsync(cutoff, ct);
+            var candidates = new List<ObjectInfo>();
+            int young = 0;
+            await foreach (var o in Store.ListAsync(ArtifactLayout.BlobsRoot, ct))
+            {
+                if (referenced.Contains(o.Key[ArtifactLayout.BlobsRoot.Length..])) continue;
+                if (o.LastModified > cutoff) young++;
+                else candidates.Add(o);
+            }
+            int left = 0;
+            if (candidates.Count > 0 && !dryRun)
+            {
+                var again = await ReferencedBlobsAsync(cutoff, ct);
+                candidates.RemoveAll(o => again.Contains(o.Key[ArtifactLayout.BlobsRoot.Length..]));
+                var deleted = new List<ObjectInfo>();
+                foreach (var o in candidates)
+                {
+                    // Past half the marker's lifetime a waiting push may take this gc for dead.
+                    if (!run!.MayDelete) break;
+                    await Store.DeleteAsync(o.Key, ct);
+                    deleted.Add(o);
+                }
+                left = candidates.Count - deleted.Count;
+                candidates = deleted;
+            }
+            long freed = candidates.Sum(o => o.Size);
+            _reporter.Info($"gc{(dryRun ? " (dry run)" : "")}: {(dryRun ? "would delete" : "deleted")} {candidates.Count} unreferenced blob(s), {TransferProgress.Size(freed)}; {referenced.Count} referenced, {young} unreferenced but younger than {Config.Values.Describe(grace)}"
+                + (left > 0 ? $"; {left} left for the next gc (this run reached its time limit)" : ""));
+            return new GcResult(dryRun, candidates.Select(o => new GcEntry(o.Key, o.Size, o.LastModified)).ToList(), freed, referenced.Count, young, 0, left);
         }
-        if (candidates.Count > 0 && !dryRun)
+        finally
         {
-            var again = await ReferencedBlobsAsync(cutoff, ct);
-            candidates.RemoveAll(o => again.Contains(o.Key[ArtifactLayout.BlobsRoot.Length..]));
-            foreach (var o in candidates) await Store.DeleteAsync(o.Key, ct);
+            if (run is not null) await run.DisposeAsync();
         }
-        long freed = candidates.Sum(o => o.Size);
-        _reporter.Info($"gc{(dryRun ? " (dry run)" : "")}: {(dryRun ? "would delete" : "deleted")} {candidates.Count} unreferenced blob(s), {TransferProgress.Size(freed)}; {referenced.Count} referenced, {young} unreferenced but younger than {Config.Values.Describe(grace)}");
-        return new GcResult(dryRun, candidates.Select(o => new GcEntry(o.Key, o.Size, o.LastModified)).ToList(), freed, referenced.Count, young);
     }
 
     private async Task<HashSet<string>> ReferencedBlobsAsync(DateTimeOffset cutoff, CancellationToken ct)

@@ -14,7 +14,8 @@ namespace S3Pod.Artifacts;
 /// <param name="StoreId">Which store the cached records belong to (<see cref="RecordCache.StoreId"/>).</param>
 /// <param name="AssumeSingleWriter">Let writes run where the server does not enforce conditions.</param>
 /// <param name="CrashAfter">Test only (S3POD_TEST_CRASH_AFTER): called with <c>content</c> and <c>record</c> at those steps of a push.</param>
-internal sealed record ArtifactOptions(string Actor, string CacheRoot, string StoreId, bool AssumeSingleWriter, Action<string>? CrashAfter = null);
+/// <param name="Guard">Lifetimes of gc's intents and markers (tests shorten them).</param>
+internal sealed record ArtifactOptions(string Actor, string CacheRoot, string StoreId, bool AssumeSingleWriter, Action<string>? CrashAfter = null, CollectionGuardOptions? Guard = null);
 
 /// <summary>
 /// Versioned artifacts on a plain object store, correct with concurrent writers: version records are
@@ -74,10 +75,17 @@ internal sealed partial class ArtifactService
         await _ledger.RequireWritableAsync(ct);
         var (scheme, exists) = await SchemeForWriteAsync(request.Name, request.Scheme, ct);
         VersionRules.Validate(scheme, request.Version);
-        var (content, uploaded) = await UploadAsync(request.Name, request.Source, isDirectory, request.ContentType, request.Level, reuse: true, ct);
-        _options.CrashAfter?.Invoke("content");
-        if (!exists) await CreateArtifactAsync(request.Name, scheme, ct);
-        var (record, attempts) = await CommitAsync(request.Name, scheme, request.Version, content, request.Metadata, fromHead: null, sameHead: null, ct);
+        ContentRef content;
+        bool uploaded;
+        VersionRecord record;
+        int attempts;
+        await using (await BeginWriteAsync(ct))
+        {
+            (content, uploaded) = await UploadAsync(request.Name, request.Source, isDirectory, request.ContentType, request.Level, reuse: true, ct);
+            _options.CrashAfter?.Invoke("content");
+            if (!exists) await CreateArtifactAsync(request.Name, scheme, ct);
+            (record, attempts) = await CommitAsync(request.Name, scheme, request.Version, content, request.Metadata, fromHead: null, sameHead: null, ct);
+        }
         _options.CrashAfter?.Invoke("record");
         _reporter.Info($"pushed {request.Name}:{record.Version} ({TransferProgress.Size(content.Size)}{(uploaded ? "" : ", content already in the store")}) in {watch.Elapsed.TotalSeconds:0.00} s");
         await MoveAliasesAsync(request.Name, record.Version, request.Aliases, ct);
@@ -102,6 +110,8 @@ internal sealed partial class ArtifactService
         _ledger.AssumeEnforced();
         // What these credentials write would otherwise belong to them alone: the bucket owner could not read it.
         Store.GrantBucketOwnerFullControl();
+        // No gc intent: these credentials could neither see a running gc nor remove the intent, and the
+        // README's policy does not even allow writing it. gc's grace period is what protects this push.
         var (content, uploaded) = await UploadAsync(request.Name, request.Source, isDirectory, request.ContentType, request.Level, reuse: false, ct);
         _options.CrashAfter?.Invoke("content");
         try
@@ -153,6 +163,7 @@ internal sealed partial class ArtifactService
         bool isDirectory = CheckSource(request.Source);
         await _ledger.RequireWritableAsync(ct);
         var (scheme, exists) = await SchemeForWriteAsync(request.Name, request.Scheme, ct);
+        await using var intent = await BeginWriteAsync(ct);
         var (content, uploaded) = await UploadAsync(request.Name, request.Source, isDirectory, request.ContentType, request.Level, reuse: true, ct);
         _options.CrashAfter?.Invoke("content");
         if (!exists) await CreateArtifactAsync(request.Name, scheme, ct);
@@ -188,6 +199,8 @@ internal sealed partial class ArtifactService
         await _ledger.RequireWritableAsync(ct);
         var scheme = await _ledger.SchemeAsync(request.Name, ct) ?? throw NoSuchArtifact(request.Name);
         VersionRules.Validate(scheme, request.Version);
+        // The head's content becomes a version's: gc must not take it between reading the head and the commit.
+        await using var intent = await BeginWriteAsync(ct);
         var (head, headETag) = await _ledger.HeadAsync(request.Name, listed: null, ct)
             ?? throw S3PodException.NotFound($"{request.Name} has no staged head to publish (use `s3pod artifact stage`)");
         if (request.IfChanged)
@@ -217,6 +230,7 @@ internal sealed partial class ArtifactService
         }
 
         var (record, attempts) = await CommitAsync(request.Name, scheme, request.Version, head.Content, head.Metadata ?? [], headETag.Trim('"'), SameHead, ct);
+        await intent.DisposeAsync();
         bool mine = attempts > 0;
         _reporter.Info(mine
             ? $"published the head of {request.Name} as version {record.Version}"
@@ -250,6 +264,15 @@ internal sealed partial class ArtifactService
         }
         throw S3PodException.Conflict($"{name}: {MaxAttempts} versions in a row were taken by concurrent writers; try again");
     }
+
+    /// <summary>What gc collects, in <see cref="CollectionGuard"/>'s terms.</summary>
+    public const string BlobNamespace = "artifact-blobs";
+
+    private CollectionGuard Guard => new(Store, _clock, _options.Actor, _options.Guard);
+
+    /// <summary>Declares to gc that this process is about to upload or rely on blobs (see <see cref="CollectionGuard"/>).</summary>
+    private Task<WriteIntent> BeginWriteAsync(CancellationToken ct) =>
+        Guard.BeginWriteAsync(BlobNamespace, ct, _reporter.Info);
 
     private static Task Jitter(int attempt, CancellationToken ct) =>
         Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 + 15 * Math.Min(attempt, 10))), ct);

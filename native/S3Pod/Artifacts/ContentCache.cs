@@ -117,34 +117,9 @@ internal sealed class ContentCache(string root, IFileSystem fileSystem, Reporter
             throw S3PodException.Integrity($"{what}: sha256 {sha256} does not match the record's {content.Sha256}; nothing was written");
     }
 
-    private async Task<IDisposable> LockAsync(string sha256, string what, CancellationToken ct)
-    {
-        var path = Path.Combine(root, "locks", sha256 + ".lock");
-        var deadline = DateTime.UtcNow + LockWait;
-        bool told = false;
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                if (!told && waited.Elapsed > TimeSpan.FromSeconds(2))
-                {
-                    reporter.Info($"waiting for another s3pod process that is fetching {what}");
-                    told = true;
-                }
-                await Task.Delay(Random.Shared.Next(20, 100), ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw S3PodException.Operational($"the local cache lock {path} was not acquired within {LockWait.TotalMinutes:0} min: {e.Message}", e);
-            }
-        }
-    }
+    private Task<IDisposable> LockAsync(string sha256, string what, CancellationToken ct) =>
+        Local.FileLock.AcquireAsync(Path.Combine(root, "locks", sha256 + ".lock"), $"the cached content of {what}", ct, LockWait,
+            () => reporter.Info($"waiting for another s3pod process that is fetching {what}"));
 
     private static void TryDelete(string dir)
     {

@@ -57,17 +57,13 @@ internal sealed class RecordCache(string root)
 
     private static void Write<T>(string path, T record, JsonTypeInfo<T> type)
     {
-        var temp = $"{path}.{Environment.ProcessId}.{Random.Shared.Next():x}.tmp";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(record, type));
-            File.Move(temp, path, overwrite: true);
+            Local.AtomicFile.WriteJson(path, record, type);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Not fatal: the record is read from the store next time.
-            try { File.Delete(temp); } catch (Exception) { /* nothing more to do */ }
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using S3Pod.Archive;
+using S3Pod.Local;
 using S3Pod.Output;
 using S3Pod.Storage;
 using S3Pod.Artifacts;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using S3Pod.Artifacts;
+using S3Pod.Local;
 using S3Pod.Output;
 using S3Pod.Storage;
 
@@ -62,7 +63,9 @@ internal sealed partial class AssetLedgerService(
             [], new Dictionary<string, string>(), null, request.Level), ct);
 
         bool pinned;
-        using (await FileLock.AcquireAsync(assets.LockPath("manifest:" + manifest.Path), $"the manifest {manifest.Path}", ct))
+        // The lock lives next to the manifest, not in the assets directory: the manifest is what
+        // processes with different HOME, cache or assets directories (two CI jobs in one checkout) share.
+        using (await FileLock.AcquireAsync(ManifestLockPath(manifest.Path), $"the manifest {manifest.Path}", ct))
         {
             // Re-read: another update may have written it since this one started.
             var current = AssetManifest.Load(manifest.Path) ?? new AssetManifest(manifest.Path, ManifestFormat.S3Pod);
@@ -81,6 +84,10 @@ internal sealed partial class AssetLedgerService(
         return new AssetPublishResult(manifest.Path, existing?.Key ?? request.Path, name, pushed.Version, existing?.Value,
             pushed.Digest, pushed.Kind, pushed.ContentSize ?? pushed.Size, pinned, pushed.Uploaded, pushed.Attempts, timer.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The lock file of a manifest: <c>&lt;manifest&gt;.lock</c> beside it (kept: removing a lock
+    /// file others may have opened would let two holders in).</summary>
+    internal static string ManifestLockPath(string manifestPath) => Path.GetFullPath(manifestPath) + ".lock";
 
     /// <summary>The ledger's version request for the asset's scheme: semver (assets' own) takes the
     /// bumps and --min-version; an artifact made by hand with another scheme takes what it can.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using S3Pod.Artifacts;
+using S3Pod.Local;
 
 namespace S3Pod.Assets;
 

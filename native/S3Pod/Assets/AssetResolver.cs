@@ -193,10 +193,7 @@ internal sealed class AssetResolver(
         if (spec.SubPath is null) return local.Path;
         if (local.Kind == AssetKind.File)
             throw S3PodException.Usage($"{spec.Name}:{local.Version} is a file asset; [{spec.SubPath}] applies to directory assets only");
-        var path = SubPath.Join(local.Path, spec.SubPath);
-        if (!SubPath.Exists(path))
-            throw S3PodException.NotFound($"{spec.Name}:{local.Version} has no '{spec.SubPath}' (looked for {path})");
-        return path;
+        return SubPath.ResolveInside(local.Path, spec.SubPath, $"{spec.Name}:{local.Version}");
     }
 
     private string LocalOverride(AssetSpec spec, string file, string baseDirectory, string source)
@@ -206,8 +203,7 @@ internal sealed class AssetResolver(
             throw S3PodException.NotFound($"{spec.Name}: {source} names {full}, which does not exist");
         if (spec.SubPath is null) return full;
         if (File.Exists(full)) throw S3PodException.Usage($"{spec.Name}: {source} names the file {full}; [{spec.SubPath}] applies to directories only");
-        var path = SubPath.Join(full, spec.SubPath);
-        return SubPath.Exists(path) ? path : throw S3PodException.NotFound($"{spec.Name}: {full} (from {source}) has no '{spec.SubPath}'");
+        return SubPath.ResolveInside(full, spec.SubPath, $"{spec.Name}: {full} (from {source})");
     }
 
     private static AssetResult Overridden(AssetSpec spec, string path, string by, Stopwatch timer) =>

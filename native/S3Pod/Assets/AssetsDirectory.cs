@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using S3Pod.Artifacts;
+using S3Pod.Local;
 
 namespace S3Pod.Assets;
 
@@ -39,9 +40,6 @@ internal sealed class AssetsDirectory(string root)
 {
     public string Root { get; } = Path.GetFullPath(root);
     private string LockDir => Path.Combine(Root, "_s3pod", "locks");
-
-    /// <summary>The lock file for something other than a version (a manifest being updated), kept with the version locks.</summary>
-    public string LockPath(string identity) => FileLock.PathFor(LockDir, identity);
 
     public string NameDirectory(string name) => Path.Combine([Root, .. name.Split('/')]);
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using S3Pod.Files;
+using S3Pod.Local;
 using S3Pod.Output;
 using S3Pod.Storage;
 

@@ -45,10 +45,14 @@ internal static class SetupCommands
                 Print(ctx, result);
                 throw S3PodException.Operational($"smoke test failed; {path} not written (fix the problem, or pass --force)");
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temp = path + ".tmp-" + Environment.ProcessId;
-            await File.WriteAllTextAsync(temp, ConfigFile.Render(values), ct);
-            File.Move(temp, path, overwrite: true);
+            try
+            {
+                Local.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(ConfigFile.Render(values)));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw S3PodException.Operational($"cannot write {path}: {e.Message}");
+            }
             ctx.Reporter.Info($"wrote {path}");
             Print(ctx, result with { ConfigFile = path });
             return result.Ok ? ExitCodes.Success : ExitCodes.OperationalError;

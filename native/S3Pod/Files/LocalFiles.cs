@@ -106,7 +106,9 @@ internal static class LocalFiles
         {
             throw S3PodException.Operational($"cannot create {dir}: {e.Message}");
         }
-        var temp = Path.Combine(dir, $".{Path.GetFileName(destPath)}.s3pod-{Guid.NewGuid():N}");
+        // What killed runs left beside this destination (a SIGKILLed download leaves the full size).
+        Local.TempFiles.RemoveStale(destPath);
+        var temp = Local.TempFiles.NewPath(destPath);
         // Errors of the content stream (the network) pass through as they are; only the local file's
         // own failures are reported as "cannot write".
         bool readingContent = false;
@@ -114,7 +116,7 @@ internal static class LocalFiles
         {
             using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long size = 0;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            await using (var file = Local.TempFiles.Create(temp, 1 << 20, FileOptions.Asynchronous))
             {
                 var buffer = new byte[1 << 20];
                 while (true)

@@ -243,30 +243,11 @@ internal sealed record LocalMeta(string Schema, string ETag, long Size, string? 
     public const string CurrentSchema = "s3pod.local-meta/v1";
 }
 
-/// <summary>An exclusive lock on a file, shared by every s3pod process using the store
-/// (.NET takes an advisory flock for FileShare.None on Unix). Held for milliseconds.</summary>
+/// <summary>The local store's one lock (its control directory): the shared local-disk lock, failing as a storage error.</summary>
 internal static class StoreLock
 {
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(60);
 
-    public static async Task<IDisposable> AcquireAsync(string path, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + MaxWait;
-        while (true)
-        {
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(Random.Shared.Next(2, 15), ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new StorageException(StorageFailure.LocalIO, $"local store lock {path} not acquired within {MaxWait.TotalSeconds:0} s: {e.Message}", e);
-            }
-        }
-    }
+    public static Task<IDisposable> AcquireAsync(string path, CancellationToken ct) =>
+        Local.FileLock.AcquireAsync(path, "the local store", ct, MaxWait, error: (message, inner) => new StorageException(StorageFailure.LocalIO, message, inner));
 }

@@ -78,10 +78,7 @@ internal sealed class CapabilityCache(string cacheDirectory, TimeProvider clock)
         var path = PathFor(endpoint, bucket);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temp = $"{path}.{Environment.ProcessId}.tmp";
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(new CapabilityRecord(CapabilityRecord.CurrentSchema, endpoint, bucket, capabilities), StoredJson.Default.CapabilityRecord));
-            File.Move(temp, path, overwrite: true);
+            Local.AtomicFile.WriteJson(path, new CapabilityRecord(CapabilityRecord.CurrentSchema, endpoint, bucket, capabilities), StoredJson.Default.CapabilityRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -13,4 +13,5 @@ namespace S3Pod.Storage;
     WriteIndented = false)]
 [JsonSerializable(typeof(LocalMeta))]
 [JsonSerializable(typeof(CapabilityRecord))]
+[JsonSerializable(typeof(CollectionMark))]
 internal sealed partial class StoredJson : JsonSerializerContext;

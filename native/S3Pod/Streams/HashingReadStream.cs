@@ -79,6 +79,10 @@ internal sealed class HashingReadStream(
             _length += data.Length;
             // A source that grows past its promised length is caught here, not after it filled a part.
             if (expectedLength is { } max && _length > max) throw Mismatch($"{what} {Changed} ({_length} bytes read, {max} expected)");
+            // A consumer that reads exactly the promised length (a small object sent in one buffered
+            // PUT) would never see the growth: look one byte past the end of a source file.
+            if (mismatch == FailureKind.Operational && expectedLength is { } end && _length == end && GrewPastEnd())
+                throw Mismatch($"{what} {Changed} (it grew past the {end} bytes it had when the upload started)");
             return;
         }
         if (_digest is not null) return;
@@ -89,6 +93,16 @@ internal sealed class HashingReadStream(
             throw Mismatch(mismatch == FailureKind.Integrity
                 ? $"{what} failed its sha256 check (got {_digest[..16]}…, recorded {sha[..Math.Min(16, sha.Length)]}…)"
                 : $"{what} {Changed} (its sha256 differs from the one computed before the upload)");
+    }
+
+    private bool GrewPastEnd()
+    {
+        if (!Inner.CanSeek) return false;
+        long at = Inner.Position;
+        Span<byte> one = stackalloc byte[1];
+        int n = Inner.Read(one);
+        Inner.Position = at;
+        return n > 0;
     }
 
     private string Changed => mismatch == FailureKind.Integrity ? "is longer than recorded" : "changed while it was being uploaded; nothing was stored";

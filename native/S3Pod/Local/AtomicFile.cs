@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
-namespace S3Pod.Assets;
+namespace S3Pod.Local;
 
 /// <summary>Small files (records, the manifest) replaced in one rename, so a reader sees the old
 /// version or the new one, never half of either; and read back leniently where a damaged record
@@ -12,10 +12,11 @@ internal static class AtomicFile
     {
         var dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.s3pod-{Guid.NewGuid():N}");
+        TempFiles.RemoveStale(path);
+        var temp = TempFiles.NewPath(path);
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var file = TempFiles.Create(temp))
             {
                 file.Write(bytes);
                 file.Flush(flushToDisk: false);
