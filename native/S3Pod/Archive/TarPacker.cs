@@ -55,7 +55,9 @@ internal sealed class TarPacker
         using var tree = treeDigest ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         packer._tree = tree;
         var guard = new GuardedOutputStream(output, ct);
-        var zstd = ZstdEncoder.Create(guard, level, BufferSize);
+        // Level 0 (TarZstd.Uncompressed): the plain tar stream, for the chunk store, which cuts and
+        // compresses it itself.
+        var zstd = level == TarZstd.Uncompressed ? new NonClosingStream(guard) : ZstdEncoder.Create(guard, level, BufferSize);
         bool ok = false;
         try
         {
@@ -240,4 +242,21 @@ internal sealed class TarPacker
             throw S3PodException.Operational($"cannot read directory {dir}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
         }
     }
+}
+
+/// <summary>Passes writes through; disposing it does not dispose the inner stream (the raw-tar mode of
+/// <see cref="TarPacker"/>, where "ending the frame" is a no-op).</summary>
+internal sealed class NonClosingStream(Stream inner) : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
 }

@@ -27,6 +27,11 @@ internal sealed record Settings(
 {
     public const string DefaultRegion = "us-east-1";
 
+    /// <summary>The local chunk cache directory, or null when it is off.</summary>
+    public string? ChunkCacheDir { get; init; }
+
+    public long ChunkCacheSize { get; init; } = 2L << 30;
+
     /// <summary>The asset settings (ttl, immutable locations, assets directory, manifest).</summary>
     public Assets.AssetSettings Assets { get; init; } = null!;
 
@@ -78,8 +83,19 @@ internal sealed record Settings(
             file is not null)
         {
             Assets = S3Pod.Assets.AssetSettings.Resolve(Pick, cacheDir, env),
+            ChunkCacheDir = Pick(SettingsTable.ChunkCache) switch
+            {
+                "off" => null,
+                null or "" => EphemeralRunner(env) ? null : Path.Combine(cacheDir, "chunks"),
+                var dir => ExpandHome(dir, env),
+            },
+            ChunkCacheSize = Pick(SettingsTable.ChunkCacheSize) is { Length: > 0 } size ? Values.ParseSize(size, SettingsTable.ChunkCacheSize.Key) : 2L << 30,
         };
     }
+
+    /// <summary>A runner that starts empty for every job (GitHub-hosted, Microsoft-hosted): a chunk cache there only costs disk writes.</summary>
+    private static bool EphemeralRunner(Func<string, string?> env) =>
+        env("RUNNER_ENVIRONMENT") == "github-hosted" || env("AGENT_ISSELFHOSTED") == "0";
 
     /// <summary>The store prefix may be written with leading or trailing slashes; what is between them must be a valid key.</summary>
     private static string ValidStorePrefix(string prefix)
