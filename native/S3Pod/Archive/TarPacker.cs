@@ -57,7 +57,7 @@ internal sealed class TarPacker
         var guard = new GuardedOutputStream(output, ct);
         // Level 0 (TarZstd.Uncompressed): the plain tar stream, for the chunk store, which cuts and
         // compresses it itself.
-        var zstd = level == TarZstd.Uncompressed ? new NonClosingStream(guard) : ZstdEncoder.Create(guard, level, BufferSize);
+        var zstd = level == TarZstd.Uncompressed ? new NonClosingStream(new Chunks.StablePaxNames(guard)) : ZstdEncoder.Create(guard, level, BufferSize);
         bool ok = false;
         try
         {
@@ -112,7 +112,7 @@ internal sealed class TarPacker
         switch (st.Kind)
         {
             case EntryKind.Directory:
-                Write(new PaxTarEntry(TarEntryType.Directory, name + "/"), st);
+                Write(NewEntry(TarEntryType.Directory, name + "/", st), st);
                 _dirs++;
                 AddDirectoryContents(path, name);
                 break;
@@ -129,7 +129,7 @@ internal sealed class TarPacker
                 {
                     throw S3PodException.Operational($"cannot read symlink {path}: {e.Message}", e);
                 }
-                Write(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target }, st);
+                Write(With(NewEntry(TarEntryType.SymbolicLink, name, st), link: target), st);
                 _symlinks++;
                 break;
             default:
@@ -146,7 +146,7 @@ internal sealed class TarPacker
         {
             if (_links.TryGetValue(st.Identity, out var first))
             {
-                Write(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = first }, st);
+                Write(With(NewEntry(TarEntryType.HardLink, name, st), link: first), st);
                 _hardLinks++;
                 return;
             }
@@ -162,9 +162,29 @@ internal sealed class TarPacker
             throw S3PodException.Operational($"cannot read {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
         }
         using var data = new FileDataStream(handle, st.Size, path, _copyBuffer, _ct, _tree);
-        Write(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data }, st);
+        Write(With(NewEntry(TarEntryType.RegularFile, name, st), data: data), st);
         _files++;
         _bytes += st.Size;
+    }
+
+    /// <summary>
+    /// A PAX entry whose atime and ctime records are its mtime. Left unset, .NET writes the time of
+    /// the pack into every header, so two packs of one unchanged tree differ in every header — which
+    /// would defeat the chunk store's deduplication (and make archives needlessly unreproducible).
+    /// </summary>
+    private static PaxTarEntry NewEntry(TarEntryType type, string name, in FileEntryInfo st)
+    {
+        // To the 100 ns the mtime record keeps (ModificationTime): a restored file, whose mtime was set
+        // from that record, then packs to the same header as the original.
+        var time = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{st.MtimeSec}.{st.MtimeNsec / 100 * 100:D9}");
+        return new PaxTarEntry(type, name, new Dictionary<string, string> { ["atime"] = time, ["ctime"] = time });
+    }
+
+    private static PaxTarEntry With(PaxTarEntry entry, string? link = null, Stream? data = null)
+    {
+        if (link is not null) entry.LinkName = link;
+        if (data is not null) entry.DataStream = data;
+        return entry;
     }
 
     private void Write(PaxTarEntry entry, in FileEntryInfo st)
@@ -197,7 +217,7 @@ internal sealed class TarPacker
             if (st.Kind == EntryKind.Directory)
             {
                 _ct.ThrowIfCancellationRequested();
-                Write(new PaxTarEntry(TarEntryType.Directory, childName + "/"), st);
+                Write(NewEntry(TarEntryType.Directory, childName + "/", st), st);
                 _dirs++;
                 stack.Push((childPath, childName, ListChildren(childPath), 0));
             }
