@@ -222,7 +222,8 @@ internal sealed class SaveOperation(Size size) : Operation(size)
 {
     public override string Name => "save";
     public override bool Uploads => true;
-    public override string DataPath => ".tzst";
+    // Saves store chunks (chunks/sha256/...): the faults hit chunk PUTs and GETs.
+    public override string DataPath => "/chunks/sha256/";
     public override string[] Args => ["save", "--key", "fault-cache", "--path", "data"];
 
     public override Task PrepareAsync(Sandbox box)
@@ -261,7 +262,8 @@ internal sealed class RestoreOperation(Size size) : Operation(size)
     private string _before = "";
     public override string Name => "restore";
     public override bool Uploads => false;
-    public override string DataPath => ".tzst";
+    // Saves store chunks (chunks/sha256/...): the faults hit chunk PUTs and GETs.
+    public override string DataPath => "/chunks/sha256/";
     // --fail-on-miss: a restore that gives up and calls it a miss must not look like success.
     public override string[] Args => ["restore", "--key", "fault-cache", "--path", "data", "--fail-on-miss"];
     public override string? DestinationName => "data";
