@@ -52,6 +52,9 @@ mkdir -p ws && cp -a "$TREE" ws/tree
 echo "tree: $(du -sm ws/tree | cut -f1) MB, $(find ws/tree -type f | wc -l) files; server $S3POD_ENDPOINT"
 cd ws
 P="--prefix $RUN"
+SECTIONS=${SECTIONS:-full changed warm versions small big}
+on() { [[ " $SECTIONS " == *" $1 "* ]]; }
+if on full || on changed || on warm; then
 echo "== full save and cold restore"
 measure "whole archive: dir upload" "$S3POD" $P dir upload full.tzst tree
 measure "chunked: save (empty store)" "$S3POD" $P --json save --key full --path tree
@@ -72,22 +75,26 @@ S3POD_CHUNK_CACHE=$WORK/chunkcache measure "chunked: restore previous (fills cac
 rm -rf tree
 S3POD_CHUNK_CACHE=$WORK/chunkcache measure "chunked: restore new key (warm cache)" "$S3POD" $P --json restore --key changed --path tree
 
+fi
+if on versions; then
 echo "== 11 successive versions"
 P2="--prefix $RUN-v"
 one=0
 for v in $(seq 0 10); do
   [ "$v" -gt 0 ] && change tree $((v + 10))
-  "$S3POD" $P2 --json save --key "v$v" --path tree > "$WORK/v.json"
+  "$S3POD" $P2 --json save --key "$(printf 'ver-%02d' "$v")" --path tree > "$WORK/v.json"
   [ "$v" -eq 0 ] && one=$(jq .size "$WORK/v.json")
   sleep 1
 done
 all=$(stored "$RUN-v/chunks/")
 echo "one version: $(mib "$one") MiB; 11 versions: $(mib "$all") MiB = $(python3 -c "print(round($all/$one,2))")x (whole archive: 11x)"
-for v in $(seq 0 9); do "$S3POD" $P2 prune --older-than 0s --key-prefix "v$v" --grace 0s > /dev/null 2>&1; done
+for v in $(seq 0 9); do "$S3POD" $P2 prune --older-than 0s --key-prefix "$(printf 'ver-%02d' "$v")" --grace 0s > /dev/null 2>&1; done
 "$S3POD" $P2 prune --grace 0s > /dev/null 2>&1
 left=$(stored "$RUN-v/chunks/")
 echo "after pruning to the newest: $(mib "$left") MiB = $(python3 -c "print(round($left/$one,2))")x"
 
+fi
+if on small; then
 echo "== 52,000 small files (node_modules-like: 0.2-4 KB)"
 cd "$WORK" && mkdir -p small && python3 - <<'PY'
 import os, random
@@ -107,7 +114,8 @@ rm -rf nm
 measure "chunked: restore" "$S3POD" --prefix $RUN-s --json restore --key s --path nm
 diff -r nm nm.orig > /dev/null && echo "  (restored tree identical)"
 
-if [ "${BIG:-1}" = 1 ]; then
+fi
+if on big; then
   echo "== peak memory, 1 GB tree"
   cd "$WORK" && mkdir -p big && cp -a "$TREE" big/sdk && head -c 600M /dev/urandom > big/random.bin
   cd big
