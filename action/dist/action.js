@@ -55,6 +55,7 @@ var require_constants = __commonJS({
       LookupOnly: "lookup-only",
       Save: "save",
       CompressionLevel: "compression-level",
+      Update: "update",
       DockerImage: "docker-image",
       Binary: "binary",
       Version: "version",
@@ -335,6 +336,7 @@ var require_inputs = __commonJS({
       inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, "auto");
       inputs.failOnError = getBoolean(host, Inputs.FailOnError, false);
       inputs.compressionLevel = getInteger(host, Inputs.CompressionLevel, 1, 19);
+      inputs.update = getBoolean(host, Inputs.Update, false);
       readBinary(host, inputs, Inputs.Version);
       if (mode === "restore") {
         inputs.failOnCacheMiss = getBoolean(host, Inputs.FailOnCacheMiss, false);
@@ -665,7 +667,9 @@ var require_results = __commonJS({
         skippedReason: string(json?.skippedReason),
         size: number(json?.size),
         files: number(json?.files),
-        uncompressedSize: number(json?.uncompressedSize)
+        uncompressedSize: number(json?.uncompressedSize),
+        uploadedBytes: number(json?.uploadedBytes),
+        reusedBytes: number(json?.reusedBytes)
       };
     }
     function readTransfer(json) {
@@ -1081,14 +1085,15 @@ var require_save = __commonJS({
       const args = ["save", "--key", key];
       for (const p of inputs.paths) args.push("--path", p);
       if (ctx.scope) args.push("--scope", ctx.scope);
+      if (inputs.update) args.push("--update");
       args.push(...level);
       args.push(...globalArgs(inputs));
       return args;
     }
-    function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus }) {
+    function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus, update }) {
       if (!restoreRan) return { save: false, reason: "the restore step did not complete, so there is no key to save under" };
       if (readOnly) return { save: false, reason: `read-only: ${readOnlyReason || "read-only is true"}` };
-      if (exactMatch) return { save: false, reason: `cache hit occurred on the primary key ${primaryKey}` };
+      if (exactMatch && !update) return { save: false, reason: `cache hit occurred on the primary key ${primaryKey}` };
       if (save === "never") return { save: false, reason: "save is never" };
       if (save === "on-miss" && jobStatus !== "success" && jobStatus !== "unknown") {
         return { save: false, reason: `the job status is ${jobStatus} (set save: always to save anyway)` };
@@ -1120,6 +1125,7 @@ var require_save = __commonJS({
         ["Size", formatBytes(r.size)],
         ["Files", r.files ?? "-"],
         ["Uncompressed", formatBytes(r.uncompressedSize)],
+        ...r.uploadedBytes != null ? [["Uploaded", `${formatBytes(r.uploadedBytes)} (the rest was in the store)`]] : [],
         ["Time", formatDuration(result.durationMs)],
         ["Throughput", skipped ? "-" : formatThroughput(r.size, result.durationMs)],
         ...jobStatus && jobStatus !== "success" ? [["Job status", jobStatus]] : []
@@ -1173,7 +1179,8 @@ var require_save = __commonJS({
           readOnly: ctx.readOnly,
           readOnlyReason: ctx.readOnlyReason,
           save: ctx.inputs.save,
-          jobStatus
+          jobStatus,
+          update: ctx.inputs.update
         });
         if (!decision.save) {
           host.info(`Not saving: ${decision.reason}`);

@@ -19,6 +19,7 @@ const InputNames = Object.freeze({
   'lookup-only': 'lookupOnly',
   save: 'save',
   'compression-level': 'compressionLevel',
+  update: 'update',
   'docker-image': 'dockerImage',
   binary: 'binary',
 });

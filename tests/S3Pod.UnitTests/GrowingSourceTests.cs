@@ -69,7 +69,8 @@ public sealed class GrowingSourceTests : IDisposable
         var file = Path.Combine(work, "deps", "big.bin");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllBytes(file, Random(size));
-        var store = new GrowingStore(Local(), file, readsExactLength: false);
+        // The file grows once its content is on its way (an archive or chunk PUT), not at the gc intent a chunked save writes first.
+        var store = new GrowingStore(Local(), file, readsExactLength: false, growOn: key => !key.StartsWith("_gc/", StringComparison.Ordinal));
         var cache = new CacheService(store, new Reporter(new StringWriter(), false), new FakeTimeProvider(), work, Path.Combine(_dir, "home"), Fs, "s3pod test");
         var e = await Assert.ThrowsAsync<S3PodException>(() => cache.SaveAsync(new SaveRequest("k", ["deps"], null, 3), default));
         Assert.Equal(FailureKind.Operational, e.Kind);
@@ -85,7 +86,7 @@ public sealed class GrowingSourceTests : IDisposable
     /// <paramref name="readsExactLength"/>: like the S3 store's single PUT, the content is read into
     /// a buffer of exactly the announced length and nothing after it.
     /// </summary>
-    private sealed class GrowingStore(IObjectStore inner, string file, bool readsExactLength) : IObjectStore
+    private sealed class GrowingStore(IObjectStore inner, string file, bool readsExactLength, Func<string, bool>? growOn = null) : IObjectStore
     {
         private bool _grown;
 
@@ -95,7 +96,7 @@ public sealed class GrowingSourceTests : IDisposable
 
         public async Task<PutOutcome> PutAsync(string key, Stream content, PutOptions options, CancellationToken ct)
         {
-            if (_grown) return await inner.PutAsync(key, content, options, ct);
+            if (_grown || growOn?.Invoke(key) == false) return await inner.PutAsync(key, content, options, ct);
             _grown = true;
             var first = new byte[1];
             int n = await content.ReadAsync(first, ct);

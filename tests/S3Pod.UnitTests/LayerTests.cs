@@ -27,7 +27,9 @@ public sealed partial class LayerTests
         ["Transfers"] = ["Output"],
         ["Files"] = [.. Infrastructure, "Config", "Transfers"],
         ["Docker"] = [.. Infrastructure, "Config", "Transfers"],
-        ["Cache"] = [.. Infrastructure, "Config"],
+        // The chunked content store: used by cache entries (and later by artifacts), naming none of them.
+        ["Chunks"] = [.. Infrastructure, "Config"],
+        ["Cache"] = [.. Infrastructure, "Config", "Chunks"],
         ["Artifacts"] = [.. Infrastructure, "Config"],
         // Assets are built on the artifact ledger (an asset version is an artifact version).
         ["Assets"] = [.. Infrastructure, "Config", "Artifacts"],

@@ -19,6 +19,7 @@ const Inputs = Object.freeze({
   LookupOnly: 'lookup-only',
   Save: 'save',
   CompressionLevel: 'compression-level',
+  Update: 'update',
   DockerImage: 'docker-image',
   Binary: 'binary',
   Version: 'version',

@@ -33,7 +33,7 @@
  *   maskSecrets(host)                  call first: masks secret-access-key and access-key-id
  *   normalizeJobStatus(string)         -> 'success'|'failure'|'cancelled'|'partial'|'unknown'
  *   resolveReadOnly(mode, host)        -> { readOnly, reason } ('auto' asks host.untrustedReason())
- *   decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus })
+ *   decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus, update })
  *                                      -> { save: boolean, reason } (pure)
  *   locateBinary(options)              -> { path, version, source: 'input'|'path'|'tool-cache'|'download' }
  *                                      binary input, s3pod on PATH with the wanted --version, tool

@@ -181,6 +181,7 @@ function readInputs(host, mode = 'restore') {
   inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, 'auto');
   inputs.failOnError = getBoolean(host, Inputs.FailOnError, false);
   inputs.compressionLevel = getInteger(host, Inputs.CompressionLevel, 1, 19);
+  inputs.update = getBoolean(host, Inputs.Update, false);
   readBinary(host, inputs, Inputs.Version);
 
   if (mode === 'restore') {

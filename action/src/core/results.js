@@ -54,6 +54,8 @@ function readSave(json) {
     size: number(json?.size),
     files: number(json?.files),
     uncompressedSize: number(json?.uncompressedSize),
+    uploadedBytes: number(json?.uploadedBytes),
+    reusedBytes: number(json?.reusedBytes),
   };
 }
 

@@ -16,6 +16,7 @@ function saveArgs(ctx, key) {
   const args = ['save', '--key', key];
   for (const p of inputs.paths) args.push('--path', p);
   if (ctx.scope) args.push('--scope', ctx.scope);
+  if (inputs.update) args.push('--update');
   args.push(...level);
   args.push(...globalArgs(inputs));
   return args;
@@ -24,15 +25,15 @@ function saveArgs(ctx, key) {
 /**
  * Whether the post step saves, from the restore step's state and the job status.
  * Returns { save: boolean, reason: string }. Pure: unit-testable without a host.
- *   never after an exact hit; never when read-only; save 'never' never saves;
+ *   never after an exact hit (unless update: the entry is replaced when the tree changed); never when read-only; save 'never' never saves;
  *   'on-miss' saves only when the job succeeded, or when its status is 'unknown' (a host that
  *   cannot see the status says so; a host that must not guess passes its own word instead);
  *   'always' saves whatever the status.
  */
-function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus }) {
+function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReason, save, jobStatus, update }) {
   if (!restoreRan) return { save: false, reason: 'the restore step did not complete, so there is no key to save under' };
   if (readOnly) return { save: false, reason: `read-only: ${readOnlyReason || 'read-only is true'}` };
-  if (exactMatch) return { save: false, reason: `cache hit occurred on the primary key ${primaryKey}` };
+  if (exactMatch && !update) return { save: false, reason: `cache hit occurred on the primary key ${primaryKey}` };
   if (save === 'never') return { save: false, reason: 'save is never' };
   if (save === 'on-miss' && jobStatus !== 'success' && jobStatus !== 'unknown') {
     return { save: false, reason: `the job status is ${jobStatus} (set save: always to save anyway)` };
@@ -65,6 +66,7 @@ async function doSave(ctx, key, { jobStatus } = {}) {
     ['Size', formatBytes(r.size)],
     ['Files', r.files ?? '-'],
     ['Uncompressed', formatBytes(r.uncompressedSize)],
+    ...(r.uploadedBytes != null ? [['Uploaded', `${formatBytes(r.uploadedBytes)} (the rest was in the store)`]] : []),
     ['Time', formatDuration(result.durationMs)],
     ['Throughput', skipped ? '-' : formatThroughput(r.size, result.durationMs)],
     ...(jobStatus && jobStatus !== 'success' ? [['Job status', jobStatus]] : []),
@@ -137,6 +139,7 @@ async function runPostSave(host) {
       readOnlyReason: ctx.readOnlyReason,
       save: ctx.inputs.save,
       jobStatus,
+      update: ctx.inputs.update,
     });
     if (!decision.save) {
       host.info(`Not saving: ${decision.reason}`);

@@ -55,7 +55,9 @@ internal sealed class TarPacker
         using var tree = treeDigest ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         packer._tree = tree;
         var guard = new GuardedOutputStream(output, ct);
-        var zstd = ZstdEncoder.Create(guard, level, BufferSize);
+        // Level 0 (TarZstd.Uncompressed): the plain tar stream, for the chunk store, which cuts and
+        // compresses it itself.
+        var zstd = level == TarZstd.Uncompressed ? new NonClosingStream(new StablePaxNames(guard)) : ZstdEncoder.Create(guard, level, BufferSize);
         bool ok = false;
         try
         {
@@ -122,7 +124,7 @@ internal sealed class TarPacker
         switch (st.Kind)
         {
             case EntryKind.Directory:
-                Write(new PaxTarEntry(TarEntryType.Directory, name + "/"), st);
+                Write(NewEntry(TarEntryType.Directory, name + "/", st), st);
                 _dirs++;
                 AddDirectoryContents(path, name);
                 break;
@@ -139,7 +141,7 @@ internal sealed class TarPacker
                 {
                     throw S3PodException.Operational($"cannot read symlink {path}: {e.Message}", e);
                 }
-                Write(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target }, st);
+                Write(With(NewEntry(TarEntryType.SymbolicLink, name, st), link: target), st);
                 _symlinks++;
                 break;
             default:
@@ -156,7 +158,7 @@ internal sealed class TarPacker
         {
             if (_links.TryGetValue(st.Identity, out var first))
             {
-                Write(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = first }, st);
+                Write(With(NewEntry(TarEntryType.HardLink, name, st), link: first), st);
                 _hardLinks++;
                 return;
             }
@@ -172,9 +174,29 @@ internal sealed class TarPacker
             throw S3PodException.Operational($"cannot read {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
         }
         using var data = new FileDataStream(handle, st.Size, path, _copyBuffer, _ct, _tree);
-        Write(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data }, st);
+        Write(With(NewEntry(TarEntryType.RegularFile, name, st), data: data), st);
         _files++;
         _bytes += st.Size;
+    }
+
+    /// <summary>
+    /// A PAX entry whose atime and ctime records are its mtime. Left unset, .NET writes the time of
+    /// the pack into every header, so two packs of one unchanged tree differ in every header — which
+    /// would defeat the chunk store's deduplication (and make archives needlessly unreproducible).
+    /// </summary>
+    private static PaxTarEntry NewEntry(TarEntryType type, string name, in FileEntryInfo st)
+    {
+        // To the 100 ns the mtime record keeps (ModificationTime): a restored file, whose mtime was set
+        // from that record, then packs to the same header as the original.
+        var time = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{st.MtimeSec}.{st.MtimeNsec / 100 * 100:D9}");
+        return new PaxTarEntry(type, name, new Dictionary<string, string> { ["atime"] = time, ["ctime"] = time });
+    }
+
+    private static PaxTarEntry With(PaxTarEntry entry, string? link = null, Stream? data = null)
+    {
+        if (link is not null) entry.LinkName = link;
+        if (data is not null) entry.DataStream = data;
+        return entry;
     }
 
     private void Write(PaxTarEntry entry, in FileEntryInfo st)
@@ -211,7 +233,7 @@ internal sealed class TarPacker
             if (st.Kind == EntryKind.Directory)
             {
                 _ct.ThrowIfCancellationRequested();
-                Write(new PaxTarEntry(TarEntryType.Directory, childName + "/"), st);
+                Write(NewEntry(TarEntryType.Directory, childName + "/", st), st);
                 _dirs++;
                 stack.Push((childPath, childName, ListChildren(childPath), 0));
             }
@@ -256,4 +278,21 @@ internal sealed class TarPacker
             throw S3PodException.Operational($"cannot read directory {dir}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message)}", e);
         }
     }
+}
+
+/// <summary>Passes writes through; disposing it does not dispose the inner stream (the raw-tar mode of
+/// <see cref="TarPacker"/>, where "ending the frame" is a no-op).</summary>
+internal sealed class NonClosingStream(Stream inner) : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
 }

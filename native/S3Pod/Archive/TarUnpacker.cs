@@ -74,13 +74,15 @@ internal sealed class TarUnpacker
     }
 
     /// <param name="include">Selects the entries to extract (by canonical name); the others are skipped. Null: all.</param>
-    public static ArchiveStats Unpack(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null)
+    /// <param name="compressed">False: the input is a plain tar stream (the chunk store decompresses and verifies its chunks itself).</param>
+    public static ArchiveStats Unpack(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null,
+        bool compressed = true)
     {
         var unpacker = new TarUnpacker(fs, locate, include, ct);
         bool ok = false;
         try
         {
-            unpacker.ExtractAll(input);
+            unpacker.ExtractAll(input, compressed);
             ct.ThrowIfCancellationRequested();
             unpacker.CheckDestinations();
             unpacker.Commit();
@@ -94,10 +96,10 @@ internal sealed class TarUnpacker
         return new ArchiveStats(unpacker._files, unpacker._dirCount, unpacker._symlinks, unpacker._hardLinks, unpacker._bytes);
     }
 
-    private void ExtractAll(Stream input)
+    private void ExtractAll(Stream input, bool compressed)
     {
         using var source = new ZstdSource(input);
-        using var data = new ReadAheadStream(source.FillAsync, _ct);
+        using var data = new ReadAheadStream(compressed ? source.FillAsync : input.ReadAsync, _ct);
         // Look at the first header before handing the stream to TarReader, so that a zstd stream holding
         // something else is reported as "not a tar.zst archive" rather than as a damaged one.
         byte[] first = new byte[512];

@@ -49,14 +49,18 @@ internal sealed record ArchiveStats(long Files, long Directories, long Symlinks,
 
 internal static class TarZstd
 {
+    /// <summary>Pass as the level to pack a plain tar stream (no zstd); unpack reads one with <c>compressed: false</c>.</summary>
+    public const int Uncompressed = 0;
+
     public static Task<ArchiveStats> PackAsync(IFileSystem fs, IReadOnlyList<ArchiveInput> inputs, Stream output, int level, Func<string, bool>? exclude, CancellationToken ct,
         bool treeDigest = false) =>
         // Its own thread: the tar walk does synchronous file I/O (cheaper per file than async), and a
         // long pack must not hold a thread-pool thread.
         Task.Factory.StartNew(() => TarPacker.Pack(fs, inputs, output, level, exclude, ct, treeDigest), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    public static Task<ArchiveStats> UnpackAsync(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null) =>
-        Task.Factory.StartNew(() => TarUnpacker.Unpack(fs, input, locate, ct, include), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public static Task<ArchiveStats> UnpackAsync(IFileSystem fs, Stream input, Func<string, (string BaseDir, string RelativePath)?> locate, CancellationToken ct, Func<string, bool>? include = null,
+        bool compressed = true) =>
+        Task.Factory.StartNew(() => TarUnpacker.Unpack(fs, input, locate, ct, include, compressed), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public static Task<ArchiveStats> PackDirectoryAsync(IFileSystem fs, string dir, Stream output, int level, CancellationToken ct, bool treeDigest = false)
     {

@@ -28,6 +28,26 @@ internal static class ZstdEncoder
 
     internal static bool NativeAvailable => NativeZstd.Available;
 
+    [ThreadStatic] private static Compressor? _managedFrame;
+
+    /// <summary>One complete single-threaded frame (checksum on) of <paramref name="data"/> into
+    /// <paramref name="output"/>, which must hold <see cref="FrameBound"/> bytes; returns its length.
+    /// For callers that compress many independent blocks on their own threads (the chunk store).</summary>
+    public static int CompressFrame(ReadOnlySpan<byte> data, Span<byte> output, int level)
+    {
+        if (PreferNative && NativeZstd.TryCompressFrame(data, output, level) is int n) return n;
+        if (_managedFrame is null)
+        {
+            _managedFrame = new Compressor(level);
+            _managedFrame.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+        }
+        _managedFrame.SetParameter(ZSTD_cParameter.ZSTD_c_compressionLevel, level);
+        return _managedFrame.Wrap(data, output);
+    }
+
+    /// <summary>The most a frame of <paramref name="length"/> bytes can take (ZSTD_COMPRESSBOUND plus the frame header and checksum).</summary>
+    public static int FrameBound(int length) => length + (length >> 8) + (length < (128 << 10) ? ((128 << 10) - length) >> 11 : 0) + 64;
+
     internal static Stream Create(Stream output, int level, int bufferSize, bool preferNative)
     {
         if (preferNative && NativeZstd.TryCreate(output, level, bufferSize) is { } native)
@@ -120,6 +140,33 @@ internal static class ZstdEncoder
                 return null;
             }
             return new NativeZstd(api, cctx, output, bufferSize);
+        }
+
+        // One context per thread for one-shot frames: creating one per block costs more than compressing a small block.
+        [ThreadStatic] private static nint _frameCctx;
+
+        public static int? TryCompressFrame(ReadOnlySpan<byte> data, Span<byte> output, int level)
+        {
+            if (Library.Value is not { } api) return null;
+            if (_frameCctx == 0)
+            {
+                var cctx = api.CreateCCtx();
+                if (cctx == 0 || api.IsError(api.SetParameter(cctx, ChecksumFlag, 1)) != 0) return null;
+                _frameCctx = cctx;
+            }
+            if (api.IsError(api.SetParameter(_frameCctx, CompressionLevel, level)) != 0) return null;
+            fixed (byte* src = data)
+            fixed (byte* dst = output)
+            {
+                var input = new InBuffer { Src = src, Size = (nuint)data.Length, Pos = 0 };
+                var outBuf = new OutBuffer { Dst = dst, Size = (nuint)output.Length, Pos = 0 };
+                // With the end directive on the first call, zstd knows the size and compresses in one go.
+                var remaining = api.CompressStream2(_frameCctx, &outBuf, &input, End);
+                if (api.IsError(remaining) != 0)
+                    throw new IOException($"zstd: {Marshal.PtrToStringUTF8((nint)api.GetErrorName(remaining))}");
+                if (remaining != 0) throw new IOException("zstd: output buffer too small for one frame");
+                return (int)outBuf.Pos;
+            }
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

@@ -12,6 +12,10 @@ namespace S3Pod.Cache;
 /// <param name="Size">Bytes of the archive object.</param>
 /// <param name="Sha256">Digest of the archive object.</param>
 /// <param name="ETag">The archive object's ETag when it was written.</param>
+/// <param name="Chunks">A chunked entry (schema v3): its chunks in stream order; Size is then the sum of their
+/// stored sizes and Sha256 the digest of their digests, one per line.</param>
+/// <param name="TreeDigest">Digest of the tree's names, types, modes and bytes (not mtimes): what <c>save --update</c> compares.</param>
+/// <param name="UploadedBytes">Bytes the save that wrote this entry uploaded (the rest it found in the store).</param>
 internal sealed record CacheManifest(
     string? Schema,
     string Format,
@@ -26,20 +30,35 @@ internal sealed record CacheManifest(
     string? ETag,
     string? Archive,
     DateTimeOffset Created,
-    string CreatedBy)
+    string CreatedBy,
+    IReadOnlyList<Chunks.ChunkRef>? Chunks = null,
+    string? TreeDigest = null,
+    long? UploadedBytes = null,
+    int? UploadedChunks = null)
 {
     public const string CurrentSchema = "s3pod.cache/v2";
+    /// <summary>A chunked entry (<see cref="Chunks"/> set, no archive): see Chunks/ChunkLayout.cs.</summary>
+    public const string ChunkedSchema = "s3pod.cache/v3";
+    public const string ChunkedFormat = "chunks+zstd/1";
+
+    public bool IsChunked => Chunks is not null;
 }
 
 /// <param name="Key">Cache key (arch suffix applied).</param>
 /// <param name="Paths">actions/cache-style paths: files, directories, ~, globs, !exclusions.</param>
 /// <param name="Scope">Scope to write (e.g. a branch ref); null is <c>default</c>.</param>
 /// <param name="Level">zstd level 1-19.</param>
-internal sealed record SaveRequest(string Key, IReadOnlyList<string> Paths, string? Scope, int Level);
+/// <param name="Update">Replace the entry when the tree differs (compare-and-swap on its manifest).</param>
+internal sealed record SaveRequest(string Key, IReadOnlyList<string> Paths, string? Scope, int Level, bool Update = false);
 
-/// <param name="SkippedReason">exists (the entry was there), created-meanwhile (a racing save won).</param>
-/// <param name="Size">Bytes of the archive stored.</param>
-internal sealed record SaveResult(string Key, string? Scope, bool Saved, string? SkippedReason, long Size, long Files, long UncompressedSize, double Seconds);
+/// <param name="SkippedReason">exists (the entry was there), created-meanwhile (a racing save won),
+/// unchanged (--update: same tree), updated-meanwhile (--update: a racing update won).</param>
+/// <param name="Size">Bytes of the archive stored (chunked: of all its chunks, shared ones included).</param>
+/// <param name="UploadedBytes">Chunked: compressed bytes this save uploaded.</param>
+/// <param name="ReusedBytes">Chunked: uncompressed bytes of chunks the store already had.</param>
+/// <param name="Updated">--update replaced an existing entry.</param>
+internal sealed record SaveResult(string Key, string? Scope, bool Saved, string? SkippedReason, long Size, long Files, long UncompressedSize, double Seconds,
+    long? UploadedBytes = null, long? ReusedBytes = null, int? Chunks = null, int? UploadedChunks = null, bool Updated = false);
 
 /// <param name="RestoreKeys">Prefixes tried after the exact key, in order, newest match first.</param>
 /// <param name="FallbackScopes">Scopes read after <see cref="Scope"/>, in order.</param>
@@ -64,7 +83,9 @@ internal sealed record RestoreResult(
     bool LookupOnly,
     long? Files,
     double Seconds,
-    MissExplanation? Miss);
+    MissExplanation? Miss,
+    long? DownloadedBytes = null,
+    long? ChunkCacheBytes = null);
 
 /// <summary>Why a restore missed: a one-line summary, the reasons, and the nearest entries that exist.</summary>
 internal sealed record MissExplanation(string Summary, IReadOnlyList<string> Reasons, IReadOnlyList<NearEntry> Nearest);
@@ -75,11 +96,16 @@ internal sealed record NearEntry(string Scope, string Key, IReadOnlyList<string>
 /// <summary>The result of <c>s3pod explain</c>: what a restore with these inputs would match, and why not.</summary>
 internal sealed record ExplainResult(string PrimaryKey, bool Hit, string? MatchedKey, string? MatchedScope, bool ExactMatch, MissExplanation? Miss);
 
-internal sealed record InspectEntry(string Object, string Scope, string Key, string Version, long Size, DateTimeOffset LastModified, DateTimeOffset LastUsed, CacheManifest? Manifest);
+/// <param name="Manifest">The manifest, without its chunk list (see Chunks).</param>
+/// <param name="Chunks">Chunked entries: how many chunks, their stored and logical (uncompressed) bytes, and
+/// how many bytes the save uploaded (the rest was reused from the store).</param>
+internal sealed record InspectEntry(string Object, string Scope, string Key, string Version, long Size, DateTimeOffset LastModified, DateTimeOffset LastUsed, CacheManifest? Manifest,
+    int? Chunks = null, long? StoredSize = null, long? LogicalSize = null, long? UploadedBytes = null);
 
 internal sealed record InspectResult(string Key, IReadOnlyList<InspectEntry> Entries);
 
 internal sealed record PruneEntry(string Scope, string Key, string Version, long Size, DateTimeOffset LastUsed);
 
 /// <param name="Orphans">Archives that no manifest names (saves that lost a race or crashed), removed when older than an hour.</param>
-internal sealed record PruneResult(bool DryRun, IReadOnlyList<PruneEntry> Deleted, long FreedBytes, int Kept, long KeptBytes, int Orphans);
+/// <param name="Chunks">The chunk collection that followed (null when none ran).</param>
+internal sealed record PruneResult(bool DryRun, IReadOnlyList<PruneEntry> Deleted, long FreedBytes, int Kept, long KeptBytes, int Orphans, Chunks.CollectResult? Chunks = null);

@@ -14,7 +14,7 @@ namespace S3Pod.Cache;
 /// marks for eviction, and an explanation on every miss. <paramref name="createdBy"/> is what each
 /// manifest records as its writer (e.g. "s3pod 1.0.0"): the caller knows the version.
 /// </summary>
-internal sealed class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem, string createdBy)
+internal sealed partial class CacheService(IObjectStore store, Reporter reporter, TimeProvider clock, string workingDirectory, string home, IFileSystem fileSystem, string createdBy)
 {
     public const string Format = "tar+zstd/1";
 
@@ -35,6 +35,8 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
         var paths = new CachePaths(request.Paths, workingDirectory, home);
         var manifestKey = CacheLayout.Manifest(request.Scope, request.Key, paths.Version);
         SaveResult Skip(string reason) => new(request.Key, request.Scope, false, reason, 0, 0, 0, clockWatch.Elapsed.TotalSeconds);
+
+        if (Chunked || request.Update) return await SaveChunkedAsync(request, paths, manifestKey, clockWatch, ct);
 
         string? replaceETag = null;
         if (await store.HeadAsync(manifestKey, ct) is { } existing)
@@ -110,7 +112,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
         if ((await store.GetCapabilitiesAsync(ct)).CreateOnly) return true;
         // The server may have let a racing save overwrite the manifest: the one it names now won.
         var stored = await ReadManifestAsync(manifestKey, ct);
-        return stored?.Archive == manifest.Archive;
+        return stored is not null && stored.Archive == manifest.Archive && stored.Sha256 == manifest.Sha256 && stored.Created == manifest.Created;
     }
 
     private static string ArchiveName(string archiveKey) => archiveKey[(archiveKey.LastIndexOf('/') + 1)..];
@@ -153,7 +155,8 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             await TouchAsync(entry, ct);
             long files = stats.Files + stats.Symlinks + stats.HardLinks;
             reporter.Info($"restored {entry.Key}: {files} files, {TransferProgress.Size(stats.UncompressedBytes)} in {clockWatch.Elapsed.TotalSeconds:0.00} s");
-            return new RestoreResult(request.Key, entry.Key, exact, entry.Scope, entry.Archive.Size, true, false, files, clockWatch.Elapsed.TotalSeconds, null);
+            return new RestoreResult(request.Key, entry.Key, exact, entry.Scope, entry.Archive.Size, true, false, files, clockWatch.Elapsed.TotalSeconds, null,
+                entry.Manifest.IsChunked ? LastDownload?.Fetched : null, entry.Manifest.IsChunked ? LastDownload?.Cached : null);
         }
         var miss = await new MissExplainer(store).ExplainAsync(request, paths, ct);
         reporter.Info($"MISS {request.Key}: {miss.Summary}");
@@ -182,6 +185,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
     /// null when the archive vanished or was replaced while being read (a racing prune): a miss.</summary>
     private async Task<ArchiveStats?> ExtractAsync(Entry entry, CachePaths paths, CancellationToken ct)
     {
+        if (entry.Manifest.IsChunked) return await ExtractChunkedAsync(entry, paths, ct);
         try
         {
             await using var opened = await store.OpenReadAsync(entry.Archive.Key, new ReadOptions { IfMatch = entry.Archive.ETag }, ct);
@@ -234,6 +238,8 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
     {
         var manifest = await ReadManifestAsync(manifestObject.Key, ct);
         if (manifest is null) return null;
+        // A chunked entry is whole once its manifest is: chunks are checked as they are read.
+        if (manifest.IsChunked) return new Entry(scope, key, version, manifest, manifestObject with { Size = manifest.Size });
         var archiveKey = manifest.Archive is { } name ? CacheLayout.ScopePrefix(scope) + key + "/" + name : CacheLayout.Archive(scope, key, version, null);
         if (!archiveKey.StartsWith(CacheLayout.EntryPrefix(scope, key, version), StringComparison.Ordinal) && manifest.Archive is not null)
             return null; // a manifest must only name an archive of its own entry
@@ -285,7 +291,8 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             var manifest = entry?.Manifest ?? await ReadManifestAsync(o.Key, ct);
             var usedKey = CacheLayout.Used(p.Scope, p.Key, p.Version);
             entries.Add(new InspectEntry(entry?.Archive.Key ?? o.Key, p.Scope, p.Key, p.Version, entry?.Archive.Size ?? 0, o.LastModified,
-                used.TryGetValue(usedKey, out var u) && u > o.LastModified ? u : o.LastModified, manifest));
+                used.TryGetValue(usedKey, out var u) && u > o.LastModified ? u : o.LastModified, manifest is null ? null : manifest with { Chunks = null },
+                manifest?.Chunks?.Count, manifest?.IsChunked == true ? manifest.Size : null, manifest?.IsChunked == true ? manifest.UncompressedSize : null, manifest?.UploadedBytes));
         }
         return new InspectResult(key, entries);
     }
@@ -293,7 +300,8 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
     /// <summary>Evicts by last use (restore marks), oldest first: entries unused for longer than
     /// <paramref name="olderThan"/>, then more until the total is at most <paramref name="maxTotal"/>.
     /// Also removes archives no manifest names (lost races, crashed saves) once they are an hour old.</summary>
-    public async Task<PruneResult> PruneAsync(string keyPrefix, TimeSpan? olderThan, long? maxTotal, bool dryRun, CancellationToken ct)
+    /// <param name="grace">Then collect chunks no entry references once they are this old; null: no collection.</param>
+    public async Task<PruneResult> PruneAsync(string keyPrefix, TimeSpan? olderThan, long? maxTotal, bool dryRun, CancellationToken ct, TimeSpan? grace = null)
     {
         var now = clock.GetUtcNow();
         var used = await LastUsedAsync(ct);
@@ -308,9 +316,10 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
         }
 
         var all = new List<(PruneEntry Entry, string Id)>();
+        var chunked = await ChunkedManifestsAsync(manifests.Select(m => (m.Key, m.Value.Object)), ct);
         foreach (var (id, (p, manifest)) in manifests)
         {
-            long size = archives.TryGetValue(id, out var list) ? list.Sum(a => a.Size) : 0;
+            long size = chunked.TryGetValue(id, out var cm) ? cm.Size : archives.TryGetValue(id, out var list) ? list.Sum(a => a.Size) : 0;
             var usedKey = CacheLayout.Used(p.Scope, p.Key, p.Version);
             var lastUsed = used.TryGetValue(usedKey, out var u) && u > manifest.LastModified ? u : manifest.LastModified;
             all.Add((new PruneEntry(p.Scope, p.Key, p.Version, size, lastUsed), id));
@@ -348,7 +357,7 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
             string? keep = null;
             if (manifests.TryGetValue(id, out var committed))
             {
-                if (list.Count == 1) continue; // the entry's own archive
+                if (list.Count == 1 && !chunked.ContainsKey(id)) continue; // the entry's own archive
                 keep = await ArchiveNamedByAsync(committed.Object, ct);
                 if (keep is null) continue; // an unreadable manifest: leave the entry alone
             }
@@ -359,13 +368,15 @@ internal sealed class CacheService(IObjectStore store, Reporter reporter, TimePr
                 if (!dryRun) await store.DeleteAsync(a.Key, ct);
             }
         }
-        return new PruneResult(dryRun, doomed.Select(d => d.Entry).ToList(), doomed.Sum(d => d.Entry.Size), all.Count - doomed.Count, total, orphans);
+        Chunks.CollectResult? collected = grace is { } g ? await CollectChunksAsync(g, dryRun, ct) : null;
+        return new PruneResult(dryRun, doomed.Select(d => d.Entry).ToList(), doomed.Sum(d => d.Entry.Size), all.Count - doomed.Count, total, orphans, collected);
     }
 
     private async Task<string?> ArchiveNamedByAsync(ObjectInfo manifestObject, CancellationToken ct)
     {
         var manifest = await ReadManifestAsync(manifestObject.Key, ct);
         if (manifest is null || CacheLayout.Parse(manifestObject.Key) is not { } p) return null;
+        if (manifest.IsChunked) return ""; // names no archive: every one in its directory is a leftover
         return manifest.Archive is { } name ? CacheLayout.ScopePrefix(p.Scope) + p.Key + "/" + name : CacheLayout.Archive(p.Scope, p.Key, p.Version, null);
     }
 

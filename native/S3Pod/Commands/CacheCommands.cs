@@ -13,7 +13,11 @@ internal static class CacheCommands
     private static Option<string> KeyOption() => new("--key") { Description = "Cache key", Required = true };
     private static Option<string[]> PathOption() => new("--path") { Description = "File, directory, ~, glob or !exclusion to cache (repeatable)", Required = true, HelpName = "PATH" };
     private static Option<string?> ScopeOption(string what) => new("--scope") { Description = what, HelpName = "SCOPE" };
-    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home, ctx.FileSystem, $"s3pod {CliApp.Version}");
+    private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home, ctx.FileSystem, $"s3pod {CliApp.Version}")
+    {
+        ChunkCache = ctx.Settings.ChunkCacheDir is { } dir ? new Chunks.ChunkCache(ctx.ResolvePath(dir), ctx.Settings.ChunkCacheSize) : null,
+        StateDirectory = Path.Combine(ctx.ResolvePath(ctx.Settings.CacheDir), "chunks-state"),
+    };
 
     public static Command Save(CliApp app)
     {
@@ -21,10 +25,12 @@ internal static class CacheCommands
         var path = PathOption();
         var scope = ScopeOption("Scope to write to (e.g. refs/heads/main)");
         var level = SharedOptions.LevelOption();
-        var command = new Command("save", "Archive paths as a cache entry (skipped when the key exists in the scope)") { key, path, scope, level };
+        var update = new Option<bool>("--update") { Description = "Replace the entry when the tree differs from it (compare-and-swap; needs a server that enforces If-Match)" };
+        var command = new Command("save", "Store paths as a chunked cache entry (skipped when the key exists in the scope, unless --update)") { key, path, scope, level, update };
         app.Bind(command, async (ctx, ct) =>
         {
-            var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path)!, ctx.Parse.GetValue(scope), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)));
+            var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path)!, ctx.Parse.GetValue(scope), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)),
+                ctx.Parse.GetValue(update));
             ctx.Output.Write(await Service(ctx).SaveAsync(request, ct), CliJson.Default.SaveResult);
             return ExitCodes.Success;
         });
@@ -116,13 +122,16 @@ internal static class CacheCommands
         var olderThan = new Option<string?>("--older-than") { Description = "Evict entries not used for this long (e.g. 7d, 12h, 30m)", HelpName = "DURATION" };
         var maxTotal = new Option<string?>("--max-total") { Description = "Evict least recently used entries until the total is at most this (e.g. 10G, 500M)", HelpName = "SIZE" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only print what would be deleted" };
-        var command = new Command("prune", "Evict cache entries by last use, oldest first") { keyPrefix, olderThan, maxTotal, dryRun };
+        var grace = new Option<string?>("--grace") { Description = "Then delete chunks no entry references once they are this old (default 1h; 0s is safe: saves in flight are waited for)", HelpName = "DURATION" };
+        var command = new Command("prune", "Evict cache entries by last use, oldest first, then collect unreferenced chunks") { keyPrefix, olderThan, maxTotal, dryRun, grace };
         app.Bind(command, async (ctx, ct) =>
         {
             var age = ctx.Parse.GetValue(olderThan) is { } a ? Values.ParseDuration(a, "--older-than") : (TimeSpan?)null;
             var budget = ctx.Parse.GetValue(maxTotal) is { } m ? Values.ParseSize(m, "--max-total") : (long?)null;
-            if (age is null && budget is null) throw S3PodException.Usage("give --older-than and/or --max-total");
-            var result = await Service(ctx).PruneAsync(ctx.Parse.GetValue(keyPrefix) ?? "", age, budget, ctx.Parse.GetValue(dryRun), ct);
+            var graceText = ctx.Parse.GetValue(grace);
+            if (age is null && budget is null && graceText is null) throw S3PodException.Usage("give --older-than and/or --max-total (or --grace alone to only collect chunks)");
+            var collectAfter = graceText is null ? TimeSpan.FromHours(1) : Values.ParseDuration(graceText, "--grace");
+            var result = await Service(ctx).PruneAsync(ctx.Parse.GetValue(keyPrefix) ?? "", age, budget, ctx.Parse.GetValue(dryRun), ct, collectAfter);
             ctx.Reporter.Info($"{(result.DryRun ? "would free" : "freed")} {TransferProgress.Size(result.FreedBytes)} in {result.Deleted.Count} entries; {result.Kept} entries ({TransferProgress.Size(result.KeptBytes)}) kept" +
                 (result.Orphans > 0 ? $"; {result.Orphans} leftover archive(s) of lost or crashed saves {(result.DryRun ? "would be " : "")}removed" : ""));
             ctx.Output.Write(result, CliJson.Default.PruneResult);

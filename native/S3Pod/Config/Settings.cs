@@ -31,6 +31,12 @@ internal sealed record Settings(
     /// the settings a feature reads itself (the asset settings, resolved by the command layer).</summary>
     public Func<Setting, string?> Pick { get; init; } = _ => null;
 
+    /// <summary>The local chunk cache directory, or null when it is off.</summary>
+    public string? ChunkCacheDir { get; init; }
+
+    public long ChunkCacheSize { get; init; } = 2L << 30;
+
+
     /// <summary>Resolves every setting of <see cref="SettingsTable"/>. <paramref name="flags"/> holds
     /// the values given on the command line by config key (absent or null: not given).</summary>
     public static Settings Resolve(IReadOnlyDictionary<string, string?> flags, Func<string, string?> env)
@@ -83,8 +89,19 @@ internal sealed record Settings(
             file is not null)
         {
             Pick = Pick,
+            ChunkCacheDir = Pick(SettingsTable.ChunkCache) switch
+            {
+                "off" => null,
+                null or "" => EphemeralRunner(env) ? null : Path.Combine(cacheDir, "chunks"),
+                var dir => ExpandHome(dir, env),
+            },
+            ChunkCacheSize = Pick(SettingsTable.ChunkCacheSize) is { Length: > 0 } size ? Values.ParseSize(size, SettingsTable.ChunkCacheSize.Key) : 2L << 30,
         };
     }
+
+    /// <summary>A runner that starts empty for every job (GitHub-hosted, Microsoft-hosted): a chunk cache there only costs disk writes.</summary>
+    private static bool EphemeralRunner(Func<string, string?> env) =>
+        env("RUNNER_ENVIRONMENT") == "github-hosted" || env("AGENT_ISSELFHOSTED") == "0";
 
     /// <summary>The store prefix may be written with leading or trailing slashes; what is between them must be a valid key.</summary>
     private static string ValidStorePrefix(string prefix)

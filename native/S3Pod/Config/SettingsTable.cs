@@ -57,6 +57,9 @@ internal static class SettingsTable
         "Limit for checking a cached copy that could serve stale (object cache, unpinned assets) before serving it with a warning");
     public static readonly Setting FileSystem = new("fs", SettingType.Text, "by OS", "File-system layer of the archive code: linux (the statx fast path) or portable (.NET APIs; the default off Linux)", HasFlag: false);
     public static readonly Setting Zstd = new("zstd", SettingType.Text, "native", "zstd encoder: native (the system's libzstd when present) or managed (ZstdSharp)", HasFlag: false);
+    public static readonly Setting ChunkCache = new("chunk_cache", SettingType.Path, "<cache_dir>/chunks, off on hosted runners",
+        "Local cache of chunked cache entries' chunks (a directory or `off`): a warm runner downloads only the chunks it lacks", HasFlag: false);
+    public static readonly Setting ChunkCacheSize = new("chunk_cache_size", SettingType.Text, "2G", "Budget of the chunk cache; least recently used chunks go first", HasFlag: false);
     public static readonly Setting AssumeSingleWriter = new("assume_single_writer", SettingType.Bool, "false",
         "Let artifact writes run on a server that does not enforce conditional writes; you guarantee one writer at a time");
     public static readonly Setting AssetTtl = new("asset_ttl", SettingType.Duration, "1d",
@@ -71,6 +74,7 @@ internal static class SettingsTable
     [
         Endpoint, Region, Bucket, Prefix, KeyFile, SecretFile, ArchSuffix, Store, CacheDir,
         ConnectTimeout, FirstByteTimeout, IdleTimeout, Retries, OperationTimeout, RevalidateTimeout, AssumeSingleWriter, FileSystem, Zstd,
+        ChunkCache, ChunkCacheSize,
         AssetTtl, AssetImmutable, AssetsDir, Manifest,
     ];
 

@@ -22,12 +22,18 @@ internal static class FaultCases
 {
     private const long Cut = 256 << 10;
 
+    /// <summary>Chunks are at most 2 MiB and a broken read resumes where it stopped, so a cut 256 KiB
+    /// in only ever delays a chunk: for chunked reads the body is cut before its first byte.</summary>
+    private static long CutFor(Operation op) => op.Chunked ? 0 : Cut;
+
     private static Expectation ConnectionTrouble { get; } = Expectation.FailsWith(@"(?i)reset|closed|connection|network");
 
     /// <summary>The requests that carry an operation's data: its GET, or when large its second range
     /// (by offset: the ranges run in parallel, so arrival order would pick a different one each run),
     /// resumptions included: a resumed request starts where the broken one stopped.</summary>
-    private static RequestMatch DataGet(Operation op) => op.Size == Size.Large
+    private static RequestMatch DataGet(Operation op) => op.Chunked
+        ? On.ObjectGet with { PathContains = op.DataPath }
+        : op.Size == Size.Large
         ? On.RangedGet with { PathContains = op.DataPath, RangeStartsWithin = (8 << 20, 16 << 20) }
         : On.ObjectGet with { PathContains = op.DataPath };
 
@@ -44,13 +50,13 @@ internal static class FaultCases
 
     public static IReadOnlyList<(FaultCase Case, Size[] Sizes)> Downloads { get; } =
     [
-        (new("reset mid-body once", Expectation.Succeeds, op => One(DataGet(op), new Fault.ResetResponse(Cut)),
+        (new("reset mid-body once", Expectation.Succeeds, op => One(DataGet(op), new Fault.ResetResponse(CutFor(op))),
             "one connection reset 256 KiB into the body: resumed from there"), [Size.Small, Size.Large]),
-        (new("truncated body once", Expectation.Succeeds, op => One(DataGet(op), new Fault.TruncateResponse(Cut)),
+        (new("truncated body once", Expectation.Succeeds, op => One(DataGet(op), new Fault.TruncateResponse(CutFor(op))),
             "fewer bytes than Content-Length, then FIN: resumed"), [Size.Small, Size.Large]),
-        (new("stall mid-body once", Expectation.Succeeds, op => One(DataGet(op), new Fault.StallResponse(Cut)),
+        (new("stall mid-body once", Expectation.Succeeds, op => One(DataGet(op), new Fault.StallResponse(CutFor(op))),
             "the body stops (socket open): the idle timeout cuts it, the retry resumes"), [Size.Small, Size.Large]),
-        (new("short stall 1 s", Expectation.Succeeds, op => One(DataGet(op), new Fault.StallResponse(Cut, TimeSpan.FromSeconds(1))),
+        (new("short stall 1 s", Expectation.Succeeds, op => One(DataGet(op), new Fault.StallResponse(CutFor(op), TimeSpan.FromSeconds(1))),
             "a pause shorter than the idle timeout is no failure"), [Size.Small]),
         (new("503 burst on GET", Expectation.Succeeds, op => One(DataGet(op), Fault.SlowDown, times: 2),
             "two SlowDown answers, then service"), [Size.Small, Size.Large]),
@@ -58,9 +64,9 @@ internal static class FaultCases
             "two SlowDown answers to the first request"), [Size.Small]),
         (new("throttled", Expectation.Succeeds, op => One(On.Any, new Fault.Throttle(ThrottleRate(op)), times: FaultRule.Always),
             "slow but steady (~4 s): no timeout may fire while bytes flow"), [Size.Small, Size.Large]),
-        (new("reset mid-body always", ConnectionTrouble, op => One(DataGet(op), new Fault.ResetResponse(Cut), times: FaultRule.Always),
+        (new("reset mid-body always", ConnectionTrouble, op => One(DataGet(op), new Fault.ResetResponse(CutFor(op)), times: FaultRule.Always),
             "every data GET is reset: give up after the retries, say so"), [Size.Small, Size.Large]),
-        (new("stall mid-body always", Expectation.TimesOut, op => One(DataGet(op), new Fault.StallResponse(Cut), times: FaultRule.Always),
+        (new("stall mid-body always", Expectation.TimesOut, op => One(DataGet(op), new Fault.StallResponse(CutFor(op)), times: FaultRule.Always),
             "every data GET stalls: idle timeout, retries, then exit 2 naming the timeout"), [Size.Small, Size.Large]),
         (new("silent server", Expectation.TimesOut, op => One(On.Any, new Fault.Silent(), times: FaultRule.Always),
             "accepts, never answers: first-byte timeout"), [Size.Small]),

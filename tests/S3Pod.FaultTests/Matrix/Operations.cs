@@ -32,6 +32,10 @@ internal abstract class Operation(Size size)
     /// PUTs only (Ceph RGW), since its CompleteMultipartUpload would ignore them (issue 9, defect 1).</summary>
     public virtual bool LargeUploadIsOnePut => false;
 
+    /// <summary>The data goes as content-addressed chunks (save, restore): single PUTs and GETs of at
+    /// most 2 MiB each, never parts or ranges.</summary>
+    public virtual bool Chunked => false;
+
     public virtual string Cwd(Sandbox box) => box.Work;
 
     public abstract Task PrepareAsync(Sandbox box);
@@ -222,7 +226,10 @@ internal sealed class SaveOperation(Size size) : Operation(size)
 {
     public override string Name => "save";
     public override bool Uploads => true;
-    public override string DataPath => ".tzst";
+    // Saves store chunks (chunks/sha256/...): the faults hit chunk PUTs and GETs.
+    public override string DataPath => "/chunks/sha256/";
+    public override bool Chunked => true;
+    public override bool LargeUploadIsOnePut => true;
     public override string[] Args => ["save", "--key", "fault-cache", "--path", "data"];
 
     public override Task PrepareAsync(Sandbox box)
@@ -261,7 +268,10 @@ internal sealed class RestoreOperation(Size size) : Operation(size)
     private string _before = "";
     public override string Name => "restore";
     public override bool Uploads => false;
-    public override string DataPath => ".tzst";
+    // Saves store chunks (chunks/sha256/...): the faults hit chunk PUTs and GETs.
+    public override string DataPath => "/chunks/sha256/";
+    public override bool Chunked => true;
+    public override bool LargeUploadIsOnePut => true;
     // --fail-on-miss: a restore that gives up and calls it a miss must not look like success.
     public override string[] Args => ["restore", "--key", "fault-cache", "--path", "data", "--fail-on-miss"];
     public override string? DestinationName => "data";

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using S3Pod.Archive;
+using S3Pod.Chunks;
+using S3Pod.Output;
+using S3Pod.Storage;
+
+namespace S3Pod.Cache;
+
+/// <summary>
+/// Chunked entries (schema v3): the tree's tar stream cut into content-defined chunks, each stored
+/// once in the bucket's chunk store; the manifest lists them and is the commit point, as for
+/// archives. See the README, "Chunked caches", for the protocol of save, update and collection.
+/// </summary>
+internal sealed partial class CacheService
+{
+    /// <summary>Save new entries as chunks (the default); false writes one archive per entry as 1.x did.</summary>
+    public bool Chunked { get; init; } = true;
+
+    /// <summary>The local chunk cache, or null (<c>chunk_cache = off</c>).</summary>
+    public ChunkCache? ChunkCache { get; init; }
+
+    /// <summary>Where the last restore of each path set is recorded (the next save starts from its
+    /// chunks); null: not recorded.</summary>
+    public string? StateDirectory { get; init; }
+
+    public ICollectionGuard? Guard { get; init; }
+
+    /// <summary>How many of the scope's newest entries (with the same paths) a save reads to learn what the store has.</summary>
+    private const int NewestEntriesRead = 2;
+
+    private ICollectionGuard GuardOrDefault => Guard ?? new StoreCollectionGuard(store, reporter.Info, clock, createdBy);
+
+    private static int Workers => Math.Clamp(Environment.ProcessorCount * 3, 4, 16);
+
+    private async Task<SaveResult> SaveChunkedAsync(SaveRequest request, CachePaths paths, string manifestKey, Stopwatch clockWatch, CancellationToken ct)
+    {
+        var scopeName = request.Scope ?? CacheLayout.DefaultScope;
+        SaveResult Skip(string reason) => new(request.Key, request.Scope, false, reason, 0, 0, 0, clockWatch.Elapsed.TotalSeconds);
+
+        if (request.Update && !(await store.GetCapabilitiesAsync(ct)).CompareAndSwap)
+            throw S3PodException.Operational($"save --update needs compare-and-swap (PUT with If-Match), which {store.Location} does not enforce (see `s3pod doctor`); save under a new key instead");
+
+        string? replaceETag = null;
+        CacheManifest? current = null;
+        if (await store.HeadAsync(manifestKey, ct) is { } existing)
+        {
+            var entry = await OpenEntryAsync(scopeName, request.Key, paths.Version, existing, ct);
+            if (entry is not null && !request.Update)
+            {
+                reporter.Info($"cache {request.Key} already exists in scope {scopeName}; not saving");
+                return Skip("exists");
+            }
+            if (entry is null) reporter.Warn($"cache {request.Key} in scope {scopeName} is broken (its archive is missing or differs from its manifest); replacing it");
+            current = entry?.Manifest;
+            replaceETag = existing.ETag;
+        }
+
+        var inputs = paths.ArchiveInputs(missing => reporter.Warn($"path '{missing}' does not exist; skipped"));
+        if (inputs.Count == 0)
+            throw S3PodException.Usage($"none of the paths exist ({string.Join(", ", request.Paths)}); nothing to save");
+
+        if (current?.TreeDigest is { } before)
+        {
+            // A read-only pass first, so that an unchanged tree uploads nothing at all (a changed
+            // mtime alone would otherwise send the chunks holding its tar headers).
+            var probe = await TarZstd.PackAsync(fileSystem, inputs, Stream.Null, TarZstd.Uncompressed, paths.IsExcluded, ct, treeDigest: true);
+            if (probe.TreeDigest == before)
+            {
+                reporter.Info($"cache {request.Key} in scope {scopeName} is unchanged; not updating");
+                return Skip("unchanged");
+            }
+        }
+
+        await using var intent = await GuardOrDefault.BeginWriteAsync(ct);
+        var known = await KnownChunksAsync(scopeName, paths.Version, current, ct);
+        ArchiveStats stats;
+        ChunkUploadStats upload;
+        using (var progress = reporter.Progress($"save {request.Key}", null))
+        {
+            using var writer = new ChunkWriter(store, FastCdc.Default, request.Level, known, Workers, progress.Report, ct);
+            try
+            {
+                stats = await TarZstd.PackAsync(fileSystem, inputs, writer, TarZstd.Uncompressed, paths.IsExcluded, ct, treeDigest: true);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await writer.ThrowWorkerFailureAsync(); // an upload failed and stopped the packer: that is the error
+                throw;
+            }
+            catch
+            {
+                await writer.AbortAsync();
+                throw;
+            }
+            upload = await writer.CompleteAsync();
+        }
+        if (!intent.StillProtects) await CheckReusedAsync(upload, known, ct);
+
+        var listDigest = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Concat(upload.Chunks.Select(c => c.Sha256 + "\n")))));
+        var manifest = new CacheManifest(CacheManifest.ChunkedSchema, CacheManifest.ChunkedFormat, request.Key, scopeName, paths.Version, paths.Specs,
+            stats.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, upload.StoredBytes, listDigest, null, null, clock.GetUtcNow(),
+            createdBy, upload.Chunks, stats.TreeDigest, upload.UploadedBytes, upload.UploadedChunks);
+        // Create-only for a new key; compare-and-swap on the manifest we read for an update (or a broken entry).
+        if (!await CommitAsync(manifestKey, manifest, replaceETag, ct))
+        {
+            bool update = replaceETag is not null;
+            reporter.Info(update ? $"cache {request.Key} was updated meanwhile by another job; not updating" : $"cache {request.Key} was saved meanwhile by another job; not saving");
+            return Skip(update ? "updated-meanwhile" : "created-meanwhile");
+        }
+        reporter.Info($"{(current is null ? "saved" : "updated")} cache {request.Key}: {manifest.Files} files, {TransferProgress.Size(manifest.UncompressedSize)} in {upload.Chunks.Count} chunks; " +
+            $"uploaded {TransferProgress.Size(upload.UploadedBytes)} ({upload.UploadedChunks} chunks), reused {TransferProgress.Size(upload.ReusedBytes)} in {clockWatch.Elapsed.TotalSeconds:0.00} s");
+        return new SaveResult(request.Key, request.Scope, true, null, manifest.Size, manifest.Files, manifest.UncompressedSize, clockWatch.Elapsed.TotalSeconds,
+            upload.UploadedBytes, upload.ReusedBytes, upload.Chunks.Count, upload.UploadedChunks, current is not null);
+    }
+
+    /// <summary>A save that outlived its intent's protection: a collector may have taken it for a
+    /// crashed save, so every chunk it reused rather than uploaded must still be there.</summary>
+    private async Task CheckReusedAsync(ChunkUploadStats upload, IReadOnlyDictionary<string, long> known, CancellationToken ct)
+    {
+        foreach (var digest in upload.Chunks.Select(c => c.Sha256).Where(known.ContainsKey).Distinct())
+        {
+            if (await store.HeadAsync(ChunkLayout.Chunk(digest), ct) is null)
+                throw S3PodException.Operational($"chunk {digest} was collected while this (long) save ran; nothing was committed: save again");
+        }
+    }
+
+    /// <summary>
+    /// What the store holds, from manifests read now (after the intent is up, so a collection
+    /// cannot remove their chunks before this save commits): the entry this runner last restored
+    /// for these paths, the entry being updated, and the scope's newest entries for these paths.
+    /// </summary>
+    private async Task<Dictionary<string, long>> KnownChunksAsync(string scope, string version, CacheManifest? current, CancellationToken ct)
+    {
+        var known = new Dictionary<string, long>(StringComparer.Ordinal);
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        async Task AddAsync(string manifestKey)
+        {
+            if (!read.Add(manifestKey)) return;
+            if (await ReadManifestAsync(manifestKey, ct) is { Chunks: { } chunks })
+                foreach (var c in chunks) known[c.Sha256] = c.Stored;
+        }
+        if (current?.Chunks is { } mine)
+        {
+            // Read again rather than trusted: it must be committed now, after the intent.
+            await AddAsync(CacheLayout.Manifest(scope, current.Key, version));
+        }
+        if (ReadLastRestore(version) is { } last) await AddAsync(CacheLayout.Manifest(last.Scope, last.Key, last.Version));
+        var newest = new List<ObjectInfo>();
+        await foreach (var o in store.ListAsync(CacheLayout.ScopePrefix(scope), ct))
+            if (CacheLayout.Parse(o.Key) is { IsManifest: true } n && n.Version == version) newest.Add(o);
+        foreach (var o in newest.OrderByDescending(o => o.LastModified).Take(NewestEntriesRead)) await AddAsync(o.Key);
+        return known;
+    }
+
+    private async Task<ArchiveStats?> ExtractChunkedAsync(Entry entry, CachePaths paths, CancellationToken ct)
+    {
+        var chunks = entry.Manifest.Chunks!;
+        ArchiveStats stats;
+        long fetched, cached;
+        using (var progress = reporter.Progress($"restore {entry.Key}", entry.Manifest.Size))
+        {
+            await using var reader = new ChunkReader(store, chunks, ChunkCache, Workers, progress.Report, ct);
+            try
+            {
+                stats = await TarZstd.UnpackAsync(fileSystem, reader, paths.Locator(), ct, compressed: false);
+            }
+            catch (ChunkMissingException e)
+            {
+                reporter.Warn($"cache {entry.Key} lost a chunk while it was being restored ({e.Message}: pruned meanwhile?); treated as a miss");
+                return null;
+            }
+            fetched = reader.FetchedBytes;
+            cached = reader.CachedBytes;
+        }
+        _lastDownload = (fetched, cached);
+        ChunkCache?.Trim();
+        WriteLastRestore(entry);
+        return stats;
+    }
+
+    private (long Fetched, long Cached)? _lastDownload;
+
+    /// <summary>Compressed bytes downloaded and uncompressed bytes from the chunk cache by the last chunked restore.</summary>
+    internal (long Fetched, long Cached)? LastDownload => _lastDownload;
+
+    private string? LastRestorePath(string version)
+    {
+        if (StateDirectory is null) return null;
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store.Location + "\n" + version)))[..24];
+        return Path.Combine(StateDirectory, "last-restore", id + ".json");
+    }
+
+    private LastRestoreRecord? ReadLastRestore(string version)
+    {
+        if (LastRestorePath(version) is not { } path) return null;
+        try
+        {
+            var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), ChunkJson.Default.LastRestoreRecord);
+            return record?.Schema == LastRestoreRecord.CurrentSchema && record.Location == store.Location && record.Version == version ? record : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void WriteLastRestore(Entry entry)
+    {
+        if (LastRestorePath(entry.Version) is not { } path) return;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temp = path + "." + Environment.ProcessId + ".tmp";
+            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(
+                new LastRestoreRecord(LastRestoreRecord.CurrentSchema, store.Location, entry.Scope, entry.Key, entry.Version, clock.GetUtcNow()), ChunkJson.Default.LastRestoreRecord));
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reporter.Warn($"could not record the restore in {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Entry id → manifest, for the chunked entries among <paramref name="manifests"/>.</summary>
+    private async Task<Dictionary<string, CacheManifest>> ChunkedManifestsAsync(IEnumerable<(string Id, ObjectInfo Manifest)> manifests, CancellationToken ct)
+    {
+        var result = new Dictionary<string, CacheManifest>(StringComparer.Ordinal);
+        foreach (var (id, o) in manifests)
+            if (await ReadManifestAsync(o.Key, ct) is { IsChunked: true } m) result[id] = m;
+        return result;
+    }
+
+    /// <summary>
+    /// Chunk collection, after eviction. Under the collection lease it lists every committed
+    /// manifest in every scope (not only those prune selected) and deletes the chunks none names.
+    /// A manifest it cannot read stops the collection: its chunks cannot be told apart.
+    /// </summary>
+    private async Task<CollectResult> CollectChunksAsync(TimeSpan grace, bool dryRun, CancellationToken ct)
+    {
+        var result = await ChunkStore.CollectAsync(store, GuardOrDefault, async token =>
+        {
+            var live = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var o in store.ListAsync(CacheLayout.Root, token))
+            {
+                if (CacheLayout.Parse(o.Key) is not { IsManifest: true }) continue;
+                var manifest = await ReadManifestAsync(o.Key, token);
+                if (manifest is null && await store.HeadAsync(o.Key, token) is not null)
+                    throw S3PodException.Operational($"manifest {o.Key} is unreadable; chunk collection stopped (it cannot tell which chunks that entry needs)");
+                foreach (var c in manifest?.Chunks ?? []) live.Add(c.Sha256);
+            }
+            return live;
+        }, grace, clock.GetUtcNow(), dryRun, reporter.Info, ct);
+        if (result.Deferred) return result;
+        reporter.Info($"chunks: {(dryRun ? "would delete" : "deleted")} {result.Chunks} unreferenced ({TransferProgress.Size(result.Bytes)}); kept {result.Kept} ({TransferProgress.Size(result.KeptBytes)})" +
+            (result.Young > 0 ? $", {result.Young} of them unreferenced but younger than {grace}" : ""));
+        return result;
+    }
+}
