@@ -123,7 +123,7 @@ describe('readInputs', () => {
     [{ path: 'a' }, 'key'],
     [{ key: 'k' }, 'path'],
     [{ key: 'a\nb', path: 'a' }, 'key'],
-    [{ key: 'x'.repeat(513), path: 'a' }, 'key'],
+    [{ key: 'x'.repeat(1025), path: 'a' }, 'key'],
     [{ ...ok, 'read-only': 'yes' }, 'read-only'],
     [{ ...ok, save: 'on-success' }, 'save'],
     [{ ...ok, 'fail-on-cache-miss': '1' }, 'fail-on-cache-miss'],
