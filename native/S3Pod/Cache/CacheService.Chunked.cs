@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using S3Pod.Archive;
 using S3Pod.Chunks;
+using S3Pod.Local;
 using S3Pod.Output;
 using S3Pod.Storage;
 
@@ -212,11 +213,8 @@ internal sealed partial class CacheService
         if (LastRestorePath(entry.Version) is not { } path) return;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temp = path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(
-                new LastRestoreRecord(LastRestoreRecord.CurrentSchema, store.Location, entry.Scope, entry.Key, entry.Version, clock.GetUtcNow()), ChunkJson.Default.LastRestoreRecord));
-            File.Move(temp, path, overwrite: true);
+            AtomicFile.WriteJson(path,
+                new LastRestoreRecord(LastRestoreRecord.CurrentSchema, store.Location, entry.Scope, entry.Key, entry.Version, clock.GetUtcNow()), ChunkJson.Default.LastRestoreRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
