@@ -28,11 +28,13 @@ const SCHEMAS = {
   save: {
     key: T.string, scope: orNull(T.string), saved: T.boolean, skippedReason: orNull(T.string),
     size: T.number, files: T.number, uncompressedSize: T.number, seconds: T.number,
+    uploadedBytes: orNull(T.number), reusedBytes: orNull(T.number), chunks: orNull(T.number), uploadedChunks: orNull(T.number), updated: T.boolean,
   },
   restore: {
     primaryKey: T.string, matchedKey: orNull(T.string), exactMatch: T.boolean, matchedScope: orNull(T.string),
     size: orNull(T.number), restored: T.boolean, lookupOnly: T.boolean, files: orNull(T.number),
     seconds: T.number, miss: (v) => v === null || (typeof v === 'object' && !Array.isArray(v)),
+    downloadedBytes: orNull(T.number), chunkCacheBytes: orNull(T.number),
   },
   miss: { summary: T.string, reasons: T.strings, nearest: Array.isArray },
   nearest: { scope: T.string, key: T.string, paths: T.strings, lastModified: T.isoDate, differences: T.strings },

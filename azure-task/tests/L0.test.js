@@ -389,7 +389,7 @@ test('an agent with no s3pod build: one error naming Agent.OS/Agent.OSArchitectu
   const { tr, calls, explain } = await run('L0BadPlatform');
   assert.ok(tr.failed, explain());
   const platforms = Object.keys(require('../../action/src/core/release-sums.json').assets).map((a) => a.replace(/^s3pod-|\.exe$/g, '')).sort().join(', ');
-  assert.deepEqual(tr.errorIssues, [`No s3pod 1.0.0 binary for Linux ARM (Agent.OS/Agent.OSArchitecture); binaries exist for: ${platforms}. Put s3pod on PATH or set the binary input`], explain());
+  assert.deepEqual(tr.errorIssues, [`No s3pod ${require('../../action/src/core/release-sums.json').version} binary for Linux ARM (Agent.OS/Agent.OSArchitecture); binaries exist for: ${platforms}. Put s3pod on PATH or set the binary input`], explain());
   assert.equal(calls.length, 0);
 });
 

@@ -122,7 +122,7 @@ async function vsixTask() {
 
 test('npm run package writes a .vsix holding task.json and two self-contained entry points', async () => {
   const { out, vsix, taskDir } = await vsixTask();
-  assert.equal(path.basename(vsix), 's3pod.s3pod-1.0.0.vsix');
+  assert.equal(path.basename(vsix), `s3pod.s3pod-${require('../vss-extension.json').version}.vsix`);
   const names = zipEntries(vsix);
   for (const n of ['extension.vsixmanifest', 'S3PodV1/task.json', 'S3PodV1/main.js', 'S3PodV1/post.js',
     'S3PodArtifactV1/task.json', 'S3PodArtifactV1/main.js', 'S3PodAssetsV1/task.json', 'S3PodAssetsV1/main.js']) assert.ok(names.includes(n), `${n} in ${names}`);
