@@ -12,7 +12,7 @@ namespace S3Pod.ReleaseTests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class InstallScriptTests : IDisposable
 {
-    private const string Tag = "v1.2.3";
+    private static readonly string Tag = "v" + ReleaseOptions.BuildVersion;
     private static readonly string Repo = FindRepo();
     private readonly GitHubStandIn _github = new();
     private readonly string _root = Directory.CreateTempSubdirectory("s3pod-install-").FullName;
@@ -85,7 +85,7 @@ public sealed class InstallScriptTests : IDisposable
     [Fact]
     public void Sh_DefaultsToHomeLocalBin_AndTakesTheVersionWithoutV()
     {
-        var (code, _, stderr) = Sh(new() { ["S3POD_OS"] = "Linux", ["S3POD_ARCH"] = "x86_64", ["S3POD_VERSION"] = "1.2.3" });
+        var (code, _, stderr) = Sh(new() { ["S3POD_OS"] = "Linux", ["S3POD_ARCH"] = "x86_64", ["S3POD_VERSION"] = ReleaseOptions.BuildVersion });
         Assert.True(code == 0, stderr);
         Assert.Contains("s3pod-linux-x64", File.ReadAllText(Path.Join(_root, ".local", "bin", "s3pod")));
     }
