@@ -36,6 +36,11 @@ internal sealed partial class CacheService
 
     private static int Workers => Math.Clamp(Environment.ProcessorCount * 3, 4, 16);
 
+    /// <summary>Chunks a restore fetches ahead of the extractor. A chunk GET is a round trip or two
+    /// (HEAD, GET) for ~0.5 MiB that mostly waits on the server, so more than the save's workers;
+    /// memory is one decompressed chunk per slot.</summary>
+    private const int FetchWindow = 16;
+
     private async Task<SaveResult> SaveChunkedAsync(SaveRequest request, CachePaths paths, string manifestKey, Stopwatch clockWatch, CancellationToken ct)
     {
         var scopeName = request.Scope ?? CacheLayout.DefaultScope;
@@ -163,7 +168,7 @@ internal sealed partial class CacheService
         long fetched, cached;
         using (var progress = reporter.Progress($"restore {entry.Key}", entry.Manifest.Size))
         {
-            await using var reader = new ChunkReader(store, chunks, ChunkCache, Workers, progress.Report, ct);
+            await using var reader = new ChunkReader(store, chunks, ChunkCache, FetchWindow, progress.Report, ct);
             try
             {
                 stats = await TarZstd.UnpackAsync(fileSystem, reader, paths.Locator(), ct, compressed: false);

@@ -66,6 +66,26 @@ internal sealed class ChunkWriter : Stream
         }
     }
 
+    // The packer writes through these (GuardedOutputStream). Stream's own WriteAsync would run each
+    // write as a thread-pool task behind a semaphore: a context switch per tar header, which made a
+    // save of 52,000 small files spend 3 s switching. A write here only copies and cuts; it blocks
+    // only for back-pressure, which is what the packer's thread is for.
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+    {
+        if (ct.IsCancellationRequested) return ValueTask.FromCanceled(ct);
+        try
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
     private void Emit(bool final)
     {
         int length = _cdc.Cut(_buffer.AsSpan(_start, _end - _start), final);

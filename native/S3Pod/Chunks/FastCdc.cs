@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace S3Pod.Chunks;
 
 /// <summary>
@@ -41,18 +44,22 @@ internal sealed class FastCdc
         if (!final && data.Length < Max) throw new ArgumentException("not enough data for a cut");
         int n = Math.Min(data.Length, Max);
         int normal = Math.Min(Avg, n);
-        var gear = Gear;
+        // The hot loop of a save (every byte of the tree passes here): indexed without bounds checks,
+        // since i stays below n <= data.Length and a byte always indexes the 256-word table.
+        ref byte bytes = ref MemoryMarshal.GetReference(data);
+        ref ulong gear = ref MemoryMarshal.GetArrayDataReference(Gear);
+        ulong maskS = _maskS, maskL = _maskL;
         ulong h = 0;
         int i = Min;
         for (; i < normal; i++)
         {
-            h = (h << 1) + gear[data[i]];
-            if ((h & _maskS) == 0) return i + 1;
+            h = (h << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
+            if ((h & maskS) == 0) return i + 1;
         }
         for (; i < n; i++)
         {
-            h = (h << 1) + gear[data[i]];
-            if ((h & _maskL) == 0) return i + 1;
+            h = (h << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
+            if ((h & maskL) == 0) return i + 1;
         }
         return n;
     }
