@@ -245,7 +245,9 @@ internal sealed partial class S3ObjectStore : IObjectStore, IBucketAdmin
                     return (Stream)new OwningStream(w.WatchResponseBody(r.ResponseStream), r);
                 }, ct);
             }
-            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
+            // A range past the end of the object looked up (416) means it was replaced by a shorter one:
+            // a server that ignores If-Match (s3rver, Garage) answers a racing rewrite so.
+            catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound or HttpStatusCode.RequestedRangeNotSatisfiable)
             {
                 throw new StorageException(StorageFailure.Changed,
                     $"{store.Describe(key)} was {(e.StatusCode == HttpStatusCode.NotFound ? "deleted" : "replaced")} while it was being read", e);

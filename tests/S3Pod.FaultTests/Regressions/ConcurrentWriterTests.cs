@@ -53,7 +53,12 @@ public sealed class ConcurrentWriterTests
 
             var reader = Directory.CreateDirectory(Path.Combine(box.Root, $"r{round}-restore")).FullName;
             var restore = await box.DirectInAsync(reader, "restore", "--key", key, "--path", "data", "--fail-on-miss", "--json");
-            if (restore.Code != 0)
+            if (restore.Code == 3 && !server.EnforcesCreateOnly)
+            {
+                // s3rver writes objects in place: racing manifests of different lengths can be mixed at
+                // rest. No client prevents that there; what s3pod must do is miss, not restore a mix.
+            }
+            else if (restore.Code != 0)
             {
                 problems.Add($"round {round}: restore exits {restore.Code}: {restore.Headline}");
             }
