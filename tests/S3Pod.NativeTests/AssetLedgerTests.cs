@@ -449,6 +449,7 @@ public sealed class AssetLedgerTests
     public void SubPathsOfADirectoryAsset_StayInsideIt_AndADanglingLinkIsAClearNotFound()
     {
         Binary.SkipIfAbsent();
+        Binary.SkipOnWine("Linux symlinks (Wine shows one as what it points to, so the pushed tree's 'up -> ..' becomes an endless directory); a Windows tree has no such links");
         var (b, _) = Setup();
         using var _b = b;
         var src = Path.Combine(b.Work, "dir");
