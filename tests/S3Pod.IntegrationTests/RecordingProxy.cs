@@ -39,7 +39,9 @@ internal sealed partial class RecordingProxy : IAsyncDisposable
     /// <summary>Everything clients sent, connection after connection.</summary>
     public string ClientBytes()
     {
-        lock (_connections) return string.Concat(_connections.Select(c => Encoding.Latin1.GetString(c.ToArray())));
+        // One connection per line at least: a request body that does not end in a newline (a 1-byte
+        // PUT) must not hide the first request line of the next connection from RequestLine().
+        lock (_connections) return string.Join("\n", _connections.Select(c => Encoding.Latin1.GetString(c.ToArray())));
     }
 
     /// <summary>The requests seen so far: (method, path and query).</summary>

@@ -91,6 +91,10 @@ internal sealed record ReadOptions
     public Action<long>? Progress { get; init; }
 }
 
+/// <summary>A small object read whole: its metadata and content, from one write. Content holds
+/// Info.Size bytes (the buffer may be longer); it is null when the object was larger than the limit.</summary>
+internal sealed record WholeObject(ObjectInfo Info, byte[]? Content);
+
 /// <summary>An open object: its metadata and its content, which come from the same write.</summary>
 internal sealed record ObjectReader(ObjectInfo Info, Stream Content) : IAsyncDisposable
 {
@@ -124,6 +128,23 @@ internal interface IObjectStore : IAsyncDisposable
     /// may be read with parallel ranged requests behind the returned stream, pinned to one version;
     /// a failed body read is resumed where it stopped.</summary>
     Task<ObjectReader?> OpenReadAsync(string key, ReadOptions options, CancellationToken ct);
+
+    /// <summary>
+    /// Reads a small object whole with one GET and no HEAD before it (chunks, manifests: a HEAD per
+    /// object would double the requests of a restore), or returns null when it does not exist. When
+    /// the object is larger than <paramref name="maxBytes"/>, its content is not read and
+    /// <see cref="WholeObject.Content"/> is null. A read that fails part-way is retried whole.
+    /// <paramref name="allocate"/> gives the buffer for a size (one of a pool's, possibly longer).
+    /// </summary>
+    async Task<WholeObject?> ReadWholeAsync(string key, long maxBytes, CancellationToken ct, Func<int, byte[]>? allocate = null)
+    {
+        await using var opened = await OpenReadAsync(key, ReadOptions.Default, ct);
+        if (opened is null) return null;
+        if (opened.Info.Size > maxBytes) return new WholeObject(opened.Info, null);
+        var content = allocate?.Invoke((int)opened.Info.Size) ?? new byte[opened.Info.Size];
+        await opened.Content.ReadExactlyAsync(content.AsMemory(0, (int)opened.Info.Size), ct);
+        return new WholeObject(opened.Info, content);
+    }
 
     /// <summary>Lists objects whose key starts with <paramref name="prefix"/>, in key order, starting
     /// after <paramref name="startAfter"/> when given.</summary>
