@@ -45,6 +45,27 @@ internal static class ZstdEncoder
         return _managedFrame.Wrap(data, output);
     }
 
+    [ThreadStatic] private static Decompressor? _managedDecompressor;
+
+    /// <summary>Decompresses one or more complete frames into <paramref name="output"/> (checksums
+    /// checked); returns the length written. Native libzstd when there is one: it decodes about
+    /// twice as fast as the managed port, and a chunked restore decodes every byte it restores.</summary>
+    /// <exception cref="InvalidDataException">The frame is damaged or larger than <paramref name="output"/>.</exception>
+    public static int DecompressFrame(ReadOnlySpan<byte> frame, Span<byte> output)
+    {
+        if (PreferNative && NativeZstd.TryDecompressFrame(frame, output) is { } native)
+            return native.Error is null ? native.Length : throw new InvalidDataException(native.Error);
+        try
+        {
+            return (_managedDecompressor ??= new Decompressor()).Unwrap(frame, output);
+        }
+        catch (Exception e) when (e is ZstdException or ArgumentException or InvalidOperationException)
+        {
+            _managedDecompressor = null; // not reused after a failure
+            throw new InvalidDataException(e.Message, e);
+        }
+    }
+
     /// <summary>The most a frame of <paramref name="length"/> bytes can take (ZSTD_COMPRESSBOUND plus the frame header and checksum).</summary>
     public static int FrameBound(int length) => length + (length >> 8) + (length < (128 << 10) ? ((128 << 10) - length) >> 11 : 0) + 64;
 
@@ -79,6 +100,8 @@ internal static class ZstdEncoder
             public delegate* unmanaged<nint, OutBuffer*, InBuffer*, int, nuint> CompressStream2;
             public delegate* unmanaged<nuint, uint> IsError;
             public delegate* unmanaged<nuint, byte*> GetErrorName;
+            public delegate* unmanaged<nint> CreateDCtx;
+            public delegate* unmanaged<nint, void*, nuint, void*, nuint, nuint> DecompressDCtx;
         }
 
         private static readonly Lazy<Api?> Library = new(Load);
@@ -100,6 +123,8 @@ internal static class ZstdEncoder
                         CompressStream2 = (delegate* unmanaged<nint, OutBuffer*, InBuffer*, int, nuint>)NativeLibrary.GetExport(handle, "ZSTD_compressStream2"),
                         IsError = (delegate* unmanaged<nuint, uint>)NativeLibrary.GetExport(handle, "ZSTD_isError"),
                         GetErrorName = (delegate* unmanaged<nuint, byte*>)NativeLibrary.GetExport(handle, "ZSTD_getErrorName"),
+                        CreateDCtx = (delegate* unmanaged<nint>)NativeLibrary.GetExport(handle, "ZSTD_createDCtx"),
+                        DecompressDCtx = (delegate* unmanaged<nint, void*, nuint, void*, nuint, nuint>)NativeLibrary.GetExport(handle, "ZSTD_decompressDCtx"),
                     };
                 }
                 catch (EntryPointNotFoundException)
@@ -166,6 +191,23 @@ internal static class ZstdEncoder
                     throw new IOException($"zstd: {Marshal.PtrToStringUTF8((nint)api.GetErrorName(remaining))}");
                 if (remaining != 0) throw new IOException("zstd: output buffer too small for one frame");
                 return (int)outBuf.Pos;
+            }
+        }
+
+        [ThreadStatic] private static nint _frameDctx;
+
+        /// <summary>Decompresses whole frames into <paramref name="output"/> (checking their checksums);
+        /// null when libzstd is absent, else the length written or an error name.</summary>
+        public static (int Length, string? Error)? TryDecompressFrame(ReadOnlySpan<byte> frame, Span<byte> output)
+        {
+            if (Library.Value is not { } api) return null;
+            if (_frameDctx == 0 && (_frameDctx = api.CreateDCtx()) == 0) return null;
+            fixed (byte* src = frame)
+            fixed (byte* dst = output)
+            {
+                var n = api.DecompressDCtx(_frameDctx, dst, (nuint)output.Length, src, (nuint)frame.Length);
+                if (api.IsError(n) != 0) return (0, Marshal.PtrToStringUTF8((nint)api.GetErrorName(n)));
+                return ((int)n, null);
             }
         }
 

@@ -13,32 +13,28 @@ internal sealed class ChunkCache(string directory, long budget)
 
     private string PathOf(string digest) => Path.Combine(Directory, digest[..2], digest);
 
-    public byte[]? TryGet(ChunkRef chunk)
+    /// <summary>The cached frame of the chunk, or null; the caller verifies it and <see cref="Drop"/>s a damaged one.</summary>
+    public byte[]? TryGetFrame(ChunkRef chunk)
     {
         var path = PathOf(chunk.Sha256);
-        byte[] frame;
         try
         {
-            frame = File.ReadAllBytes(path);
+            var frame = File.ReadAllBytes(path);
+            try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            return frame;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
-        try
-        {
-            var data = ChunkReader.Decode(chunk, frame);
-            try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            return data;
-        }
-        catch (S3PodException)
-        {
-            try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            return null;
-        }
     }
 
-    public void Put(ChunkRef chunk, byte[] frame)
+    public void Drop(ChunkRef chunk)
+    {
+        try { File.Delete(PathOf(chunk.Sha256)); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    public void Put(ChunkRef chunk, ReadOnlySpan<byte> frame)
     {
         var path = PathOf(chunk.Sha256);
         try

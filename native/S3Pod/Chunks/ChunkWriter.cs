@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Threading.Channels;
@@ -25,6 +24,7 @@ internal sealed class ChunkWriter : Stream
     private readonly ConcurrentDictionary<string, Task<long>> _seen = new(StringComparer.Ordinal);
     private readonly List<ChunkRef?> _chunks = new();
     private readonly Task[] _workers;
+    private readonly BufferPool _chunkBuffers;
     private readonly CancellationTokenSource _cts;
     private byte[] _buffer;
     private int _start, _end;
@@ -41,6 +41,7 @@ internal sealed class ChunkWriter : Stream
         _progress = progress;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _buffer = new byte[cdc.Max * 2];
+        _chunkBuffers = new BufferPool(cdc.Max);
         _queue = Channel.CreateBounded<(int, byte[], int)>(new BoundedChannelOptions(workers) { SingleWriter = true });
         _workers = Enumerable.Range(0, workers).Select(_ => Task.Run(WorkAsync)).ToArray();
     }
@@ -89,7 +90,7 @@ internal sealed class ChunkWriter : Stream
     private void Emit(bool final)
     {
         int length = _cdc.Cut(_buffer.AsSpan(_start, _end - _start), final);
-        var chunk = ArrayPool<byte>.Shared.Rent(length);
+        var chunk = _chunkBuffers.Rent();
         Buffer.BlockCopy(_buffer, _start, chunk, 0, length);
         _start += length;
         int index;
@@ -105,7 +106,7 @@ internal sealed class ChunkWriter : Stream
         }
         catch (OperationCanceledException)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            _chunkBuffers.Return(chunk);
             // A worker failed (its error is what CompleteAsync reports) or the caller cancelled.
             _cts.Token.ThrowIfCancellationRequested();
             throw;
@@ -179,12 +180,7 @@ internal sealed class ChunkWriter : Stream
                         {
                             try
                             {
-                                int bound = ZstdEncoder.FrameBound(length);
-                                if (frame is null || frame.Length < bound)
-                                {
-                                    if (frame is not null) ArrayPool<byte>.Shared.Return(frame);
-                                    frame = ArrayPool<byte>.Shared.Rent(bound);
-                                }
+                                frame ??= GC.AllocateUninitializedArray<byte>(ZstdEncoder.FrameBound(_cdc.Max));
                                 int size = ZstdEncoder.CompressFrame(data.AsSpan(0, length), frame, _level);
                                 stored = await PutAsync(digest, frame, size, ct);
                                 mine.SetResult(stored);
@@ -201,7 +197,7 @@ internal sealed class ChunkWriter : Stream
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(data);
+                    _chunkBuffers.Return(data);
                 }
             }
         }
@@ -210,16 +206,12 @@ internal sealed class ChunkWriter : Stream
             _cts.Cancel(); // stops the packer (Emit) and the other workers
             throw;
         }
-        finally
-        {
-            if (frame is not null) ArrayPool<byte>.Shared.Return(frame);
-        }
     }
 
     private async Task<long> PutAsync(string digest, byte[] frame, int size, CancellationToken ct)
     {
         // Unconditional: the name is the content, so rewriting an existing chunk changes nothing but its date.
-        await _store.PutAsync(ChunkLayout.Chunk(digest), new MemoryStream(frame, 0, size, writable: false), new PutOptions
+        await _store.PutAsync(ChunkLayout.Chunk(digest), new MemoryStream(frame, 0, size, writable: false, publiclyVisible: true), new PutOptions
         {
             Length = size,
             Metadata = new Dictionary<string, string> { [MetadataKeys.Format] = ChunkStore.Format },

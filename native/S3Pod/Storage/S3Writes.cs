@@ -37,6 +37,13 @@ internal sealed partial class S3ObjectStore
             // Small objects go in one PUT: cheaper, and conditions on a single PUT are enforced by more
             // servers (RGW 16 ignores them on CompleteMultipartUpload). A stream of unknown length is
             // probed with one part's worth: if it fills the part, that buffer becomes part 1.
+            if (options.Length is { } whole && content is MemoryStream memory && memory.Position == 0 && memory.Length == whole
+                && memory.TryGetBuffer(out var segment) && segment.Offset == 0)
+            {
+                // Already in memory (a chunk's frame): sent from where it is, not copied first.
+                options.Progress?.Invoke(whole);
+                return await PutSingleAsync(key, segment.Array!, (int)whole, options, ct);
+            }
             var buffer = GC.AllocateUninitializedArray<byte>(options.Length is { } n ? (int)n : PartSize);
             int filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
             if (options.Length is not null || filled < buffer.Length)
