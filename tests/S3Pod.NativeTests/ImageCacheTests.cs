@@ -130,6 +130,28 @@ public sealed class ImageCacheTests
     }
 
     [SkippableFact]
+    public void ASaveInAScopeWithNoImages_StartsFromTheImageThisRunnerLastRestored()
+    {
+        SkipWithoutDocker();
+        using var b = new Binary();
+        b.CreateBucket();
+        using var images = new Images(b);
+        var baseTag = images.Build("base", "scratch", 40);
+        var a = images.Build("app-a", baseTag, 1);
+        var bb = images.Build("app-b", baseTag, 1);
+        Assert.Equal(0, b.Exec("save", "--key", "img-a", "--docker-image", a, "--scope", "main").Code);
+        images.Remove(a);
+        var restored = b.Exec("restore", "--key", "img-a", "--docker-image", a, "--scope", "main", "--fail-on-miss");
+        Assert.True(restored.Code == 0, restored.All);
+
+        // A pull request's scope holds no image entry: what the store has comes from the restore above
+        // (another image, on the same base).
+        var r = b.Exec("save", "--key", "img-b", "--docker-image", bb, "--scope", "refs/pull/1/merge", "--json");
+        Assert.True(r.Code == 0, r.All);
+        Assert.True(Json(r).GetProperty("uploadedBytes").GetInt64() <= 4L << 20, r.Out);
+    }
+
+    [SkippableFact]
     public void CorruptChunk_Exit5_AndTheImageIsNotLoaded()
     {
         SkipWithoutDocker();
