@@ -109,6 +109,10 @@ public sealed class ImageCacheTests
         Assert.True(other.Code == 3, other.All);
         Assert.Contains($"image {bb}", other.All);
 
+        var explain = b.Exec("explain", "--key", "img-b-3", "--restore-key", "img-b-", "--docker-image", bb, "--json");
+        Assert.True(explain.Code == 0, explain.All);
+        Assert.Equal("img-b-1", Json(explain).GetProperty("matchedKey").GetString());
+
         // --update with the image as saved: nothing is written (the chunk store is as it was).
         string Chunks() => b.Shell($"{Binary.Aws} s3 ls --recursive s3://$BUCKET/chunks/ | awk '{{print $4}}' | sort").Out;
         var before = Chunks();
@@ -188,7 +192,7 @@ public sealed class ImageCacheTests
     {
         Binary.SkipIfAbsent(needsServer: false);
         using var b = new Binary(useServer: false);
-        foreach (var command in new[] { "save", "restore" })
+        foreach (var command in new[] { "save", "restore", "explain" })
         {
             var r = b.Exec(command, "--key", "k", "--docker-image", "app:1", "--path", "deps");
             Assert.True(r.Code == 2, r.All);

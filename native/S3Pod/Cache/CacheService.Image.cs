@@ -168,6 +168,24 @@ internal sealed partial class CacheService
         return new RestoreResult(request.Key, null, false, null, null, false, request.LookupOnly, null, clockWatch.Elapsed.TotalSeconds, miss, Image: image.Reference);
     }
 
+    /// <summary><c>explain --docker-image</c>: what a restore of this image would match, and if nothing, why.</summary>
+    public async Task<ExplainResult> ExplainImageAsync(RestoreRequest request, string image, CancellationToken ct)
+    {
+        var version = ImageVersions.Of(image);
+        await foreach (var candidate in CandidatesAsync(request, version, ct))
+        {
+            if (await OpenEntryAsync(candidate.Scope, candidate.Key, version, candidate.Manifest, ct) is { Manifest.Image: not null } entry)
+            {
+                reporter.Info($"a restore would match {entry.Key} in scope {entry.Scope}{(entry.Key == request.Key ? " (exact key)" : " (restore key)")}: image {entry.Manifest.Image} ({entry.Manifest.ImageId})");
+                return new ExplainResult(request.Key, true, entry.Key, entry.Scope, entry.Key == request.Key, null);
+            }
+        }
+        var miss = await new MissExplainer(store).ExplainAsync(request, version, [], image, ct);
+        reporter.Info($"MISS {request.Key}: {miss.Summary}");
+        foreach (var reason in miss.Reasons) reporter.Info($"  {reason}");
+        return new ExplainResult(request.Key, false, null, null, false, miss);
+    }
+
     /// <summary>Streams the entry's chunks into the import; null when a chunk is missing (pruned
     /// meanwhile: a miss). A corrupt chunk fails the read, which stops the import unfinished.</summary>
     private async Task<string?> LoadImageAsync(Entry entry, ImageEndpoint image, CancellationToken ct)

@@ -114,12 +114,16 @@ internal static class CacheCommands
 
     public static Command Explain(CliApp app)
     {
-        var options = RestoreOptions.Create();
+        var options = RestoreOptions.Create(pathRequired: false);
+        var image = ImageOption("Explain a restore of an image entry (saved with --docker-image IMAGE)");
         var command = new Command("explain", "Say what a restore with these options would match, and if nothing, why (nearest entries, what differs)");
         foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(image);
         app.Bind(command, async (ctx, ct) =>
         {
-            var result = await Service(ctx).ExplainAsync(options.Bind(ctx, lookupOnly: true), ct);
+            var img = ImageOrPaths(ctx, options.Path, image);
+            var request = options.Bind(ctx, lookupOnly: true);
+            var result = img is null ? await Service(ctx).ExplainAsync(request, ct) : await Service(ctx).ExplainImageAsync(request, img, ct);
             ctx.Output.Write(result, CliJson.Default.ExplainResult);
             return ExitCodes.Success;
         });
