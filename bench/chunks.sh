@@ -7,6 +7,8 @@
 #
 # Everything runs on WORK (tmpfs: restores there measure s3pod, not the disk). Each case uses its
 # own store prefix, so a "full" save starts from an empty chunk store.
+# SECTIONS picks cases (default: all); "docker" needs a Docker engine (DOCKER_HOST as for docker)
+# and is skipped without one.
 set -euo pipefail
 S3POD=${S3POD:-$(pwd)/dist/s3pod-linux-x64}
 WORK=${WORK:-/dev/shm/chunk-bench}
@@ -22,7 +24,7 @@ measure() {
   /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/last.json" 2> "$WORK/last.err" || { cat "$WORK/last.err" >&2; return 1; }
   read -r wall rss < "$WORK/time"
   printf '%-44s %8.2f s %7d MB' "$label" "$wall" $((rss / 1024))
-  if grep -q uploadedBytes "$WORK/last.json" 2>/dev/null; then
+  if jq -e '.uploadedBytes != null' "$WORK/last.json" > /dev/null 2>&1; then
     jq -r '"  uploaded \(.uploadedBytes/1048576|floor) MiB of \(.size/1048576|floor) MiB stored, \(.chunks) chunks"' "$WORK/last.json"
   elif grep -q downloadedBytes "$WORK/last.json" 2>/dev/null; then
     jq -r '"  downloaded \((.downloadedBytes // 0)/1048576|floor) MiB of \(.size/1048576|floor) MiB"' "$WORK/last.json"
@@ -52,7 +54,7 @@ mkdir -p ws && cp -a "$TREE" ws/tree
 echo "tree: $(du -sm ws/tree | cut -f1) MB, $(find ws/tree -type f | wc -l) files; server $S3POD_ENDPOINT"
 cd ws
 P="--prefix $RUN"
-SECTIONS=${SECTIONS:-full changed warm versions small big}
+SECTIONS=${SECTIONS:-full changed warm versions small big docker}
 on() { [[ " $SECTIONS " == *" $1 "* ]]; }
 if on full || on changed || on warm; then
 echo "== full save and cold restore"
@@ -122,5 +124,31 @@ if on big; then
   measure "chunked: save 1 GB" "$S3POD" --prefix $RUN-b --json save --key b --path sdk --path random.bin
   rm -rf sdk random.bin
   measure "chunked: restore 1 GB" "$S3POD" --prefix $RUN-b --json restore --key b --path sdk --path random.bin
+fi
+if on docker; then
+  echo "== docker: a second image sharing a 40 MB base layer (save --docker-image), against docker upload"
+  if ! docker info > /dev/null 2>&1; then echo "  (skipped: no docker engine)"; else
+  # Images built locally from scratch (no registry needed): a base with 40 MiB of random bytes,
+  # and two images FROM it adding 1 MiB each.
+  img=s3pod-bench/$RUN
+  mkdir -p "$WORK/img/base" "$WORK/img/a" "$WORK/img/b" && cd "$WORK/img"
+  head -c 40M /dev/urandom > base/base.bin && printf 'FROM scratch\nCOPY base.bin /base.bin\n' > base/Dockerfile
+  DOCKER_BUILDKIT=0 docker build -q -t "$img-base:1" base > /dev/null 2>&1
+  for x in a b; do
+    head -c 1M /dev/urandom > $x/$x.bin && printf 'FROM %s\nCOPY %s.bin /%s.bin\n' "$img-base:1" $x $x > $x/Dockerfile
+    DOCKER_BUILDKIT=0 docker build -q -t "$img-$x:1" $x > /dev/null 2>&1
+  done
+  bytes() { echo "  $1: $(jq -r ".$2" "$WORK/last.json") bytes"; }
+  measure "whole: docker upload A" "$S3POD" --prefix $RUN-d --json docker upload img-a "$img-a:1"; bytes "stored" size
+  measure "whole: docker upload B" "$S3POD" --prefix $RUN-d --json docker upload img-b "$img-b:1"; bytes "stored" size
+  measure "chunked: save --docker-image A" "$S3POD" --prefix $RUN-d --json save --key img-a --docker-image "$img-a:1"; bytes "uploaded" uploadedBytes
+  measure "chunked: save --docker-image B (A's base)" "$S3POD" --prefix $RUN-d --json save --key img-b --docker-image "$img-b:1"; bytes "uploaded" uploadedBytes
+  measure "chunked: save --update B, unchanged" "$S3POD" --prefix $RUN-d --json save --key img-b --docker-image "$img-b:1" --update; jq -r '"  \(.skippedReason)"' "$WORK/last.json"
+  docker rmi "$img-b:1" > /dev/null
+  measure "whole: docker download B" "$S3POD" --prefix $RUN-d --json docker download img-b
+  docker rmi "$img-b:1" > /dev/null
+  measure "chunked: restore --docker-image B" "$S3POD" --prefix $RUN-d --json restore --key img-b --docker-image "$img-b:1"
+  docker rmi "$img-a:1" "$img-b:1" "$img-base:1" > /dev/null
+  fi
 fi
 rm -rf "$WORK"

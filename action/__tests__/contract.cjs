@@ -1,6 +1,6 @@
 'use strict';
 // The binary's JSON contract as the wrappers rely on it, checked against REAL output of every
-// command the shared core runs (key, save, restore, docker upload | exists | download, and an
+// command the shared core runs (key, save, restore, with --path and with --docker-image, and an
 // error). The GitHub Action's suite and the Azure task's suite both run these cases; the action's
 // also runs them against the stub binary, which must follow the same contract.
 //
@@ -29,15 +29,16 @@ const SCHEMAS = {
     key: T.string, scope: orNull(T.string), saved: T.boolean, skippedReason: orNull(T.string),
     size: T.number, files: T.number, uncompressedSize: T.number, seconds: T.number,
     uploadedBytes: orNull(T.number), reusedBytes: orNull(T.number), chunks: orNull(T.number), uploadedChunks: orNull(T.number), updated: T.boolean,
+    image: orNull(T.string), imageId: orNull(T.string),
   },
   restore: {
     primaryKey: T.string, matchedKey: orNull(T.string), exactMatch: T.boolean, matchedScope: orNull(T.string),
     size: orNull(T.number), restored: T.boolean, lookupOnly: T.boolean, files: orNull(T.number),
     seconds: T.number, miss: (v) => v === null || (typeof v === 'object' && !Array.isArray(v)),
-    downloadedBytes: orNull(T.number), chunkCacheBytes: orNull(T.number),
+    downloadedBytes: orNull(T.number), chunkCacheBytes: orNull(T.number), image: orNull(T.string), imageId: orNull(T.string),
   },
   miss: { summary: T.string, reasons: T.strings, nearest: Array.isArray },
-  nearest: { scope: T.string, key: T.string, paths: T.strings, lastModified: T.isoDate, differences: T.strings },
+  nearest: { scope: T.string, key: T.string, paths: orNull(T.strings), lastModified: T.isoDate, differences: T.strings, image: orNull(T.string) },
   transfer: {
     key: T.string, action: T.string, size: T.number, seconds: T.number, sha256: orNull(T.string),
     source: orNull(T.string), path: orNull(T.string), skipped: T.boolean, skippedReason: orNull(T.string), files: orNull(T.number),
@@ -222,51 +223,56 @@ function contractCases({ core, binary, skip = false, s3 = null, storeDir = null,
     }],
   ].map(([name, fn]) => ({ name, skip, run: fn }));
 
-  const imageKey = 'ct-image';
+  const imageKey = 'ct-image-1';
   const dockerCases = [
-    ['docker upload: a transfer result whose size is the stored object', async () => {
+    ['save --docker-image: a save result naming the image and its ID', async () => {
       await ready();
       image = `s3pod-contract/${runId}:1`;
       if (realDocker) assert.equal(docker('tag', process.env.S3POD_TEST_DOCKER_IMAGE, image).status, 0);
-      const result = await run(['docker', 'upload', imageKey, image]);
+      const result = await run(['save', '--key', imageKey, '--docker-image', image, '--scope', 'refs/heads/main']);
       ok(result);
-      const json = checkContract('transfer', oneObject(result));
-      const r = core.readTransfer(json);
-      assert.equal(r.skipped, false);
-      assert.ok(r.size > 0, `size ${r.size}`);
-      saved.imageSize = r.size;
+      const json = checkContract('save', oneObject(result));
+      assert.equal(core.readSave(json).saved, true);
+      assert.ok(json.size > 0, `size ${json.size}`);
+      assert.equal(json.image, image);
+      assert.match(json.imageId, /^sha256:[0-9a-f]{64}$/);
+      saved.imageSize = json.size;
+      saved.imageId = json.imageId;
     }],
-    ['docker upload of an existing key: skipped', async () => {
-      const result = await run(['docker', 'upload', imageKey, image]);
-      ok(result);
-      assert.equal(core.readTransfer(checkContract('transfer', oneObject(result))).skipped, true);
+    ['save --docker-image again: skipped "exists"; with --update and the same image: skipped "unchanged"', async () => {
+      const again = await run(['save', '--key', imageKey, '--docker-image', image, '--scope', 'refs/heads/main']);
+      ok(again);
+      const a = checkContract('save', oneObject(again));
+      assert.deepEqual([a.saved, a.skippedReason], [false, 'exists']);
+      const update = await run(['save', '--key', imageKey, '--docker-image', image, '--scope', 'refs/heads/main', '--update']);
+      ok(update);
+      const u = checkContract('save', oneObject(update));
+      assert.deepEqual([u.saved, u.skippedReason, u.imageId], [false, 'unchanged', saved.imageId]);
     }],
-    ['docker exists: {key, exists, size, lastModified}; exit 1 when absent', async () => {
-      const hit = await run(['docker', 'exists', imageKey]);
-      ok(hit);
-      const json = checkContract('exists', oneObject(hit));
-      const r = core.readExists(json);
-      assert.equal(r.exists, true);
-      assert.ok(r.size > 0, `size ${r.size}`);
-      if (saved.imageSize !== undefined) assert.equal(r.size, saved.imageSize, 'the size docker upload reported');
-      saved.existsSize = r.size;
-      const absent = await run(['docker', 'exists', 'ct-no-image']);
-      assert.equal(absent.exitCode, 1);
-      assert.deepEqual(core.readExists(checkContract('exists', oneObject(absent))), { exists: false, size: null });
-    }],
-    ['docker download: the image is loaded and size is the stored size', async () => {
+    ['restore --docker-image by restore key, lookup-only then for real: the image is loaded, size is the stored size', async () => {
       if (realDocker) assert.equal(docker('rmi', image).status, 0);
-      const result = await run(['docker', 'download', imageKey, image]);
+      const args = ['restore', '--key', 'ct-image-2', '--restore-key', 'ct-image-', '--docker-image', image, '--scope', 'refs/pull/1/merge', '--fallback-scope', 'refs/heads/main'];
+      const lookup = await run([...args, '--lookup-only']);
+      ok(lookup);
+      const l = checkContract('restore', oneObject(lookup));
+      assert.deepEqual([l.matchedKey, l.exactMatch, l.lookupOnly, l.restored], [imageKey, false, true, false]);
+      if (realDocker) assert.notEqual(docker('image', 'inspect', image).status, 0, 'lookup-only loads nothing');
+      const result = await run(args);
       ok(result);
-      const json = checkContract('transfer', oneObject(result));
-      assert.equal(core.readTransfer(json).size, saved.existsSize, 'the size docker exists reported');
+      const json = checkContract('restore', oneObject(result));
+      assert.deepEqual(core.readRestore(json), { matchedKey: imageKey, exactMatch: false, matchedScope: 'refs/heads/main', size: saved.imageSize, miss: null });
+      assert.deepEqual([json.restored, json.image, json.imageId], [true, image, saved.imageId]);
       if (realDocker) assert.equal(docker('image', 'inspect', image).status, 0, 'docker load restored the tag');
     }],
-    ['docker download of an absent key: exit 3 and a transfer result', async () => {
+    ['restore --docker-image of another image: a miss whose nearest entry names the image saved', async () => {
+      const result = await run(['restore', '--key', imageKey, '--docker-image', 'absent/image:1', '--scope', 'refs/heads/main']);
+      ok(result);
+      const json = checkContract('restore', oneObject(result));
+      assert.equal(json.matchedKey, null);
+      const same = json.miss.nearest.find((e) => e.key === imageKey);
+      assert.ok(same, `the entry with the same key is among the nearest: ${JSON.stringify(json.miss.nearest)}`);
+      assert.deepEqual([same.image, same.paths], [image, null]);
       if (realDocker) docker('rmi', image);
-      const result = await run(['docker', 'download', 'ct-no-image', 'absent:1']);
-      assert.equal(result.exitCode, 3, result.stderr);
-      checkContract('transfer', oneObject(result));
     }],
   ].map(([name, fn]) => ({ name, skip: dockerSkip, run: fn }));
 

@@ -135,7 +135,6 @@ describe('readInputs', () => {
     [{ ...ok, 'access-key-id': 'AK' }, 'secret-access-key'],
     [{ ...ok, 'secret-access-key': 'S' }, 'access-key-id'],
     [{ ...ok, 'docker-image': 'img:1' }, 'path'],
-    [{ key: 'k', 'docker-image': 'img:1', 'restore-keys': 'k-' }, 'restore-keys'],
     [{ key: 'k-{hash}', path: 'a' }, 'hash-files'],
     [{ ...ok, version: 'latest' }, 'version'],
   ];
@@ -179,6 +178,15 @@ describe('binary arguments and environment', () => {
     assert.deepEqual(s, ['save', '--key', 'K', '--path', 'a', '--path', 'b', '--scope', 'refs/pull/1/merge', '--level', '5',
       '--endpoint', 'http://h:9000', '--region', 'r', '--bucket', 'b', '--prefix', 'p']);
     for (const a of [...r, ...s]) assert.ok(a !== 'AK' && a !== 'SK');
+  });
+  test('an image is an entry like paths: restore keys, scopes, lookup-only and update carry over', () => {
+    const image = { ...inputs, paths: [], dockerImage: 'app:ci', update: true };
+    assert.deepEqual(core.readInputs(fakeHost({ key: 'k', 'docker-image': 'app:ci', 'restore-keys': 'k-' })).restoreKeys, ['k-']);
+    const ctx = { inputs: image, scope: 'refs/pull/1/merge', fallbackScopes: ['refs/heads/main'] };
+    assert.deepEqual(core.restoreArgs(ctx, 'K'), ['restore', '--key', 'K', '--restore-key', 'x-', '--docker-image', 'app:ci', '--scope', 'refs/pull/1/merge',
+      '--fallback-scope', 'refs/heads/main', '--lookup-only', '--endpoint', 'http://h:9000', '--region', 'r', '--bucket', 'b', '--prefix', 'p']);
+    assert.deepEqual(core.saveArgs(ctx, 'K'), ['save', '--key', 'K', '--docker-image', 'app:ci', '--scope', 'refs/pull/1/merge', '--update', '--level', '5',
+      '--endpoint', 'http://h:9000', '--region', 'r', '--bucket', 'b', '--prefix', 'p']);
   });
   test('binaryEnv passes credentials by environment and drops INPUT_*', () => {
     const env = core.binaryEnv(inputs, { PATH: '/bin', 'INPUT_SECRET-ACCESS-KEY': 'SK', AWS_REGION: 'x' });

@@ -182,7 +182,7 @@ for (const backend of [realBackend(), stubBackend()]) {
       assert.match(main.summary, /\| Why \| \S/, 'the job summary says why too');
     });
 
-    test('docker image: miss, post uploads, the next job loads it; cache-size is the stored size', async (t) => {
+    test('docker image: miss, post saves, the next job loads it (exact, then by restore key in another scope); cache-size is the stored size', async (t) => {
       const skipDocker = backend.real && dockerAvailable();
       if (skipDocker) {
         t.skip(skipDocker);
@@ -214,13 +214,21 @@ for (const backend of [realBackend(), stubBackend()]) {
         assert.equal(hit.outputs['matched-key'], key);
         assert.match(hit.outputs['cache-size'], /^[1-9]\d*$/, `cache-size is the image's stored size, not "${hit.outputs['cache-size']}"`);
         if (backend.real) assert.equal(docker('image', 'inspect', image).status, 0, 'the image was loaded');
-        else assert.ok(backend.invocations().some((c) => c.args.slice(0, 4).join(' ') === `docker download ${key} ${image}`));
+        else assert.ok(backend.invocations().some((c) => c.args.slice(0, 5).join(' ') === `restore --key ${key} --docker-image ${image}`));
         const again = await run(second, 'post', dockerInputs, { env });
         assert.match(again.log, /Not saving: cache hit occurred/);
 
         const lookup = await run(pushJob(), 'main', { ...dockerInputs, key, 'hash-files': '', 'lookup-only': 'true' }, { env });
         assert.equal(lookup.outputs['cache-hit'], 'true', lookup.log);
-        assert.equal(lookup.outputs['cache-size'], hit.outputs['cache-size'], 'docker exists reports the same size');
+        assert.equal(lookup.outputs['cache-size'], hit.outputs['cache-size'], 'lookup-only reports the same size');
+
+        // Another key: the restore key finds the image saved on the push branch, from a pull request.
+        if (backend.real) assert.equal(docker('rmi', image).status, 0);
+        const pr = await run(prJob(), 'main', { ...dockerInputs, key: 'img-next', 'hash-files': '', 'restore-keys': 'img-' }, { env });
+        assert.equal(pr.code, 0, pr.log);
+        assert.equal(pr.outputs['cache-hit'], 'false', pr.log);
+        assert.equal(pr.outputs['matched-key'], key, pr.log);
+        if (backend.real) assert.equal(docker('image', 'inspect', image).status, 0, 'the image was loaded by restore key');
       } finally {
         if (backend.real) docker('rmi', image);
       }

@@ -328,9 +328,6 @@ var require_inputs = __commonJS({
       }
       inputs.restoreKeys = getList(host, Inputs.RestoreKeys);
       inputs.restoreKeys.forEach((k) => checkKey(host, Inputs.RestoreKeys, k));
-      if (inputs.dockerImage && inputs.restoreKeys.length > 0) {
-        throw new InputError(Inputs.RestoreKeys, `Input "${label(host, Inputs.RestoreKeys)}" is not supported with "${label(host, Inputs.DockerImage)}" (image caches match exact keys only)`);
-      }
       readConnection(host, inputs);
       inputs.scope = raw(host, Inputs.Scope);
       inputs.readOnly = parseChoice(host, Inputs.ReadOnly, raw(host, Inputs.ReadOnly), ReadOnlyModes, "auto");
@@ -948,7 +945,7 @@ var require_restore = __commonJS({
     "use strict";
     var { prepare, attachBinary, resolveKeys } = require_context();
     var { globalArgs, errorLine } = require_run();
-    var { readRestore, readTransfer, readExists } = require_results();
+    var { readRestore } = require_results();
     var { Outputs, State, ExitCodes, Inputs } = require_constants();
     var { summaryTable, formatBytes, formatDuration, formatThroughput, code, cell } = require_summary();
     var { reportFailure } = require_report();
@@ -960,11 +957,9 @@ var require_restore = __commonJS({
     }
     function restoreArgs(ctx, primaryKey, restoreKeys = ctx.inputs.restoreKeys) {
       const { inputs } = ctx;
-      if (inputs.dockerImage) {
-        return inputs.lookupOnly ? ["docker", "exists", primaryKey, ...globalArgs(inputs)] : ["docker", "download", primaryKey, inputs.dockerImage, ...globalArgs(inputs)];
-      }
       const args = ["restore", "--key", primaryKey];
       for (const k of restoreKeys) args.push("--restore-key", k);
+      if (inputs.dockerImage) args.push("--docker-image", inputs.dockerImage);
       for (const p of inputs.paths) args.push("--path", p);
       if (ctx.scope) args.push("--scope", ctx.scope);
       for (const s of ctx.fallbackScopes) args.push("--fallback-scope", s);
@@ -973,14 +968,6 @@ var require_restore = __commonJS({
       return args;
     }
     function interpretRestore(ctx, primaryKey, result) {
-      const miss = { ok: true, matchedKey: null, exactMatch: false, matchedScope: null, size: null, miss: null };
-      if (ctx.inputs.dockerImage) {
-        if (result.exitCode === ExitCodes.Success) {
-          const { size } = ctx.inputs.lookupOnly ? readExists(result.json) : readTransfer(result.json);
-          return { ok: true, matchedKey: primaryKey, exactMatch: true, matchedScope: null, size, miss: null };
-        }
-        return result.exitCode === ExitCodes.NotFound || result.exitCode === ExitCodes.CacheMiss ? miss : { ok: false };
-      }
       if (result.exitCode !== ExitCodes.Success || !result.json) return { ok: false };
       return { ok: true, ...readRestore(result.json) };
     }
@@ -1009,7 +996,7 @@ var require_restore = __commonJS({
           host.saveState(State.Binary, ctx.binary);
           host.saveState(State.RestoreRan, "true");
         }
-        const scopes = inputs.dockerImage ? [] : [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
+        const scopes = [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
         host.info(`Restoring ${inputs.dockerImage ? `image ${inputs.dockerImage}` : "cache"} for key ${primaryKey}${scopes.length ? ` (scopes: ${scopes.join(", ")})` : ""}`);
         const result = await ctx.run(restoreArgs(ctx, primaryKey, keys.restoreKeys));
         const r = interpretRestore(ctx, primaryKey, result);
@@ -1074,15 +1061,15 @@ var require_save = __commonJS({
     var { prepare, attachBinary, resolveKeys, isTemplate } = require_context();
     var { maskSecrets } = require_inputs();
     var { globalArgs, errorLine } = require_run();
-    var { readSave, readTransfer } = require_results();
+    var { readSave } = require_results();
     var { State, ExitCodes } = require_constants();
     var { summaryTable, formatBytes, formatDuration, formatThroughput, code } = require_summary();
     var { reportFailure } = require_report();
     function saveArgs(ctx, key) {
       const { inputs } = ctx;
       const level = inputs.compressionLevel !== void 0 ? ["--level", String(inputs.compressionLevel)] : [];
-      if (inputs.dockerImage) return ["docker", "upload", key, inputs.dockerImage, ...level, ...globalArgs(inputs)];
       const args = ["save", "--key", key];
+      if (inputs.dockerImage) args.push("--docker-image", inputs.dockerImage);
       for (const p of inputs.paths) args.push("--path", p);
       if (ctx.scope) args.push("--scope", ctx.scope);
       if (inputs.update) args.push("--update");
@@ -1103,7 +1090,7 @@ var require_save = __commonJS({
     async function doSave(ctx, key, { jobStatus } = {}) {
       const { host, inputs } = ctx;
       const what = inputs.dockerImage ? `image ${inputs.dockerImage}` : "cache";
-      host.info(`Saving ${what} with key ${key}${ctx.scope && !inputs.dockerImage ? ` to scope ${ctx.scope}` : ""}`);
+      host.info(`Saving ${what} with key ${key}${ctx.scope ? ` to scope ${ctx.scope}` : ""}`);
       const result = await ctx.run(saveArgs(ctx, key));
       if (result.exitCode !== ExitCodes.Success) {
         const message = `Failed to save cache: ${errorLine(result)}`;
@@ -1111,19 +1098,21 @@ var require_save = __commonJS({
         else host.warning(message);
         return { status: "error", key, message };
       }
-      const r = inputs.dockerImage ? readTransfer(result.json) : readSave(result.json);
-      const skipped = inputs.dockerImage ? r.skipped : !r.saved;
-      if (skipped) {
-        host.info(`Cache with key ${key} already exists${ctx.scope && !inputs.dockerImage ? ` in scope ${ctx.scope}` : ""}; not saving`);
+      const r = readSave(result.json);
+      const skipped = !r.saved;
+      if (skipped && r.skippedReason === "unchanged") {
+        host.info(`Cache with key ${key} is unchanged${ctx.scope ? ` in scope ${ctx.scope}` : ""}; not updating`);
+      } else if (skipped) {
+        host.info(`Cache with key ${key} already exists${ctx.scope ? ` in scope ${ctx.scope}` : ""}; not saving`);
       } else {
         host.info(`Cache saved with key ${key}${r.size != null ? ` (${formatBytes(r.size)} in ${formatDuration(result.durationMs)})` : ""}`);
       }
       host.summary(summaryTable("s3pod cache save", [
         ["Result", skipped ? `skipped (${r.skippedReason || "exists"})` : "saved"],
         ["Key", code(key)],
-        ["Scope", code(inputs.dockerImage ? null : ctx.scope)],
+        ["Scope", code(ctx.scope)],
         ["Size", formatBytes(r.size)],
-        ["Files", r.files ?? "-"],
+        ["Files", inputs.dockerImage ? "-" : r.files ?? "-"],
         ["Uncompressed", formatBytes(r.uncompressedSize)],
         ...r.uploadedBytes != null ? [["Uploaded", `${formatBytes(r.uploadedBytes)} (the rest was in the store)`]] : [],
         ["Time", formatDuration(result.durationMs)],

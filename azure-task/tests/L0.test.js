@@ -366,21 +366,25 @@ test('post: readOnly: false lets a fork\'s pull request save', async () => {
   assert.deepEqual(flag(call('save').args, '--scope'), ['refs/pull/7/merge']);
 });
 
-test('dockerImage: docker download, cacheSize from the result\'s size', async () => {
+test('dockerImage: restore --docker-image with restore keys and the scope, cacheSize from the result\'s size', async () => {
   const { tr, calls, explain } = await run('L0RestoreDockerImage');
   assert.ok(tr.succeeded, explain());
-  const args = calls.find((c) => c.args[0] === 'docker').args;
-  assert.deepEqual(args.slice(0, 4), ['docker', 'download', 'img', 'app:ci']);
-  assert.deepEqual(flag(args, '--scope'), [], 'image keys are not scoped');
+  const args = calls.find((c) => c.args[0] === 'restore').args;
+  assert.deepEqual(args.slice(0, 3), ['restore', '--key', 'img']);
+  assert.equal(flag(args, '--restore-key').length, 1, 'restore keys are passed with an image too');
+  assert.deepEqual(flag(args, '--docker-image'), ['app:ci']);
+  assert.deepEqual(flag(args, '--path'), []);
+  assert.equal(flag(args, '--scope').length, 1, 'image entries are scoped like paths');
   assert.ok(setOutputVar(tr, 'cacheSize', '4242'), explain());
   assert.ok(setVar(tr, 'IMG_HIT', 'true'), explain());
 });
 
-test('post: dockerImage uploads the image with the level', async () => {
+test('post: dockerImage saves the image as an entry of the scope, with the level', async () => {
   const { tr, calls, explain } = await run('L0PostDockerImage');
   assert.ok(tr.succeeded, explain());
-  const args = calls.find((c) => c.args[0] === 'docker').args;
-  assert.deepEqual(args.slice(0, 4), ['docker', 'upload', 'img', 'app:ci']);
+  const args = calls.find((c) => c.args[0] === 'save').args;
+  assert.deepEqual(args.slice(0, 5), ['save', '--key', 'img', '--docker-image', 'app:ci']);
+  assert.deepEqual(flag(args, '--scope'), ['refs/heads/main']);
   assert.deepEqual(flag(args, '--level'), ['7']);
   assert.ok(tr.stdout.includes('Cache saved with key img'), explain());
 });

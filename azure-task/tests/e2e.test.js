@@ -236,7 +236,7 @@ test('readOnly: auto: a fork\'s pull request restores but the post-job step save
 });
 
 const dockerSkip = skip || dockerAvailable();
-test('dockerImage: miss -> post-job uploads the image -> next run loads it; cacheSize is the stored size', { skip: dockerSkip }, async () => {
+test('dockerImage: miss -> post-job saves the image -> next run loads it; cacheSize is the stored size', { skip: dockerSkip }, async () => {
   const image = `s3pod-azure-e2e/${runId}:1`;
   const docker = (...args) => require('child_process').spawnSync('docker', args, { encoding: 'utf8', timeout: 120000 });
   assert.equal(docker('tag', process.env.S3POD_TEST_DOCKER_IMAGE, image).status, 0);
@@ -249,9 +249,13 @@ test('dockerImage: miss -> post-job uploads the image -> next run loads it; cach
     const second = runJob(workdir({ Dockerfile: 'FROM scratch\n' }), inputs);
     assert.equal(second.main.variables.IMG, 'true', second.main.log());
     assert.equal(docker('image', 'inspect', image).status, 0, 'the image was loaded');
-    const stored = (await objects()).find((o) => o.key.endsWith(`/${second.main.variables.primaryKey}`));
-    assert.ok(stored, 'the image object is in the bucket');
-    assert.equal(second.main.variables.cacheSize, String(stored.size), 'cacheSize is the size of the stored object');
+    // A chunked entry: its manifest under the key, and its size is that of its chunks.
+    const all = await objects();
+    const key = second.main.variables.primaryKey;
+    assert.ok(all.some((o) => o.key.includes(`/caches/`) && o.key.includes(`/${key}/image-`) && o.key.endsWith('.json')), `the entry's manifest is in the bucket: ${all.map((o) => o.key).join(', ')}`);
+    const chunkBytes = all.filter((o) => o.key.includes('/chunks/sha256/')).reduce((n, o) => n + o.size, 0);
+    const size = Number(second.main.variables.cacheSize);
+    assert.ok(size > 0 && size <= chunkBytes, `cacheSize ${size} is the stored size of the image's chunks (${chunkBytes} bytes of chunks in the store)`);
   } finally {
     docker('rmi', image);
   }

@@ -43,7 +43,6 @@ test('core input errors name the task.json input and its values (no rewriting of
     [{ key: 'k', path: 'p', readOnly: 'maybe' }, 'Input "readOnly" must be one of auto, true, false, not "maybe"'],
     [{ key: 'k', path: 'p', accessKeyId: 'AK' }, 'Input "secretAccessKey" is required when "accessKeyId" is set'],
     [{ key: 'k' }, 'Input required and not supplied: path (or dockerImage)'],
-    [{ key: 'k', dockerImage: 'i', restoreKeys: 'k-' }, 'Input "restoreKeys" is not supported with "dockerImage" (image caches match exact keys only)'],
     [{ key: 'k-{hash}', path: 'p' }, 'Input "key" contains {hash}, so "hashFiles" must list the files to hash'],
   ];
   for (const [inputs, message] of cases) {

@@ -171,9 +171,6 @@ function readInputs(host, mode = 'restore') {
 
   inputs.restoreKeys = getList(host, Inputs.RestoreKeys);
   inputs.restoreKeys.forEach((k) => checkKey(host, Inputs.RestoreKeys, k));
-  if (inputs.dockerImage && inputs.restoreKeys.length > 0) {
-    throw new InputError(Inputs.RestoreKeys, `Input "${label(host, Inputs.RestoreKeys)}" is not supported with "${label(host, Inputs.DockerImage)}" (image caches match exact keys only)`);
-  }
 
   readConnection(host, inputs);
 

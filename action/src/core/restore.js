@@ -2,7 +2,7 @@
 
 const { prepare, attachBinary, resolveKeys } = require('./context');
 const { globalArgs, errorLine } = require('./run');
-const { readRestore, readTransfer, readExists } = require('./results');
+const { readRestore } = require('./results');
 const { Outputs, State, ExitCodes, Inputs } = require('./constants');
 const { summaryTable, formatBytes, formatDuration, formatThroughput, code, cell } = require('./summary');
 const { reportFailure } = require('./report');
@@ -16,13 +16,10 @@ function setOutputs(host, { cacheHit, primaryKey, matchedKey, size }) {
 
 function restoreArgs(ctx, primaryKey, restoreKeys = ctx.inputs.restoreKeys) {
   const { inputs } = ctx;
-  if (inputs.dockerImage) {
-    return inputs.lookupOnly
-      ? ['docker', 'exists', primaryKey, ...globalArgs(inputs)]
-      : ['docker', 'download', primaryKey, inputs.dockerImage, ...globalArgs(inputs)];
-  }
   const args = ['restore', '--key', primaryKey];
   for (const k of restoreKeys) args.push('--restore-key', k);
+  // An image is a cache entry like paths: same restore keys, scopes and lookup-only.
+  if (inputs.dockerImage) args.push('--docker-image', inputs.dockerImage);
   for (const p of inputs.paths) args.push('--path', p);
   if (ctx.scope) args.push('--scope', ctx.scope);
   for (const s of ctx.fallbackScopes) args.push('--fallback-scope', s);
@@ -33,17 +30,9 @@ function restoreArgs(ctx, primaryKey, restoreKeys = ctx.inputs.restoreKeys) {
 
 /**
  * The binary's answer as { ok, matchedKey, exactMatch, matchedScope, size, miss }; ok is false on
- * an error exit. An image key is exact: `docker exists` exits 1 and `docker download` 3 on a miss.
+ * an error exit. Paths and images answer alike (`restore --path` / `restore --docker-image`).
  */
 function interpretRestore(ctx, primaryKey, result) {
-  const miss = { ok: true, matchedKey: null, exactMatch: false, matchedScope: null, size: null, miss: null };
-  if (ctx.inputs.dockerImage) {
-    if (result.exitCode === ExitCodes.Success) {
-      const { size } = ctx.inputs.lookupOnly ? readExists(result.json) : readTransfer(result.json);
-      return { ok: true, matchedKey: primaryKey, exactMatch: true, matchedScope: null, size, miss: null };
-    }
-    return result.exitCode === ExitCodes.NotFound || result.exitCode === ExitCodes.CacheMiss ? miss : { ok: false };
-  }
   if (result.exitCode !== ExitCodes.Success || !result.json) return { ok: false };
   return { ok: true, ...readRestore(result.json) };
 }
@@ -86,7 +75,7 @@ async function runRestore(host, options = {}) {
       host.saveState(State.RestoreRan, 'true');
     }
 
-    const scopes = inputs.dockerImage ? [] : [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
+    const scopes = [ctx.scope, ...ctx.fallbackScopes].filter(Boolean);
     host.info(`Restoring ${inputs.dockerImage ? `image ${inputs.dockerImage}` : 'cache'} for key ${primaryKey}${scopes.length ? ` (scopes: ${scopes.join(', ')})` : ''}`);
     const result = await ctx.run(restoreArgs(ctx, primaryKey, keys.restoreKeys));
     const r = interpretRestore(ctx, primaryKey, result);

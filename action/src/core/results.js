@@ -4,10 +4,11 @@
 // JSON contract (camelCase; `size` is always the bytes of the stored object):
 //   restore   { primaryKey, matchedKey, exactMatch, matchedScope, size, restored, lookupOnly, files,
 //               seconds, miss }   miss: null on a hit; on a miss { summary, reasons[], nearest[] }
-//   save      { key, scope, saved, skippedReason, size, files, uncompressedSize, seconds }
+//   save      { key, scope, saved, skippedReason, size, files, uncompressedSize, seconds, ..., image, imageId }
+//             (save --path and save --docker-image; restore likewise)
 //   transfer  { key, action, size, seconds, sha256, source, path, skipped, files, uncompressedSize }
 //             (download, upload, dir upload/download, docker upload/download)
-//   exists    { key, exists, size, lastModified }   (docker exists)
+//   exists    { key, exists, size, lastModified }   (exists, docker exists)
 //   key       { key, hash }
 //   error     { error, exitCode }
 //   artifact push | publish  { name, version, scheme, kind, digest, size, contentSize, files, blob,

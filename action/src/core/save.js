@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const { prepare, attachBinary, resolveKeys, isTemplate } = require('./context');
 const { maskSecrets } = require('./inputs');
 const { globalArgs, errorLine } = require('./run');
-const { readSave, readTransfer } = require('./results');
+const { readSave } = require('./results');
 const { State, ExitCodes } = require('./constants');
 const { summaryTable, formatBytes, formatDuration, formatThroughput, code } = require('./summary');
 const { reportFailure } = require('./report');
@@ -12,8 +12,8 @@ const { reportFailure } = require('./report');
 function saveArgs(ctx, key) {
   const { inputs } = ctx;
   const level = inputs.compressionLevel !== undefined ? ['--level', String(inputs.compressionLevel)] : [];
-  if (inputs.dockerImage) return ['docker', 'upload', key, inputs.dockerImage, ...level, ...globalArgs(inputs)];
   const args = ['save', '--key', key];
+  if (inputs.dockerImage) args.push('--docker-image', inputs.dockerImage);
   for (const p of inputs.paths) args.push('--path', p);
   if (ctx.scope) args.push('--scope', ctx.scope);
   if (inputs.update) args.push('--update');
@@ -44,7 +44,7 @@ function decideSave({ restoreRan, exactMatch, primaryKey, readOnly, readOnlyReas
 async function doSave(ctx, key, { jobStatus } = {}) {
   const { host, inputs } = ctx;
   const what = inputs.dockerImage ? `image ${inputs.dockerImage}` : 'cache';
-  host.info(`Saving ${what} with key ${key}${ctx.scope && !inputs.dockerImage ? ` to scope ${ctx.scope}` : ''}`);
+  host.info(`Saving ${what} with key ${key}${ctx.scope ? ` to scope ${ctx.scope}` : ''}`);
   const result = await ctx.run(saveArgs(ctx, key));
   if (result.exitCode !== ExitCodes.Success) {
     const message = `Failed to save cache: ${errorLine(result)}`;
@@ -52,19 +52,21 @@ async function doSave(ctx, key, { jobStatus } = {}) {
     else host.warning(message);
     return { status: 'error', key, message };
   }
-  const r = inputs.dockerImage ? readTransfer(result.json) : readSave(result.json);
-  const skipped = inputs.dockerImage ? r.skipped : !r.saved;
-  if (skipped) {
-    host.info(`Cache with key ${key} already exists${ctx.scope && !inputs.dockerImage ? ` in scope ${ctx.scope}` : ''}; not saving`);
+  const r = readSave(result.json);
+  const skipped = !r.saved;
+  if (skipped && r.skippedReason === 'unchanged') {
+    host.info(`Cache with key ${key} is unchanged${ctx.scope ? ` in scope ${ctx.scope}` : ''}; not updating`);
+  } else if (skipped) {
+    host.info(`Cache with key ${key} already exists${ctx.scope ? ` in scope ${ctx.scope}` : ''}; not saving`);
   } else {
     host.info(`Cache saved with key ${key}${r.size != null ? ` (${formatBytes(r.size)} in ${formatDuration(result.durationMs)})` : ''}`);
   }
   host.summary(summaryTable('s3pod cache save', [
     ['Result', skipped ? `skipped (${r.skippedReason || 'exists'})` : 'saved'],
     ['Key', code(key)],
-    ['Scope', code(inputs.dockerImage ? null : ctx.scope)],
+    ['Scope', code(ctx.scope)],
     ['Size', formatBytes(r.size)],
-    ['Files', r.files ?? '-'],
+    ['Files', inputs.dockerImage ? '-' : r.files ?? '-'],
     ['Uncompressed', formatBytes(r.uncompressedSize)],
     ...(r.uploadedBytes != null ? [['Uploaded', `${formatBytes(r.uploadedBytes)} (the rest was in the store)`]] : []),
     ['Time', formatDuration(result.durationMs)],

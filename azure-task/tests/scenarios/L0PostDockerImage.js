@@ -1,5 +1,5 @@
 'use strict';
-// dockerImage in the post-job step: `docker upload KEY IMAGE` after a miss (the stub's store).
+// dockerImage in the post-job step: `save --key KEY --docker-image IMAGE` after a miss (the stub's store).
 const { scenario } = require('./_scenario');
 scenario('post', {
   inputs: { key: 'img', path: '', dockerImage: 'app:ci', compressionLevel: '7' },

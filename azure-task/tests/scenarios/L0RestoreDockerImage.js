@@ -1,8 +1,12 @@
 'use strict';
-// dockerImage: `docker download KEY IMAGE`; cacheSize comes from the transfer result's size.
+// dockerImage: `restore --key KEY --docker-image IMAGE` with restore keys and scopes, as for paths;
+// cacheSize comes from the restore result's size.
 const { scenario } = require('./_scenario');
-const transfer = { key: 'img', action: 'docker-download', size: 4242, seconds: 0.2, sha256: null, source: 'cache', path: null, skipped: false, files: null, uncompressedSize: null };
+const restored = {
+  primaryKey: 'img', matchedKey: 'img', exactMatch: true, matchedScope: 'refs/heads/main', size: 4242, restored: true, lookupOnly: false, files: null,
+  seconds: 0.2, miss: null, downloadedBytes: 4242, chunkCacheBytes: 0, image: 'app:ci', imageId: `sha256:${'a'.repeat(64)}`,
+};
 scenario('main', {
-  inputs: { key: 'img', path: '', dockerImage: 'app:ci', cacheHitVar: 'IMG_HIT' },
-  fake: { docker_download: { code: 0, json: transfer } },
+  inputs: { key: 'img', path: '', dockerImage: 'app:ci', restoreKeys: 'img-', cacheHitVar: 'IMG_HIT' },
+  fake: { restore: { code: 0, json: restored } },
 });

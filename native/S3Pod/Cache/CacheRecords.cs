@@ -16,6 +16,9 @@ namespace S3Pod.Cache;
 /// stored sizes and Sha256 the digest of their digests, one per line.</param>
 /// <param name="TreeDigest">Digest of the tree's names, types, modes and bytes (not mtimes): what <c>save --update</c> compares.</param>
 /// <param name="UploadedBytes">Bytes the save that wrote this entry uploaded (the rest it found in the store).</param>
+/// <param name="Image">An image entry (<c>save --docker-image</c>): the image reference saved; the chunks
+/// are then its <c>docker save</c> stream and <see cref="Paths"/> is empty.</param>
+/// <param name="ImageId">An image entry: the image ID when it was saved, what <c>save --update</c> compares.</param>
 internal sealed record CacheManifest(
     string? Schema,
     string Format,
@@ -34,7 +37,9 @@ internal sealed record CacheManifest(
     IReadOnlyList<Chunks.ChunkRef>? Chunks = null,
     string? TreeDigest = null,
     long? UploadedBytes = null,
-    int? UploadedChunks = null)
+    int? UploadedChunks = null,
+    string? Image = null,
+    string? ImageId = null)
 {
     public const string CurrentSchema = "s3pod.cache/v2";
     /// <summary>A chunked entry (<see cref="Chunks"/> set, no archive): see Chunks/ChunkLayout.cs.</summary>
@@ -57,8 +62,9 @@ internal sealed record SaveRequest(string Key, IReadOnlyList<string> Paths, stri
 /// <param name="UploadedBytes">Chunked: compressed bytes this save uploaded.</param>
 /// <param name="ReusedBytes">Chunked: uncompressed bytes of chunks the store already had.</param>
 /// <param name="Updated">--update replaced an existing entry.</param>
+/// <param name="Image">An image entry: the image reference, and its ID as saved.</param>
 internal sealed record SaveResult(string Key, string? Scope, bool Saved, string? SkippedReason, long Size, long Files, long UncompressedSize, double Seconds,
-    long? UploadedBytes = null, long? ReusedBytes = null, int? Chunks = null, int? UploadedChunks = null, bool Updated = false);
+    long? UploadedBytes = null, long? ReusedBytes = null, int? Chunks = null, int? UploadedChunks = null, bool Updated = false, string? Image = null, string? ImageId = null);
 
 /// <param name="RestoreKeys">Prefixes tried after the exact key, in order, newest match first.</param>
 /// <param name="FallbackScopes">Scopes read after <see cref="Scope"/>, in order.</param>
@@ -73,6 +79,7 @@ internal sealed record RestoreRequest(
 
 /// <param name="Size">Bytes of the matched archive, null on a miss.</param>
 /// <param name="Miss">Why nothing matched (null on a hit).</param>
+/// <param name="Image">An image entry: the image reference and ID the matched entry holds.</param>
 internal sealed record RestoreResult(
     string PrimaryKey,
     string? MatchedKey,
@@ -85,13 +92,16 @@ internal sealed record RestoreResult(
     double Seconds,
     MissExplanation? Miss,
     long? DownloadedBytes = null,
-    long? ChunkCacheBytes = null);
+    long? ChunkCacheBytes = null,
+    string? Image = null,
+    string? ImageId = null);
 
 /// <summary>Why a restore missed: a one-line summary, the reasons, and the nearest entries that exist.</summary>
 internal sealed record MissExplanation(string Summary, IReadOnlyList<string> Reasons, IReadOnlyList<NearEntry> Nearest);
 
 /// <summary>An entry that exists and resembles what was asked for, with what differs.</summary>
-internal sealed record NearEntry(string Scope, string Key, IReadOnlyList<string>? Paths, DateTimeOffset LastModified, IReadOnlyList<string> Differences);
+/// <param name="Image">The entry is an image (<see cref="Paths"/> is then null).</param>
+internal sealed record NearEntry(string Scope, string Key, IReadOnlyList<string>? Paths, DateTimeOffset LastModified, IReadOnlyList<string> Differences, string? Image = null);
 
 /// <summary>The result of <c>s3pod explain</c>: what a restore with these inputs would match, and why not.</summary>
 internal sealed record ExplainResult(string PrimaryKey, bool Hit, string? MatchedKey, string? MatchedScope, bool ExactMatch, MissExplanation? Miss);

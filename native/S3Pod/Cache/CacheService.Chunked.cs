@@ -81,19 +81,33 @@ internal sealed partial class CacheService
         }
 
         await using var intent = await GuardOrDefault.BeginWriteAsync(ct);
-        var known = await KnownChunksAsync(scopeName, paths.Version, current, ct);
-        ArchiveStats stats;
+        var known = await KnownChunksAsync(scopeName, current is null ? null : manifestKey, [ReadLastRestore(paths.Version)],
+            [(v => v == paths.Version, NewestEntriesRead)], ct);
+        ArchiveStats? stats = null;
+        var upload = await WriteChunksAsync($"save {request.Key}", request.Level, known, intent,
+            async (writer, token) => stats = await TarZstd.PackAsync(fileSystem, inputs, writer, TarZstd.Uncompressed, paths.IsExcluded, token, treeDigest: true), ct);
+        var manifest = new CacheManifest(CacheManifest.ChunkedSchema, CacheManifest.ChunkedFormat, request.Key, scopeName, paths.Version, paths.Specs,
+            stats!.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, upload.StoredBytes, ListDigest(upload), null, null, clock.GetUtcNow(),
+            createdBy, upload.Chunks, stats.TreeDigest, upload.UploadedBytes, upload.UploadedChunks);
+        return await CommitChunkedAsync(request, manifestKey, manifest, replaceETag, current is not null, upload, clockWatch, $"{manifest.Files} files", ct);
+    }
+
+    /// <summary>Runs <paramref name="produce"/> (the packer, or an image's stream) into a chunk writer
+    /// and waits for every upload. An upload that failed and stopped the producer is the error reported.</summary>
+    private async Task<ChunkUploadStats> WriteChunksAsync(string label, int level, IReadOnlyDictionary<string, long> known, IWriteIntent intent,
+        Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
+    {
         ChunkUploadStats upload;
-        using (var progress = reporter.Progress($"save {request.Key}", null))
+        using (var progress = reporter.Progress(label, null))
         {
-            using var writer = new ChunkWriter(store, FastCdc.Default, request.Level, known, Workers, progress.Report, ct);
+            using var writer = new ChunkWriter(store, FastCdc.Default, level, known, Workers, progress.Report, ct);
             try
             {
-                stats = await TarZstd.PackAsync(fileSystem, inputs, writer, TarZstd.Uncompressed, paths.IsExcluded, ct, treeDigest: true);
+                await produce(writer, ct);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                await writer.ThrowWorkerFailureAsync(); // an upload failed and stopped the packer: that is the error
+                await writer.ThrowWorkerFailureAsync(); // an upload failed and stopped the producer: that is the error
                 throw;
             }
             catch
@@ -104,22 +118,28 @@ internal sealed partial class CacheService
             upload = await writer.CompleteAsync();
         }
         if (!intent.StillProtects) await CheckReusedAsync(upload, known, ct);
+        return upload;
+    }
 
-        var listDigest = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Concat(upload.Chunks.Select(c => c.Sha256 + "\n")))));
-        var manifest = new CacheManifest(CacheManifest.ChunkedSchema, CacheManifest.ChunkedFormat, request.Key, scopeName, paths.Version, paths.Specs,
-            stats.Files + stats.Symlinks + stats.HardLinks, stats.UncompressedBytes, upload.StoredBytes, listDigest, null, null, clock.GetUtcNow(),
-            createdBy, upload.Chunks, stats.TreeDigest, upload.UploadedBytes, upload.UploadedChunks);
-        // Create-only for a new key; compare-and-swap on the manifest we read for an update (or a broken entry).
+    private static string ListDigest(ChunkUploadStats upload) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Concat(upload.Chunks.Select(c => c.Sha256 + "\n")))));
+
+    /// <summary>Commits a chunked entry's manifest: create-only for a new key, compare-and-swap on the
+    /// manifest read at the start for an update (or a broken entry); losing is a skip, not an error.</summary>
+    private async Task<SaveResult> CommitChunkedAsync(SaveRequest request, string manifestKey, CacheManifest manifest, string? replaceETag, bool updating,
+        ChunkUploadStats upload, Stopwatch clockWatch, string what, CancellationToken ct)
+    {
         if (!await CommitAsync(manifestKey, manifest, replaceETag, ct))
         {
             bool update = replaceETag is not null;
             reporter.Info(update ? $"cache {request.Key} was updated meanwhile by another job; not updating" : $"cache {request.Key} was saved meanwhile by another job; not saving");
-            return Skip(update ? "updated-meanwhile" : "created-meanwhile");
+            return new SaveResult(request.Key, request.Scope, false, update ? "updated-meanwhile" : "created-meanwhile", 0, 0, 0, clockWatch.Elapsed.TotalSeconds,
+                Image: manifest.Image);
         }
-        reporter.Info($"{(current is null ? "saved" : "updated")} cache {request.Key}: {manifest.Files} files, {TransferProgress.Size(manifest.UncompressedSize)} in {upload.Chunks.Count} chunks; " +
+        reporter.Info($"{(updating ? "updated" : "saved")} cache {request.Key}: {what}, {TransferProgress.Size(manifest.UncompressedSize)} in {upload.Chunks.Count} chunks; " +
             $"uploaded {TransferProgress.Size(upload.UploadedBytes)} ({upload.UploadedChunks} chunks), reused {TransferProgress.Size(upload.ReusedBytes)} in {clockWatch.Elapsed.TotalSeconds:0.00} s");
         return new SaveResult(request.Key, request.Scope, true, null, manifest.Size, manifest.Files, manifest.UncompressedSize, clockWatch.Elapsed.TotalSeconds,
-            upload.UploadedBytes, upload.ReusedBytes, upload.Chunks.Count, upload.UploadedChunks, current is not null);
+            upload.UploadedBytes, upload.ReusedBytes, upload.Chunks.Count, upload.UploadedChunks, updating, manifest.Image, manifest.ImageId);
     }
 
     /// <summary>A save that outlived its intent's protection: a collector may have taken it for a
@@ -135,10 +155,12 @@ internal sealed partial class CacheService
 
     /// <summary>
     /// What the store holds, from manifests read now (after the intent is up, so a collection
-    /// cannot remove their chunks before this save commits): the entry this runner last restored
-    /// for these paths, the entry being updated, and the scope's newest entries for these paths.
+    /// cannot remove their chunks before this save commits): the entry being updated
+    /// (<paramref name="currentManifest"/>), the entries this runner last restored, and the scope's
+    /// newest entries of each version selection (for paths: the same paths; for images: any image).
     /// </summary>
-    private async Task<Dictionary<string, long>> KnownChunksAsync(string scope, string version, CacheManifest? current, CancellationToken ct)
+    private async Task<Dictionary<string, long>> KnownChunksAsync(string scope, string? currentManifest, IEnumerable<LastRestoreRecord?> lastRestores,
+        IReadOnlyList<(Func<string, bool> Version, int Count)> newest, CancellationToken ct)
     {
         var known = new Dictionary<string, long>(StringComparer.Ordinal);
         var read = new HashSet<string>(StringComparer.Ordinal);
@@ -148,16 +170,15 @@ internal sealed partial class CacheService
             if (await ReadManifestAsync(manifestKey, ct) is { Chunks: { } chunks })
                 foreach (var c in chunks) known[c.Sha256] = c.Stored;
         }
-        if (current?.Chunks is { } mine)
-        {
-            // Read again rather than trusted: it must be committed now, after the intent.
-            await AddAsync(CacheLayout.Manifest(scope, current.Key, version));
-        }
-        if (ReadLastRestore(version) is { } last) await AddAsync(CacheLayout.Manifest(last.Scope, last.Key, last.Version));
-        var newest = new List<ObjectInfo>();
+        // Read again rather than trusted: it must be committed now, after the intent.
+        if (currentManifest is not null) await AddAsync(currentManifest);
+        foreach (var last in lastRestores)
+            if (last is not null) await AddAsync(CacheLayout.Manifest(last.Scope, last.Key, last.Version));
+        var listed = new List<(string Version, ObjectInfo Manifest)>();
         await foreach (var o in store.ListAsync(CacheLayout.ScopePrefix(scope), ct))
-            if (CacheLayout.Parse(o.Key) is { IsManifest: true } n && n.Version == version) newest.Add(o);
-        foreach (var o in newest.OrderByDescending(o => o.LastModified).Take(NewestEntriesRead)) await AddAsync(o.Key);
+            if (CacheLayout.Parse(o.Key) is { IsManifest: true } n && newest.Any(s => s.Version(n.Version))) listed.Add((n.Version, o));
+        foreach (var (version, count) in newest)
+            foreach (var (_, o) in listed.Where(l => version(l.Version)).OrderByDescending(l => l.Manifest.LastModified).Take(count)) await AddAsync(o.Key);
         return known;
     }
 
@@ -183,7 +204,7 @@ internal sealed partial class CacheService
         }
         _lastDownload = (fetched, cached);
         ChunkCache?.Trim();
-        WriteLastRestore(entry);
+        WriteLastRestore(entry, entry.Version);
         return stats;
     }
 
@@ -192,20 +213,23 @@ internal sealed partial class CacheService
     /// <summary>Compressed bytes downloaded and uncompressed bytes from the chunk cache by the last chunked restore.</summary>
     internal (long Fetched, long Cached)? LastDownload => _lastDownload;
 
-    private string? LastRestorePath(string version)
+    /// <summary>One record per slot: a path set's version, or a name standing for a group of
+    /// versions (every image), whose record then holds the version actually restored.</summary>
+    private string? LastRestorePath(string slot)
     {
         if (StateDirectory is null) return null;
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store.Location + "\n" + version)))[..24];
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store.Location + "\n" + slot)))[..24];
         return Path.Combine(StateDirectory, "last-restore", id + ".json");
     }
 
-    private LastRestoreRecord? ReadLastRestore(string version)
+    /// <param name="anyVersion">A group slot: the record may hold any version; else it must hold the slot's.</param>
+    private LastRestoreRecord? ReadLastRestore(string slot, bool anyVersion = false)
     {
-        if (LastRestorePath(version) is not { } path) return null;
+        if (LastRestorePath(slot) is not { } path) return null;
         try
         {
             var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), ChunkJson.Default.LastRestoreRecord);
-            return record?.Schema == LastRestoreRecord.CurrentSchema && record.Location == store.Location && record.Version == version ? record : null;
+            return record?.Schema == LastRestoreRecord.CurrentSchema && record.Location == store.Location && (anyVersion || record.Version == slot) ? record : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -213,9 +237,9 @@ internal sealed partial class CacheService
         }
     }
 
-    private void WriteLastRestore(Entry entry)
+    private void WriteLastRestore(Entry entry, string slot)
     {
-        if (LastRestorePath(entry.Version) is not { } path) return;
+        if (LastRestorePath(slot) is not { } path) return;
         try
         {
             AtomicFile.WriteJson(path,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using S3Pod.Cache;
 using S3Pod.Config;
+using S3Pod.Docker;
 using S3Pod.Output;
 using S3Pod.Storage;
 
@@ -11,7 +12,34 @@ namespace S3Pod.Commands;
 internal static class CacheCommands
 {
     private static Option<string> KeyOption() => new("--key") { Description = "Cache key", Required = true };
-    private static Option<string[]> PathOption() => new("--path") { Description = "File, directory, ~, glob or !exclusion to cache (repeatable)", Required = true, HelpName = "PATH" };
+    private static Option<string[]> PathOption(bool required = true) =>
+        new("--path") { Description = "File, directory, ~, glob or !exclusion to cache (repeatable)", Required = required, HelpName = "PATH" };
+    private static Option<string?> ImageOption(string what) => new("--docker-image") { Description = what, HelpName = "IMAGE" };
+    private static Option<string> DockerBinOption() => new("--docker-bin") { Description = "Container CLI to run with --docker-image (docker, podman, or a path)", DefaultValueFactory = _ => "docker" };
+
+    /// <summary>An entry holds paths or one image: the image reference, or null for paths.</summary>
+    private static string? ImageOrPaths(CommandContext ctx, Option<string[]> path, Option<string?> image)
+    {
+        var img = ctx.Parse.GetValue(image);
+        bool paths = (ctx.Parse.GetValue(path) ?? []).Length > 0;
+        if (img is not null && paths) throw S3PodException.Usage("--docker-image and --path cannot be used together (an entry holds either an image or paths)");
+        if (img is null && !paths) throw S3PodException.Usage("give --path (or --docker-image)");
+        return img;
+    }
+
+    /// <summary>The container CLI wired into an image entry's ends: Cache knows nothing of Docker.</summary>
+    private static ImageEndpoint Endpoint(CommandContext ctx, string image, Option<string> bin)
+    {
+        var docker = new DockerCli(ctx.Parse.GetValue(bin)!);
+        return new ImageEndpoint(image, ct => docker.ImageIdAsync(image, ct),
+            (consume, ct) => docker.SaveAsync(image, async (exported, t) =>
+            {
+                await consume(exported, t);
+                return true;
+            }, ct),
+            docker.LoadAsync);
+    }
+
     private static Option<string?> ScopeOption(string what) => new("--scope") { Description = what, HelpName = "SCOPE" };
     private static CacheService Service(CommandContext ctx) => new(ctx.Store, ctx.Reporter, ctx.Clock, ctx.WorkingDirectory, ctx.Home, ctx.FileSystem, $"s3pod {CliApp.Version}")
     {
@@ -22,16 +50,20 @@ internal static class CacheCommands
     public static Command Save(CliApp app)
     {
         var key = KeyOption();
-        var path = PathOption();
+        var path = PathOption(required: false);
+        var image = ImageOption("Store this image (docker save) instead of paths; its unchanged layers are not uploaded again");
+        var bin = DockerBinOption();
         var scope = ScopeOption("Scope to write to (e.g. refs/heads/main)");
         var level = SharedOptions.LevelOption();
-        var update = new Option<bool>("--update") { Description = "Replace the entry when the tree differs from it (compare-and-swap; needs a server that enforces If-Match)" };
-        var command = new Command("save", "Store paths as a chunked cache entry (skipped when the key exists in the scope, unless --update)") { key, path, scope, level, update };
+        var update = new Option<bool>("--update") { Description = "Replace the entry when the tree (or image ID) differs from it (compare-and-swap; needs a server that enforces If-Match)" };
+        var command = new Command("save", "Store paths or an image as a chunked cache entry (skipped when the key exists in the scope, unless --update)") { key, path, image, bin, scope, level, update };
         app.Bind(command, async (ctx, ct) =>
         {
-            var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path)!, ctx.Parse.GetValue(scope), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)),
+            var img = ImageOrPaths(ctx, path, image);
+            var request = new SaveRequest(ctx.StoreKey(ctx.Parse.GetValue(key)!), ctx.Parse.GetValue(path) ?? [], ctx.Parse.GetValue(scope), SharedOptions.ValidLevel(ctx.Parse.GetValue(level)),
                 ctx.Parse.GetValue(update));
-            ctx.Output.Write(await Service(ctx).SaveAsync(request, ct), CliJson.Default.SaveResult);
+            var result = img is null ? await Service(ctx).SaveAsync(request, ct) : await Service(ctx).SaveImageAsync(request, Endpoint(ctx, img, bin), ct);
+            ctx.Output.Write(result, CliJson.Default.SaveResult);
             return ExitCodes.Success;
         });
         return command;
@@ -40,9 +72,9 @@ internal static class CacheCommands
     /// <summary>The options restore and explain share, bound into a request.</summary>
     private sealed record RestoreOptions(Option<string> Key, Option<string[]> RestoreKeys, Option<string[]> Path, Option<string?> Scope, Option<string[]> Fallback)
     {
-        public static RestoreOptions Create() => new(KeyOption(),
+        public static RestoreOptions Create(bool pathRequired = true) => new(KeyOption(),
             new Option<string[]>("--restore-key") { Description = "Prefix to try when the key misses, in order (repeatable)", HelpName = "PREFIX" },
-            PathOption(), ScopeOption("Scope to read first"),
+            PathOption(pathRequired), ScopeOption("Scope to read first"),
             new Option<string[]>("--fallback-scope") { Description = "Scopes to read next, in order (repeatable)", HelpName = "SCOPE" });
 
         public IEnumerable<Option> All => [Key, RestoreKeys, Path, Scope, Fallback];
@@ -51,23 +83,29 @@ internal static class CacheCommands
         {
             var prefixes = (ctx.Parse.GetValue(RestoreKeys) ?? []).Where(k => k.Length > 0).ToList();
             foreach (var p in prefixes) ObjectKeys.ValidatePrefix(p, "restore key");
-            return new RestoreRequest(ctx.StoreKey(ctx.Parse.GetValue(Key)!), prefixes, ctx.Parse.GetValue(Path)!,
+            return new RestoreRequest(ctx.StoreKey(ctx.Parse.GetValue(Key)!), prefixes, ctx.Parse.GetValue(Path) ?? [],
                 ctx.Parse.GetValue(Scope), ctx.Parse.GetValue(Fallback) ?? [], lookupOnly);
         }
     }
 
     public static Command Restore(CliApp app)
     {
-        var options = RestoreOptions.Create();
+        var options = RestoreOptions.Create(pathRequired: false);
+        var image = ImageOption("Restore an image entry saved with --docker-image IMAGE (docker load)");
+        var bin = DockerBinOption();
         var lookupOnly = new Option<bool>("--lookup-only") { Description = "Report whether a cache matches without downloading it" };
         var failOnMiss = new Option<bool>("--fail-on-miss") { Description = "Exit 3 when nothing matches" };
         var command = new Command("restore", "Restore a cache entry: exact key, then restore-key prefixes (newest first), scope by scope; a miss says why");
         foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(image);
+        command.Options.Add(bin);
         command.Options.Add(lookupOnly);
         command.Options.Add(failOnMiss);
         app.Bind(command, async (ctx, ct) =>
         {
-            var result = await Service(ctx).RestoreAsync(options.Bind(ctx, ctx.Parse.GetValue(lookupOnly)), ct);
+            var img = ImageOrPaths(ctx, options.Path, image);
+            var request = options.Bind(ctx, ctx.Parse.GetValue(lookupOnly));
+            var result = img is null ? await Service(ctx).RestoreAsync(request, ct) : await Service(ctx).RestoreImageAsync(request, Endpoint(ctx, img, bin), ct);
             ctx.Output.Write(result, CliJson.Default.RestoreResult);
             return result.MatchedKey is null && ctx.Parse.GetValue(failOnMiss) ? ExitCodes.CacheMiss : ExitCodes.Success;
         });
@@ -76,12 +114,16 @@ internal static class CacheCommands
 
     public static Command Explain(CliApp app)
     {
-        var options = RestoreOptions.Create();
+        var options = RestoreOptions.Create(pathRequired: false);
+        var image = ImageOption("Explain a restore of an image entry (saved with --docker-image IMAGE)");
         var command = new Command("explain", "Say what a restore with these options would match, and if nothing, why (nearest entries, what differs)");
         foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(image);
         app.Bind(command, async (ctx, ct) =>
         {
-            var result = await Service(ctx).ExplainAsync(options.Bind(ctx, lookupOnly: true), ct);
+            var img = ImageOrPaths(ctx, options.Path, image);
+            var request = options.Bind(ctx, lookupOnly: true);
+            var result = img is null ? await Service(ctx).ExplainAsync(request, ct) : await Service(ctx).ExplainImageAsync(request, img, ct);
             ctx.Output.Write(result, CliJson.Default.ExplainResult);
             return ExitCodes.Success;
         });
@@ -108,7 +150,8 @@ internal static class CacheCommands
             {
                 var m = e.Manifest;
                 ctx.Reporter.Info($"{e.Scope}/{e.Key} [{e.Version}]: {TransferProgress.Size(e.Size)}, last used {e.LastUsed:u}" +
-                    (m is null ? " (no readable manifest)" : $", {m.Format}, {m.Files} files, {TransferProgress.Size(m.UncompressedSize)} unpacked, sha256 {m.Sha256}, paths: {string.Join(" ", m.Paths)}"));
+                    (m is null ? " (no readable manifest)" : m.Image is { } img ? $", {m.Format}, image {img} ({m.ImageId}), {TransferProgress.Size(m.UncompressedSize)} as docker save, sha256 {m.Sha256}"
+                        : $", {m.Format}, {m.Files} files, {TransferProgress.Size(m.UncompressedSize)} unpacked, sha256 {m.Sha256}, paths: {string.Join(" ", m.Paths)}"));
             }
             ctx.Output.Write(result, CliJson.Default.InspectResult);
             return ExitCodes.Success;

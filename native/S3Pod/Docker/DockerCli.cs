@@ -51,6 +51,18 @@ internal sealed class DockerCli(string executable)
         return FirstLine(await stdout);
     }
 
+    /// <summary>The image's ID (<c>sha256:…</c>, the digest of its config): the same after a save and
+    /// a load, so it tells whether an image changed.</summary>
+    public async Task<string> ImageIdAsync(string image, CancellationToken ct)
+    {
+        using var process = Start(["image", "inspect", "--format", "{{.Id}}", image], redirectStdin: false);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0) throw S3PodException.Operational($"{executable} image inspect {image} failed: {FirstLine(await stderr)}");
+        return FirstLine(await stdout);
+    }
+
     public async Task RunToEndAsync(string[] args, CancellationToken ct)
     {
         using var process = Start(args, redirectStdin: false);
