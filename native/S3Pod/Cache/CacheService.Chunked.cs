@@ -95,7 +95,7 @@ internal sealed partial class CacheService
     /// <summary>Runs <paramref name="produce"/> (the packer, or an image's stream) into a chunk writer
     /// and waits for every upload. An upload that failed and stopped the producer is the error reported.</summary>
     private async Task<ChunkUploadStats> WriteChunksAsync(string label, int level, IReadOnlyDictionary<string, long> known, IWriteIntent intent,
-        Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
+        Func<ChunkWriter, CancellationToken, Task> produce, CancellationToken ct)
     {
         ChunkUploadStats upload;
         using (var progress = reporter.Progress(label, null))

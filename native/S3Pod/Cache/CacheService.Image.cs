@@ -108,7 +108,7 @@ internal sealed partial class CacheService
             [ReadLastRestore(version), ReadLastRestore(AnyImageSlot, anyVersion: true)],
             [(v => v == version, NewestEntriesRead), (ImageVersions.IsImage, NewestImagesRead)], ct);
         var upload = await WriteChunksAsync($"save {request.Key}", request.Level, known, intent,
-            (writer, token) => image.SaveAsync((exported, t) => CopyOnOwnThreadAsync(exported, writer, t), token), ct);
+            (writer, token) => image.SaveAsync((exported, t) => CopyOnOwnThreadAsync(exported, new TarMemberCuts(writer), t), token), ct);
         // The ID is what --update compares later: it must be the ID of the bytes just stored.
         var after = await image.IdAsync(ct);
         if (after != id)

@@ -113,6 +113,13 @@ internal sealed class ChunkWriter : Stream
         }
     }
 
+    /// <summary>Ends the current chunk here, whatever the content: what follows starts a chunk of
+    /// its own (used at the edges of large members of a stream whose structure is known).</summary>
+    public void Cut()
+    {
+        while (_end > _start) Emit(final: true);
+    }
+
     /// <summary>Cuts what is left, waits for every upload, and returns the chunk list in stream order.</summary>
     public async Task<ChunkUploadStats> CompleteAsync()
     {
