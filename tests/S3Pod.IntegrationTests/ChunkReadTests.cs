@@ -84,6 +84,36 @@ public sealed class ChunkReadTests : IDisposable
         Assert.Equal(save.UploadedChunks, proxy.Count("GET", "/chunks/sha256/"));
     }
 
+    /// <summary>`save --update` needs the server to enforce If-Match: where it does (Ceph) two
+    /// versions replace each other; where it does not (s3rver, Garage) it is exit 2 naming the
+    /// capability, and the entry is left as it was.</summary>
+    [SkippableFact]
+    public async Task SaveUpdate_NeedsCompareAndSwap_AndIsRefusedCleanlyWhereTheServerLacksIt()
+    {
+        S3Server.SkipIfAbsent();
+        await using var store = await S3Server.NewStoreAsync();
+        var work = Directory.CreateDirectory(Path.Combine(_root, "upd")).FullName;
+        Directory.CreateDirectory(Path.Combine(work, "deps"));
+        File.WriteAllBytes(Path.Combine(work, "deps", "a.bin"), Random(300_000, 1));
+        var service = Service(store, work);
+        Assert.True((await service.SaveAsync(new SaveRequest("k", ["deps"], null, 3), default)).Saved);
+        File.WriteAllBytes(Path.Combine(work, "deps", "a.bin"), Random(300_000, 2));
+        var update = new SaveRequest("k", ["deps"], null, 3, Update: true);
+        if (S3Server.Enforces("compare-and-swap"))
+        {
+            var r = await service.SaveAsync(update, default);
+            Assert.True(r.Saved && r.Updated);
+            return;
+        }
+        var e = await Assert.ThrowsAsync<S3PodException>(() => service.SaveAsync(update, default));
+        Assert.Equal(2, S3Pod.Commands.ExitCodes.For(e.Kind));
+        Assert.Contains("compare-and-swap", e.Message);
+        // The entry still restores the first tree.
+        var other = Directory.CreateDirectory(Path.Combine(_root, "upd-restore")).FullName;
+        Assert.True((await Service(store, other).RestoreAsync(new RestoreRequest("k", [], ["deps"], null, [], false), default)).Restored);
+        Assert.Equal(Random(300_000, 1), File.ReadAllBytes(Path.Combine(other, "deps", "a.bin")));
+    }
+
     private CacheService Service(IObjectStore store, string work) =>
         new(store, new Reporter(new StringWriter(), false), TimeProvider.System, work, _root, S3Pod.Archive.FileSystems.Select(null), "s3pod test");
 }
