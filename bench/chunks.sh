@@ -24,7 +24,7 @@ measure() {
   /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/last.json" 2> "$WORK/last.err" || { cat "$WORK/last.err" >&2; return 1; }
   read -r wall rss < "$WORK/time"
   printf '%-44s %8.2f s %7d MB' "$label" "$wall" $((rss / 1024))
-  if jq -e '.uploadedBytes != null' "$WORK/last.json" > /dev/null 2>&1; then
+  if [[ -s $WORK/last.json ]] && jq -e '.uploadedBytes != null' "$WORK/last.json" > /dev/null 2>&1; then
     jq -r '"  uploaded \(.uploadedBytes/1048576|floor) MiB of \(.size/1048576|floor) MiB stored, \(.chunks) chunks"' "$WORK/last.json"
   elif grep -q downloadedBytes "$WORK/last.json" 2>/dev/null; then
     jq -r '"  downloaded \((.downloadedBytes // 0)/1048576|floor) MiB of \(.size/1048576|floor) MiB"' "$WORK/last.json"
