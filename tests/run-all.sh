@@ -381,7 +381,10 @@ if ((WINE)); then
   t=$EPOCHREALTIME
   WIN_OUT=$RES/win-x64
   rm -rf "$WIN_OUT"
-  if dotnet publish native/S3Pod/S3Pod.csproj -c Release -r win-x64 -p:PublishAot=false -p:SelfContained=true -o "$WIN_OUT" \
+  # DynamicCodeSupport=false: no Reflection.Emit, as in the native-AOT product. With it, the JIT build
+  # died under Wine in the finalizer of collected dynamic methods ("Internal CLR error 0x80131506",
+  # DynamicResolver+DestroyScout), at first only under load, then on every chunked save of one build.
+  if dotnet publish native/S3Pod/S3Pod.csproj -c Release -r win-x64 -p:PublishAot=false -p:SelfContained=true -p:DynamicCodeSupport=false -o "$WIN_OUT" \
        >"$RES/logs/publish-win-x64.log" 2>&1 && [[ -f $WIN_OUT/s3pod.exe ]]; then
     echo "publish win-x64: $(elapsed "$t") s" | tee -a "$RES/timings"
     WINE_BIN=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)

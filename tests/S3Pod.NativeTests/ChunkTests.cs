@@ -39,7 +39,6 @@ public sealed class ChunkTests
     public void ConcurrentSaves_SharingChunks_WithPruneGraceZeroRunning_EverySavedEntryRestoresExactly()
     {
         Binary.SkipIfAbsent();
-        Binary.SkipOnWine("concurrent s3pod processes under Wine occasionally die in the JIT runtime's finalizer (\"Internal CLR error 0x80131506\", measured in the Wine pass); the chunk and collection code is the same on every OS and runs natively");
         using var b = new Binary();
         b.CreateBucket();
         // Entries the prunes evict, so that their chunks (shared with the saves below) become collectable.
@@ -101,7 +100,6 @@ public sealed class ChunkTests
     public void TwoUpdatesRace_ExactlyOneWins_AndTheEntryIsWhollyTheWinners()
     {
         Binary.SkipIfAbsent();
-        Binary.SkipOnWine("concurrent s3pod processes under Wine occasionally die in the JIT runtime's finalizer (\"Internal CLR error 0x80131506\", measured in the Wine pass); the chunk and collection code is the same on every OS and runs natively");
         Skip.IfNot(Binary.ServerEnforces("compare-and-swap"), "this server does not enforce If-Match: --update is refused there (exit 2)");
         using var b = new Binary();
         b.CreateBucket();
