@@ -25,6 +25,8 @@ public sealed class AssetCacheTests : IDisposable
         _env["S3POD_REGION"] = S3Server.Region;
         _env["S3POD_S3_KEY_ID"] = S3Server.KeyId;
         _env["S3POD_S3_SECRET"] = S3Server.Secret;
+        // An internal error in a test shows its stack trace (a prefill once failed with "Destination is too short" and nothing more).
+        _env["S3POD_DEBUG"] = "1";
         _env["S3POD_RETRIES"] = "1";
     }
 
