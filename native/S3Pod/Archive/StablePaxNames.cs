@@ -9,7 +9,7 @@ namespace S3Pod.Archive;
 /// structure (512-byte headers, data rounded up to blocks, PAX <c>size</c> records) and rewrites
 /// those names to <c>./PaxHeaders.0/…</c>, fixing the header checksum. Readers ignore the name.
 /// </summary>
-internal sealed class StablePaxNames(Stream inner) : Stream
+internal sealed class StablePaxNames(Stream inner) : WriteOnlyStream
 {
     private readonly byte[] _header = new byte[512];
     private int _headerLength;
@@ -138,12 +138,4 @@ internal sealed class StablePaxNames(Stream inner) : Stream
     }
 
     public override void Flush() => inner.Flush();
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

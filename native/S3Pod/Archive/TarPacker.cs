@@ -282,17 +282,9 @@ internal sealed class TarPacker
 
 /// <summary>Passes writes through; disposing it does not dispose the inner stream (the raw-tar mode of
 /// <see cref="TarPacker"/>, where "ending the frame" is a no-op).</summary>
-internal sealed class NonClosingStream(Stream inner) : Stream
+internal sealed class NonClosingStream(Stream inner) : WriteOnlyStream
 {
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() => inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
     public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
 }

@@ -81,7 +81,7 @@ internal static class ZstdEncoder
     }
 
     /// <summary>A write-only stream over libzstd's streaming API (ZSTD_compressStream2), loaded at run time.</summary>
-    private sealed unsafe class NativeZstd : Stream
+    private sealed unsafe class NativeZstd : WriteOnlyStream
     {
         private const int CompressionLevel = 100, ChecksumFlag = 201, NbWorkers = 400, JobSizeParam = 401;
         private const int Continue = 0, End = 2;
@@ -251,8 +251,6 @@ internal static class ZstdEncoder
             _output.Flush();
         }
 
-        public override void Flush() { }
-
         protected override void Dispose(bool disposing)
         {
             if (_cctx != 0)
@@ -269,14 +267,5 @@ internal static class ZstdEncoder
             }
             base.Dispose(disposing);
         }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

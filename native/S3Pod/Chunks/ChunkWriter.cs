@@ -13,7 +13,7 @@ namespace S3Pod.Chunks;
 /// this stream already had it, and otherwise compress it (one zstd frame) and PUT it. Memory is
 /// bounded: a queue of a few chunks plus one chunk and one compressed frame per worker.
 /// </summary>
-internal sealed class ChunkWriter : Stream
+internal sealed class ChunkWriter : WriteOnlyStream
 {
     private readonly IObjectStore _store;
     private readonly FastCdc _cdc;
@@ -227,16 +227,6 @@ internal sealed class ChunkWriter : Stream
         Interlocked.Increment(ref _uploadedChunks);
         return size;
     }
-
-    public override void Flush() { }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -10,7 +10,7 @@ namespace S3Pod.Chunks;
 /// cost up to two maximum-size chunks per shared layer. The headers are only read to find the
 /// edges: a stream that is not tar (a bad checksum) is passed on with no cuts at all.
 /// </summary>
-internal sealed class TarMemberCuts(ChunkWriter writer, long largeMember = 1 << 20) : Stream
+internal sealed class TarMemberCuts(ChunkWriter writer, long largeMember = 1 << 20) : Archive.WriteOnlyStream
 {
     private const int Block = 512;
     private readonly byte[] _header = new byte[Block];
@@ -90,14 +90,4 @@ internal sealed class TarMemberCuts(ChunkWriter writer, long largeMember = 1 << 
         }
         return digits ? value : null;
     }
-
-    public override void Flush() { }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
