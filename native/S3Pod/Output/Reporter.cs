@@ -6,8 +6,13 @@ namespace S3Pod.Output;
 /// Human-facing messages. Everything here goes to stderr so stdout stays machine-readable
 /// (`KEY=$(s3pod key ...)`, `--json`).
 /// </summary>
-internal sealed class Reporter(TextWriter error, bool isTerminal)
+internal sealed class Reporter(TextWriter writer, bool isTerminal)
 {
+    // Parallel work (asset prefill's 16 downloads, chunk workers) reports from many threads. Console's
+    // writers are synchronized, a StringWriter (tests, in-process runs) is not: two lines at once
+    // corrupted its buffer ("ArgumentException: Destination is too short" in a prefill).
+    private readonly TextWriter error = TextWriter.Synchronized(writer);
+
     public bool IsTerminal { get; } = isTerminal;
 
     // Every line goes through Redaction: a password inside a URL must never reach a CI log.
